@@ -1,0 +1,257 @@
+// Package catalog is the durable store of a library: item records,
+// thumbnails and embeddings keyed by (model id, item id), in one bbolt file
+// written in transactions, so a crash at any moment leaves a catalog that
+// opens. The vector and metadata indexes can always be rebuilt from it.
+package catalog
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors a caller may test for.
+var (
+	ErrNotFound = errors.New("item not found")
+	ErrLocked   = errors.New("library is open in another process")
+)
+
+// Item is the record of one imported image, volume or video. Several fields
+// hold protected health information: never log them.
+type Item struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Modality    string    `json:"modality"`
+	BodyPart    string    `json:"body_part,omitempty"`
+	StudyDate   string    `json:"study_date,omitempty"`
+	Description string    `json:"description,omitempty"`
+	PatientID   string    `json:"patient_id,omitempty"`
+	SeriesUID   string    `json:"series_uid,omitempty"`
+	Path        string    `json:"path"`
+	Format      string    `json:"format"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	Frames      int       `json:"frames"`
+	Hash        string    `json:"hash"`
+	Added       time.Time `json:"added"`
+}
+
+var (
+	bItems    = []byte("items")
+	bThumbs   = []byte("thumbs")
+	bSettings = []byte("settings")
+)
+
+func vecBucket(model string) []byte { return []byte("vec:" + model) }
+
+// Catalog is an open catalog file. It is safe for concurrent use.
+type Catalog struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the catalog file at path, readable by the
+// user alone.
+func Open(path string) (*Catalog, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, ErrLocked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open catalog: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bItems, bThumbs, bSettings} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init catalog: %w", err)
+	}
+	return &Catalog{db: db}, nil
+}
+
+// Close closes the file.
+func (c *Catalog) Close() error { return c.db.Close() }
+
+// Entry is everything stored for one item in one transaction.
+type Entry struct {
+	Item      Item
+	Thumbnail []byte // PNG
+	Model     string
+	Vector    []float32
+}
+
+// PutAll stores entries in one transaction: all of them or none.
+func (c *Catalog) PutAll(entries []Entry) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		for _, e := range entries {
+			rec, err := json.Marshal(e.Item)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bItems).Put([]byte(e.Item.ID), rec); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bThumbs).Put([]byte(e.Item.ID), e.Thumbnail); err != nil {
+				return err
+			}
+			vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
+			if err != nil {
+				return err
+			}
+			if err := vb.Put([]byte(e.Item.ID), encodeVec(e.Vector)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Has reports whether an item with this id is stored.
+func (c *Catalog) Has(id string) bool {
+	found := false
+	_ = c.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bItems).Get([]byte(id)) != nil
+		return nil
+	})
+	return found
+}
+
+// Get returns the item with this id.
+func (c *Catalog) Get(id string) (Item, error) {
+	var it Item
+	err := c.db.View(func(tx *bolt.Tx) error {
+		rec := tx.Bucket(bItems).Get([]byte(id))
+		if rec == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(rec, &it)
+	})
+	return it, err
+}
+
+// Items returns every item, oldest first.
+func (c *Catalog) Items() ([]Item, error) {
+	var out []Item
+	err := c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bItems).ForEach(func(_, rec []byte) error {
+			var it Item
+			if err := json.Unmarshal(rec, &it); err != nil {
+				return err
+			}
+			out = append(out, it)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Added.Equal(out[j].Added) {
+			return out[i].Added.Before(out[j].Added)
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out, err
+}
+
+// Thumbnail returns the PNG thumbnail of an item.
+func (c *Catalog) Thumbnail(id string) ([]byte, error) {
+	var png []byte
+	err := c.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bThumbs).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		png = append([]byte(nil), v...)
+		return nil
+	})
+	return png, err
+}
+
+// Vector returns the embedding of an item under model.
+func (c *Catalog) Vector(model, id string) ([]float32, error) {
+	var vec []float32
+	err := c.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(vecBucket(model))
+		if b == nil {
+			return ErrNotFound
+		}
+		v := b.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		vec = decodeVec(v)
+		return nil
+	})
+	return vec, err
+}
+
+// EachVector calls fn with every embedding stored under model.
+func (c *Catalog) EachVector(model string, fn func(id string, vec []float32) error) error {
+	return c.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(vecBucket(model))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error { return fn(string(k), decodeVec(v)) })
+	})
+}
+
+// Delete removes an item, its thumbnail and its embeddings under every model.
+func (c *Catalog) Delete(id string) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		k := []byte(id)
+		if tx.Bucket(bItems).Get(k) == nil {
+			return ErrNotFound
+		}
+		_ = tx.Bucket(bItems).Delete(k)
+		_ = tx.Bucket(bThumbs).Delete(k)
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if len(name) > 4 && string(name[:4]) == "vec:" {
+				return b.Delete(k)
+			}
+			return nil
+		})
+	})
+}
+
+// Setting returns a stored setting ("" when unset).
+func (c *Catalog) Setting(key string) string {
+	var v string
+	_ = c.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bSettings).Get([]byte(key)))
+		return nil
+	})
+	return v
+}
+
+// SetSetting stores a setting.
+func (c *Catalog) SetSetting(key, value string) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSettings).Put([]byte(key), []byte(value))
+	})
+}
+
+func encodeVec(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func decodeVec(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}

@@ -1,0 +1,246 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/m3ret/viewer/library/catalog"
+	"github.com/m3ret/viewer/library/index"
+	"github.com/m3ret/viewer/library/ingest"
+	"github.com/m3ret/viewer/library/media"
+)
+
+// ThumbSide is the longer side of stored thumbnails, in pixels.
+const ThumbSide = 160
+
+// Failure is a file that could not be imported, and why.
+type Failure struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Report summarises an import. Items lists what this run added.
+type Report struct {
+	Imported int       `json:"imported"`
+	Skipped  int       `json:"skipped"`
+	Failed   []Failure `json:"failed"`
+	Items    []Item    `json:"items"`
+}
+
+// decoded is one file after the read stage.
+type decoded struct {
+	path   string
+	sample *media.Sample
+	item   Item
+	thumb  []byte
+	err    error
+}
+
+// Import reads files and folders (recursively) into the library: decode
+// (a bounded pool of workers), embed (batches, one session), then store and
+// index (one writer). Files already in the library are skipped; a file that
+// fails gets an entry in the report and the run goes on; what was stored
+// stays stored if ctx is cancelled. progress, if not nil, is called with
+// (done, total) from one goroutine at a time.
+func (l *Library) Import(ctx context.Context, paths []string, progress func(done, total int)) (*Report, error) {
+	l.importMu.Lock()
+	defer l.importMu.Unlock()
+	rep := &Report{Failed: []Failure{}, Items: []Item{}}
+	var files []string
+	for _, p := range paths {
+		fs, err := ingest.Walk(p)
+		if err != nil {
+			rep.Failed = append(rep.Failed, Failure{Path: p, Error: err.Error()})
+		}
+		files = append(files, fs...)
+	}
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(files))
+	out := make(chan decoded, 2*l.batchSize())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(out)
+		return l.decodeAll(gctx, files, out)
+	})
+	g.Go(func() error { return l.storeAll(gctx, out, rep, len(files), progress) })
+	err := g.Wait()
+	return rep, err
+}
+
+func (l *Library) batchSize() int {
+	if l.BatchSize > 0 {
+		return l.BatchSize
+	}
+	return 16
+}
+
+func (l *Library) decodeAll(ctx context.Context, files []string, out chan<- decoded) error {
+	workers := l.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	var pool errgroup.Group
+	pool.SetLimit(workers)
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		pool.Go(func() error {
+			d := decodeFile(f)
+			select {
+			case out <- d:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}
+	pool.Wait()
+	return ctx.Err()
+}
+
+func decodeFile(path string) decoded {
+	d := decoded{path: path}
+	s, err := ingest.ReadFile(path)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	hash, err := fileHash(path)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, s.Thumbnail(ThumbSide)); err != nil {
+		d.err = fmt.Errorf("thumbnail: %w", err)
+		return d
+	}
+	d.sample, d.thumb = s, buf.Bytes()
+	d.item = itemOf(s, path, hash)
+	return d
+}
+
+func itemOf(s *media.Sample, path, hash string) Item {
+	return Item{
+		ID: ItemID(s.Meta, hash), Kind: string(s.Kind), Modality: s.Meta.Modality, BodyPart: s.Meta.BodyPart,
+		StudyDate: s.Meta.StudyDate, Description: s.Meta.SeriesDescription, PatientID: s.Meta.PatientID,
+		SeriesUID: s.Meta.SeriesUID, Path: path, Format: s.Meta.SourceFormat,
+		Width: s.Width, Height: s.Height, Frames: s.Frames, Hash: hash,
+	}
+}
+
+// ItemID derives a stable id: from the SOP Instance UID for DICOM, from the
+// content hash otherwise. UIDs themselves never appear in ids.
+func ItemID(m media.Meta, contentHash string) string {
+	if m.InstanceUID != "" {
+		sum := sha256.Sum256([]byte("dicom-sop:" + m.InstanceUID))
+		return "d" + hex.EncodeToString(sum[:8])
+	}
+	return "f" + contentHash[:16]
+}
+
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// storeAll is the single writer: it batches decoded files, embeds them and
+// stores each batch in one catalog transaction before indexing it.
+func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, total int, progress func(int, int)) error {
+	done := 0
+	seen := map[string]bool{}
+	var batch []decoded
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := l.storeBatch(ctx, batch, rep)
+		done += len(batch)
+		batch = batch[:0]
+		progress(done, total)
+		return err
+	}
+	for d := range in {
+		switch {
+		case d.err != nil:
+			rep.Failed = append(rep.Failed, Failure{Path: d.path, Error: d.err.Error()})
+		case seen[d.item.ID] || l.cat.Has(d.item.ID):
+			rep.Skipped++
+		default:
+			seen[d.item.ID] = true
+			batch = append(batch, d)
+			if len(batch) < l.batchSize() && len(in) > 0 {
+				continue
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		done++
+		progress(done, total)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report) error {
+	samples := make([]media.Sample, len(batch))
+	for i, d := range batch {
+		samples[i] = *d.sample
+	}
+	vecs, err := l.emb.Embed(ctx, samples)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for _, d := range batch {
+			rep.Failed = append(rep.Failed, Failure{Path: d.path, Error: fmt.Sprintf("embed: %v", err)})
+		}
+		return nil
+	}
+	entries := make([]catalog.Entry, len(batch))
+	docs := map[string]index.Doc{}
+	now := time.Now().UTC()
+	for i, d := range batch {
+		d.item.Added = now.Add(time.Duration(i) * time.Microsecond)
+		entries[i] = catalog.Entry{Item: d.item, Thumbnail: d.thumb, Model: l.emb.ModelID(), Vector: vecs[i]}
+		docs[d.item.ID] = docOf(d.item)
+	}
+	if err := l.cat.PutAll(entries); err != nil {
+		return fmt.Errorf("store batch: %w", err)
+	}
+	for i, e := range entries {
+		if err := l.vecs.Add(e.Item.ID, vecs[i]); err != nil {
+			return fmt.Errorf("index %s: %w", e.Item.ID, err)
+		}
+		rep.Items = append(rep.Items, e.Item)
+	}
+	rep.Imported += len(entries)
+	if err := l.meta.Put(docs); err != nil {
+		return fmt.Errorf("index metadata: %w", err)
+	}
+	return nil
+}

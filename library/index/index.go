@@ -1,0 +1,147 @@
+// Package index holds the two search structures of a library: a vector index
+// over embeddings and a bleve index over metadata. Both can be rebuilt from
+// the catalog at any time.
+//
+// Vectors is the interface the library searches through. Exact, a
+// brute-force scan, is both the shipped implementation until the HNSW graph
+// lands and the oracle its recall is tested against; swapping is one line in
+// library.Open.
+package index
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// ErrDimension is returned when a vector's length differs from the index's.
+var ErrDimension = errors.New("vector dimension mismatch")
+
+// Hit is one search result: an id and its cosine similarity to the query.
+type Hit struct {
+	ID    string
+	Score float32
+}
+
+// Vectors is a set of L2-normalised vectors searched by cosine similarity.
+// Implementations are safe for concurrent use.
+type Vectors interface {
+	Add(id string, vec []float32) error
+	Remove(id string)
+	// Search returns up to k hits, best first; keep, when not nil, limits
+	// the results to ids it accepts.
+	Search(query []float32, k int, keep func(id string) bool) ([]Hit, error)
+	Len() int
+}
+
+// Exact is a brute-force vector index. The zero value is not usable; call
+// NewExact.
+type Exact struct {
+	mu   sync.RWMutex
+	dim  int
+	ids  []string
+	data []float32 // len(ids)*dim, row i is ids[i]
+	pos  map[string]int
+}
+
+// NewExact returns an empty exact index for vectors of length dim; dim 0
+// takes the length of the first vector added.
+func NewExact(dim int) *Exact {
+	return &Exact{dim: dim, pos: map[string]int{}}
+}
+
+// Add inserts or replaces the vector of id.
+func (e *Exact) Add(id string, vec []float32) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dim == 0 && len(e.ids) == 0 {
+		e.dim = len(vec)
+	}
+	if len(vec) != e.dim || e.dim == 0 {
+		return fmt.Errorf("add %d-d vector to %d-d index: %w", len(vec), e.dim, ErrDimension)
+	}
+	if i, ok := e.pos[id]; ok {
+		copy(e.data[i*e.dim:], vec)
+		return nil
+	}
+	e.pos[id] = len(e.ids)
+	e.ids = append(e.ids, id)
+	e.data = append(e.data, vec...)
+	return nil
+}
+
+// Remove deletes id if present (the last row moves into its place).
+func (e *Exact) Remove(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i, ok := e.pos[id]
+	if !ok {
+		return
+	}
+	last := len(e.ids) - 1
+	if i != last {
+		e.ids[i] = e.ids[last]
+		copy(e.data[i*e.dim:(i+1)*e.dim], e.data[last*e.dim:])
+		e.pos[e.ids[i]] = i
+	}
+	e.ids = e.ids[:last]
+	e.data = e.data[:last*e.dim]
+	delete(e.pos, id)
+}
+
+// Len is the number of vectors.
+func (e *Exact) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.ids)
+}
+
+// Search scans every vector.
+func (e *Exact) Search(query []float32, k int, keep func(string) bool) ([]Hit, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if len(e.ids) == 0 || k <= 0 {
+		return nil, nil
+	}
+	if len(query) != e.dim {
+		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), e.dim, ErrDimension)
+	}
+	top := make([]Hit, 0, k+1)
+	for i, id := range e.ids {
+		if keep != nil && !keep(id) {
+			continue
+		}
+		s := dot(query, e.data[i*e.dim:(i+1)*e.dim])
+		if len(top) == k && s <= top[k-1].Score {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, s, func(h Hit, s float32) int {
+			if h.Score > s {
+				return -1
+			}
+			return 1
+		})
+		top = slices.Insert(top, at, Hit{ID: id, Score: s})
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top, nil
+}
+
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -1,0 +1,116 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// Doc is the metadata of one item as bleve indexes it. Keyword fields match
+// exactly (modality:CT); description is analysed text; study_date is a date
+// (study_date:>="2020-01-01").
+type Doc struct {
+	Kind        string `json:"kind"`
+	Modality    string `json:"modality"`
+	BodyPart    string `json:"body_part"`
+	StudyDate   string `json:"study_date,omitempty"` // RFC 3339 date, or empty
+	Description string `json:"description"`
+	PatientID   string `json:"patient_id"`
+	SeriesUID   string `json:"series_uid"`
+	Format      string `json:"format"`
+}
+
+// Meta is the bleve metadata index of a library.
+type Meta struct {
+	idx bleve.Index
+}
+
+// OpenMeta opens the bleve index in dir, creating it with the lean mapping
+// when missing. A corrupt index is removed and created again. fresh reports
+// that the index was created now and must be refilled from the catalog.
+func OpenMeta(dir string) (m *Meta, fresh bool, err error) {
+	idx, err := bleve.Open(dir)
+	if err == nil {
+		return &Meta{idx: idx}, false, nil
+	}
+	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		if rmErr := os.RemoveAll(dir); rmErr != nil {
+			return nil, false, fmt.Errorf("remove corrupt metadata index: %w", rmErr)
+		}
+	}
+	idx, err = bleve.New(dir, leanMapping())
+	if err != nil {
+		return nil, false, fmt.Errorf("create metadata index: %w", err)
+	}
+	return &Meta{idx: idx}, true, nil
+}
+
+func leanMapping() mapping.IndexMapping {
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store, f.IncludeTermVectors, f.IncludeInAll = false, false, false
+		return f
+	}
+	doc := bleve.NewDocumentStaticMapping()
+	for _, name := range []string{"kind", "modality", "body_part", "patient_id", "series_uid", "format"} {
+		doc.AddFieldMappingsAt(name, kw())
+	}
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = standard.Name
+	text.Store, text.IncludeTermVectors, text.IncludeInAll = false, false, true
+	doc.AddFieldMappingsAt("description", text)
+	date := bleve.NewDateTimeFieldMapping()
+	date.Store, date.IncludeInAll = false, false
+	doc.AddFieldMappingsAt("study_date", date)
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = standard.Name
+	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
+	return m
+}
+
+// Put indexes (or re-indexes) the metadata of several items in one batch.
+func (m *Meta) Put(docs map[string]Doc) error {
+	b := m.idx.NewBatch()
+	for id, d := range docs {
+		if err := b.Index(id, d); err != nil {
+			return fmt.Errorf("index metadata: %w", err)
+		}
+	}
+	return m.idx.Batch(b)
+}
+
+// Delete removes an item's metadata.
+func (m *Meta) Delete(id string) error { return m.idx.Delete(id) }
+
+// Count is the number of documents.
+func (m *Meta) Count() (uint64, error) { return m.idx.DocCount() }
+
+// Match returns the set of ids matching a bleve query string
+// ("modality:CT +body_part:CHEST", "description:flair").
+func (m *Meta) Match(query string) (map[string]bool, error) {
+	q := bleve.NewQueryStringQuery(query)
+	n, err := m.idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(q, int(n)+1, 0, false)
+	res, err := m.idx.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("filter %q: %w", query, err)
+	}
+	out := make(map[string]bool, len(res.Hits))
+	for _, h := range res.Hits {
+		out[h.ID] = true
+	}
+	return out, nil
+}
+
+// Close closes the index.
+func (m *Meta) Close() error { return m.idx.Close() }

@@ -1,0 +1,208 @@
+// Package library is the domain of M3Ret Viewer: a folder on disk holding
+// imported items (DICOM images, volumes, videos, 2D pictures), their
+// thumbnails and embeddings (the catalog), a vector index and a bleve
+// metadata index, and the operations on them: Open, Import, Query, Item,
+// Remove, Close. It never imports Fyne; the encoder reaches it only through
+// the Embedder interface.
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/m3ret/viewer/library/catalog"
+	"github.com/m3ret/viewer/library/index"
+	"github.com/m3ret/viewer/library/ingest"
+	"github.com/m3ret/viewer/library/media"
+)
+
+// Embedder turns samples into L2-normalised vectors of one embedding space,
+// named by ModelID. inference.Encoder implements it; tests pass a fake.
+type Embedder interface {
+	Embed(ctx context.Context, samples []media.Sample) ([][]float32, error)
+	ModelID() string
+}
+
+// Item is the record of one imported image, volume or video.
+type Item = catalog.Item
+
+// Errors a caller may test for.
+var (
+	ErrNotFound      = catalog.ErrNotFound
+	ErrModelMismatch = errors.New("library was built with another model")
+)
+
+const settingModel = "model"
+
+// Library is an open library folder. Queries may run while an import runs;
+// imports run one at a time.
+type Library struct {
+	dir  string
+	cat  *catalog.Catalog
+	meta *index.Meta
+	vecs index.Vectors
+	emb  Embedder
+
+	importMu  sync.Mutex
+	closeOnce sync.Once
+	closeErr  error
+	// Workers bounds the decode workers of an import (default: CPU count).
+	Workers int
+	// BatchSize is the number of samples embedded together (default 16).
+	BatchSize int
+}
+
+// DefaultDir is the user's library in the platform's data folder.
+func DefaultDir() string {
+	base, err := os.UserConfigDir()
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		base, err = d, nil
+	} else if home, herr := os.UserHomeDir(); herr == nil && filepath.Base(base) == ".config" {
+		base = filepath.Join(home, ".local", "share")
+	}
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "m3ret", "library")
+}
+
+// Open opens the library in dir (creating it, readable by the user alone)
+// for the embedding space of emb. A library built with another model is
+// refused with ErrModelMismatch. Missing or corrupt indexes are rebuilt from
+// the catalog.
+func Open(dir string, emb Embedder) (*Library, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create library: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("protect library: %w", err)
+	}
+	cat, err := catalog.Open(filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		return nil, err
+	}
+	l := &Library{dir: dir, cat: cat, emb: emb, vecs: index.NewExact(0)}
+	if err := l.open(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Library) open() error {
+	model := l.emb.ModelID()
+	switch have := l.cat.Setting(settingModel); have {
+	case "":
+		if err := l.cat.SetSetting(settingModel, model); err != nil {
+			return err
+		}
+	case model:
+	default:
+		return fmt.Errorf("%w: it holds %s embeddings, asked for %s", ErrModelMismatch, have, model)
+	}
+	meta, fresh, err := index.OpenMeta(filepath.Join(l.dir, "meta.bleve"))
+	if err != nil {
+		return err
+	}
+	l.meta = meta
+	if fresh {
+		if err := l.refillMeta(); err != nil {
+			return err
+		}
+	}
+	return l.cat.EachVector(model, l.vecs.Add)
+}
+
+func (l *Library) refillMeta() error {
+	items, err := l.cat.Items()
+	if err != nil {
+		return err
+	}
+	docs := map[string]index.Doc{}
+	for _, it := range items {
+		docs[it.ID] = docOf(it)
+	}
+	return l.meta.Put(docs)
+}
+
+// Dir is the library folder.
+func (l *Library) Dir() string { return l.dir }
+
+// ModelID is the embedding space of the library.
+func (l *Library) ModelID() string { return l.emb.ModelID() }
+
+// Close closes the indexes and the catalog; later calls do nothing.
+func (l *Library) Close() error {
+	l.closeOnce.Do(func() {
+		var errs []error
+		if l.meta != nil {
+			errs = append(errs, l.meta.Close())
+		}
+		errs = append(errs, l.cat.Close())
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// Items returns every item, oldest first.
+func (l *Library) Items() ([]Item, error) { return l.cat.Items() }
+
+// Item returns one item.
+func (l *Library) Item(id string) (Item, error) { return l.cat.Get(id) }
+
+// Thumbnail returns an item's PNG thumbnail.
+func (l *Library) Thumbnail(id string) ([]byte, error) { return l.cat.Thumbnail(id) }
+
+// Load decodes an item's source file again, for viewing.
+func (l *Library) Load(id string) (*media.Sample, error) {
+	it, err := l.cat.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ingest.ReadFile(it.Path)
+	if err != nil {
+		return nil, fmt.Errorf("load item %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// Remove deletes an item from the library (never its source file).
+func (l *Library) Remove(id string) error {
+	if err := l.cat.Delete(id); err != nil {
+		return err
+	}
+	l.vecs.Remove(id)
+	return l.meta.Delete(id)
+}
+
+// Stats counts items by kind and by modality.
+type Stats struct {
+	Items      int            `json:"items"`
+	ByKind     map[string]int `json:"by_kind"`
+	ByModality map[string]int `json:"by_modality"`
+}
+
+// Stats returns the library's counts.
+func (l *Library) Stats() (Stats, error) {
+	items, err := l.cat.Items()
+	st := Stats{Items: len(items), ByKind: map[string]int{}, ByModality: map[string]int{}}
+	for _, it := range items {
+		st.ByKind[it.Kind]++
+		st.ByModality[it.Modality]++
+	}
+	return st, err
+}
+
+func docOf(it Item) index.Doc {
+	d := index.Doc{Kind: it.Kind, Modality: it.Modality, BodyPart: it.BodyPart, Description: it.Description,
+		PatientID: it.PatientID, SeriesUID: it.SeriesUID, Format: it.Format}
+	if t, err := time.Parse("20060102", it.StudyDate); err == nil {
+		d.StudyDate = t.Format(time.RFC3339)
+	}
+	return d
+}

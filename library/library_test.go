@@ -1,0 +1,222 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/m3ret/viewer/library/media"
+)
+
+// fakeEmbedder embeds a sample as its normalised 8-bin intensity histogram
+// of the first frame: deterministic, cheap, and similar images land close.
+type fakeEmbedder struct {
+	id    string
+	mu    sync.Mutex
+	calls int
+	fail  bool
+}
+
+func (f *fakeEmbedder) ModelID() string { return f.id }
+
+func (f *fakeEmbedder) Embed(ctx context.Context, samples []media.Sample) ([][]float32, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	if f.fail {
+		return nil, errors.New("model exploded")
+	}
+	out := make([][]float32, len(samples))
+	for i, s := range samples {
+		v := make([]float32, 8)
+		for _, x := range s.Grey(0) {
+			v[min(7, max(0, int(x)/32))]++
+		}
+		var n float64
+		for _, x := range v {
+			n += float64(x * x)
+		}
+		for j := range v {
+			v[j] /= float32(math.Sqrt(n))
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// writePNG writes a synthetic w×w grey image of constant value plus a
+// gradient, so different values give different histograms.
+func writePNG(t *testing.T, path string, value uint8) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 32, 32))
+	for y := 0; y < 32; y++ {
+		for x := 0; x < 32; x++ {
+			img.SetGray(x, y, color.Gray{Y: value + uint8(x/8)})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openLib(t *testing.T, dir string, emb Embedder) *Library {
+	t.Helper()
+	l, err := Open(dir, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func TestImportQueryReopen(t *testing.T) {
+	src := t.TempDir()
+	values := []uint8{10, 70, 130, 200}
+	for i, v := range values {
+		writePNG(t, filepath.Join(src, "CT-chest", string(rune('a'+i))+".png"), v)
+	}
+	writePNG(t, filepath.Join(src, "MR-brain", "m.png"), 140)
+	if err := os.WriteFile(filepath.Join(src, "garbage.dcm"), []byte("not dicom at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "notes.txt"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	libDir := filepath.Join(t.TempDir(), "lib")
+	emb := &fakeEmbedder{id: "fake@1"}
+	l := openLib(t, libDir, emb)
+	var last [2]int
+	rep, err := l.Import(context.Background(), []string{src, filepath.Join(src, "missing")}, func(d, n int) { last = [2]int{d, n} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Imported != 5 || len(rep.Failed) != 3 {
+		t.Fatalf("imported %d, failed %+v", rep.Imported, rep.Failed)
+	}
+	if last[0] != last[1] || last[1] != 7 {
+		t.Fatalf("progress ended at %v", last)
+	}
+	if st, _ := os.Stat(libDir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("library folder mode %v", st.Mode().Perm())
+	}
+
+	t.Run("reimport skips", func(t *testing.T) {
+		rep, err := l.Import(context.Background(), []string{src}, nil)
+		if err != nil || rep.Imported != 0 || rep.Skipped != 5 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+	})
+	t.Run("query file finds itself first", func(t *testing.T) {
+		q, err := l.QueryFile(context.Background(), filepath.Join(src, "CT-chest", "c.png"), 3, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Results[0].Item.Path != filepath.Join(src, "CT-chest", "c.png") || q.Results[0].Score < 0.999 {
+			t.Fatalf("first result %+v", q.Results[0])
+		}
+		if q.Results[1].Item.Modality != "MR" { // value 140 is closest to 130
+			t.Fatalf("second result %+v", q.Results[1].Item)
+		}
+	})
+	t.Run("filter", func(t *testing.T) {
+		q, err := l.QueryFile(context.Background(), filepath.Join(src, "CT-chest", "c.png"), 10, "modality:MR")
+		if err != nil || len(q.Results) != 1 || q.Results[0].Item.Modality != "MR" {
+			t.Fatalf("%+v %v", q, err)
+		}
+	})
+	t.Run("query item excludes itself", func(t *testing.T) {
+		id := rep.Items[0].ID
+		q, err := l.QueryItem(context.Background(), id, 10, "")
+		if err != nil || len(q.Results) != 4 {
+			t.Fatalf("%+v %v", q, err)
+		}
+		for _, r := range q.Results {
+			if r.Item.ID == id {
+				t.Fatal("item returned for itself")
+			}
+		}
+	})
+	l.Close()
+
+	t.Run("reopen after losing the metadata index", func(t *testing.T) {
+		if err := os.RemoveAll(filepath.Join(libDir, "meta.bleve")); err != nil {
+			t.Fatal(err)
+		}
+		l2 := openLib(t, libDir, emb)
+		q, err := l2.QueryFile(context.Background(), filepath.Join(src, "MR-brain", "m.png"), 1, "modality:MR")
+		if err != nil || len(q.Results) != 1 {
+			t.Fatalf("%+v %v", q, err)
+		}
+		st, _ := l2.Stats()
+		if st.Items != 5 || st.ByModality["CT"] != 4 {
+			t.Fatalf("stats %+v", st)
+		}
+		l2.Close()
+	})
+	t.Run("other model refused", func(t *testing.T) {
+		if _, err := Open(libDir, &fakeEmbedder{id: "other@2"}); !errors.Is(err, ErrModelMismatch) {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestImportEmbedFailureKeepsGoing(t *testing.T) {
+	src := t.TempDir()
+	writePNG(t, filepath.Join(src, "a.png"), 20)
+	l := openLib(t, t.TempDir(), &fakeEmbedder{id: "fake@1", fail: true})
+	rep, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep.Imported != 0 || len(rep.Failed) != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}
+
+func TestImportCancelled(t *testing.T) {
+	src := t.TempDir()
+	for i := range 40 {
+		writePNG(t, filepath.Join(src, string(rune('A'+i))+".png"), uint8(i*5))
+	}
+	l := openLib(t, t.TempDir(), &fakeEmbedder{id: "fake@1"})
+	l.BatchSize = 4
+	ctx, cancel := context.WithCancel(context.Background())
+	rep, err := l.Import(ctx, []string{src}, func(done, total int) {
+		if done >= 8 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	st, _ := l.Stats()
+	if st.Items != rep.Imported || st.Items == 0 || st.Items == 40 {
+		t.Fatalf("stored %d, report says %d", st.Items, rep.Imported)
+	}
+	// What was stored survives: a second run imports the rest.
+	rep2, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep2.Imported+rep2.Skipped != 40 || rep2.Skipped != st.Items {
+		t.Fatalf("%+v %v", rep2, err)
+	}
+}
+
+func TestItemIDStable(t *testing.T) {
+	a := ItemID(media.Meta{InstanceUID: "1.2.3"}, "ff00ff00ff00ff00ff00")
+	b := ItemID(media.Meta{InstanceUID: "1.2.3"}, "0000000000000000000000")
+	c := ItemID(media.Meta{}, "0123456789abcdef0123")
+	if a != b || c != "f0123456789abcdef" || a == c {
+		t.Fatalf("%s %s %s", a, b, c)
+	}
+}

