@@ -1,7 +1,10 @@
 package inference
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -27,6 +30,30 @@ func providerOrder(forced string) []string {
 	return []string{"cuda", "cpu"}
 }
 
+// providerLibraries names the shared libraries a provider needs beside the
+// ORT library; the onnxruntime-node build ships none of them.
+var providerLibraries = map[string]string{
+	"cuda":     "onnxruntime_providers_cuda",
+	"tensorrt": "onnxruntime_providers_tensorrt",
+}
+
+// missingProvider reports why provider cannot load, or "" when it may.
+func missingProvider(provider, ortLib string) string {
+	base, ok := providerLibraries[provider]
+	if !ok {
+		return ""
+	}
+	name := "lib" + base + ".so"
+	if runtime.GOOS == "windows" {
+		name = base + ".dll"
+	}
+	p := filepath.Join(filepath.Dir(ortLib), name)
+	if _, err := os.Stat(p); err != nil {
+		return fmt.Sprintf("%s not found beside the ONNX Runtime library (this ORT build has no %s provider)", name, strings.ToUpper(provider))
+	}
+	return ""
+}
+
 func newSession(m *Manifest, model []byte, provider string, threads int) (*ort.DynamicAdvancedSession, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -37,6 +64,9 @@ func newSession(m *Manifest, model []byte, provider string, threads int) (*ort.D
 		if err := opts.SetIntraOpNumThreads(threads); err != nil {
 			return nil, err
 		}
+	}
+	if why := missingProvider(provider, rt.Path); why != "" {
+		return nil, errors.New(why)
 	}
 	if err := appendProvider(opts, provider); err != nil {
 		return nil, err

@@ -1,0 +1,133 @@
+// Package app wires M3Ret Viewer together: the command line (import, query,
+// info) and the Fyne window (library grid, drag-and-drop import and query,
+// results, side-by-side comparison), both over the same library and encoder
+// code paths.
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/m3ret/viewer/assets"
+	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library"
+)
+
+// Version is the application version; release builds set it with
+// -ldflags "-X github.com/m3ret/viewer/app.Version=...".
+var Version = "0.1.0-dev"
+
+// Exit codes of the command line.
+const (
+	ExitOK      = 0 // everything worked
+	ExitError   = 1 // the command failed
+	ExitUsage   = 2 // bad arguments
+	ExitPartial = 3 // the command ran, but some files failed (see the summary)
+)
+
+// common holds the flags every command takes.
+type common struct {
+	library  string
+	model    string
+	ortLib   string
+	provider string
+	json     bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.library, "library", library.DefaultDir(), "library folder")
+	fs.StringVar(&c.model, "model", assets.DefaultModel, "model: an embedded name (baseline) or a path to .onnx/.json")
+	fs.StringVar(&c.ortLib, "ort-lib", "", "path to the ONNX Runtime shared library")
+	fs.StringVar(&c.provider, "provider", "auto", "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
+	fs.BoolVar(&c.json, "json", false, "print one JSON document on stdout")
+}
+
+// Main runs the program with os.Args[1:] and returns the exit code.
+func Main(args []string) int {
+	return run(args, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "import":
+			return cmdImport(args[1:], stdout, stderr)
+		case "query":
+			return cmdQuery(args[1:], stdout, stderr)
+		case "info":
+			return cmdInfo(args[1:], stdout, stderr)
+		case "version", "--version":
+			fmt.Fprintln(stdout, Version)
+			return ExitOK
+		case "help", "-h", "--help":
+			usage(stdout)
+			return ExitOK
+		}
+	}
+	return cmdGUI(args, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `M3Ret Viewer `+Version+` — similar-case retrieval for medical images
+
+usage:
+  m3ret [--library DIR] [PATH...]        open the window (PATHs are imported)
+  m3ret import [--json] PATH...          import files and folders
+  m3ret query [--k N] [--filter Q] [--json] (PATH | --item ID)
+  m3ret info [--json]                    version, model, runtime, library counts
+
+common flags: --library DIR  --model NAME|PATH  --ort-lib PATH  --provider NAME
+exit codes: 0 ok, 1 failed, 2 bad arguments, 3 some files failed
+`)
+}
+
+// fail prints a one-line message and returns ExitError.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "m3ret: %v\n", err)
+	return ExitError
+}
+
+// loadEncoder starts ONNX Runtime and the chosen model.
+func loadEncoder(c *common) (*inference.Encoder, inference.Runtime, error) {
+	rt, err := inference.Start(c.ortLib)
+	if err != nil {
+		return nil, rt, err
+	}
+	opts := inference.Options{Provider: c.provider}
+	if man, model, err := assets.Model(c.model); err == nil {
+		enc, err := inference.Load(man, model, opts)
+		return enc, rt, err
+	}
+	if _, err := os.Stat(c.model); err != nil {
+		return nil, rt, fmt.Errorf("model %q is neither embedded nor a file", c.model)
+	}
+	enc, err := inference.LoadFile(c.model, opts)
+	return enc, rt, err
+}
+
+// session is an open encoder and library.
+type session struct {
+	enc *inference.Encoder
+	rt  inference.Runtime
+	lib *library.Library
+}
+
+func openSession(c *common) (*session, error) {
+	enc, rt, err := loadEncoder(c)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := library.Open(c.library, enc)
+	if err != nil {
+		enc.Close()
+		return nil, err
+	}
+	return &session{enc: enc, rt: rt, lib: lib}, nil
+}
+
+func (s *session) Close() {
+	s.lib.Close()
+	s.enc.Close()
+}

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/viewer"
+)
+
+// resultK is how many neighbours the window shows.
+const resultK = 24
+
+// StartQueryFile searches the library for the cases nearest to a file, in
+// the background.
+func (g *GUI) StartQueryFile(path string) {
+	filter := g.filter.Text
+	g.setStatus("Searching…")
+	g.jobs.Add(1)
+	go func() {
+		defer g.jobs.Done()
+		q, err := g.s.lib.QueryFile(context.Background(), path, resultK, filter)
+		if err == nil {
+			g.mu.Lock()
+			g.queryPath = path
+			g.mu.Unlock()
+		}
+		g.showQuery(q, filepath.Base(path), err)
+	}()
+}
+
+// findSimilar searches with the library item chosen in the grid.
+func (g *GUI) findSimilar() {
+	id := g.selected
+	if id == "" {
+		g.status.SetText("Choose an item in the library first, or drop a file on the query pane.")
+		return
+	}
+	g.StartQueryItem(id)
+}
+
+// StartQueryItem searches the library for the cases nearest to an item.
+func (g *GUI) StartQueryItem(id string) {
+	filter := g.filter.Text
+	g.setStatus("Searching…")
+	g.jobs.Add(1)
+	go func() {
+		defer g.jobs.Done()
+		q, err := g.s.lib.QueryItem(context.Background(), id, resultK, filter)
+		name := id
+		if err == nil {
+			if it, ierr := g.s.lib.Item(id); ierr == nil {
+				name = filepath.Base(it.Path)
+				q.Sample, _ = g.s.lib.Load(id)
+			}
+		}
+		g.showQuery(q, name, err)
+	}()
+}
+
+// requery repeats the last query with the current filter.
+func (g *GUI) requery() {
+	g.mu.Lock()
+	q, path := g.query, g.queryPath
+	g.mu.Unlock()
+	switch {
+	case q == nil:
+	case q.ItemID != "":
+		g.StartQueryItem(q.ItemID)
+	default:
+		g.StartQueryFile(path)
+	}
+}
+
+// showQuery puts a finished query on screen (called off the UI goroutine).
+func (g *GUI) showQuery(q *library.Query, name string, err error) {
+	if err != nil {
+		g.setStatus("Search failed: " + plain(err))
+		logf("query: %v", err)
+		return
+	}
+	tiles := make([]viewer.Tile, len(q.Results))
+	for i, r := range q.Results {
+		tiles[i] = g.tileFor(r.Item, fmt.Sprintf("#%d  %.3f", r.Rank, r.Score))
+	}
+	g.mu.Lock()
+	g.query, g.queryName = q, name
+	g.mu.Unlock()
+	fyne.Do(func() {
+		g.queryHint.SetText("Query: " + name)
+		if q.Sample != nil {
+			g.queryView.SetSample(q.Sample)
+		}
+		g.results.SetTiles(tiles)
+		g.tabs.SelectIndex(0)
+		g.status.SetText(fmt.Sprintf("%d similar cases for %s", len(tiles), name))
+	})
+}
+
+// ShowResult opens the comparison of the query with the result id.
+func (g *GUI) ShowResult(id string) {
+	g.mu.Lock()
+	q, name := g.query, g.queryName
+	g.mu.Unlock()
+	if q == nil {
+		return
+	}
+	var res library.Result
+	for _, r := range q.Results {
+		if r.Item.ID == id {
+			res = r
+		}
+	}
+	g.jobs.Add(1)
+	go func() {
+		defer g.jobs.Done()
+		s, err := g.s.lib.Load(id)
+		if err != nil {
+			g.setStatus("Could not open the result: its source file is missing or unreadable.")
+			logf("load %s: %v", id, err)
+			return
+		}
+		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, filepath.Base(res.Item.Path))
+		fyne.Do(func() {
+			g.compare.SetPair(q.Sample, name, s, title, res.Score)
+			g.tabs.SelectIndex(1)
+		})
+	}()
+}
