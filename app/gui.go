@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/storage"
 
 	"github.com/m3ret/viewer/assets"
 )
@@ -14,33 +17,99 @@ import (
 // AppID is the application identifier (also in FyneApp.toml).
 const AppID = "io.github.m3ret.viewer"
 
+// startup is what the command line asks the window to do once it is open.
+type startup struct {
+	imports    []string // dropped on the library
+	query      string   // dropped on the query pane
+	compare    int      // open result N beside the query (1-based; 0: none)
+	readyFile  string   // written when the work above is done; quit when removed
+}
+
 func cmdGUI(args []string, stderr io.Writer) int {
 	fs, c := newFlags("m3ret", stderr)
-	query := fs.String("query", "", "query with this file once the window is open")
+	var st startup
+	fs.StringVar(&st.query, "query", "", "query with this file once the window is open")
+	fs.IntVar(&st.compare, "compare", 0, "with --query: open result N beside the query")
+	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
 	if err := parse(fs, args); err != nil {
 		return ExitUsage
 	}
+	st.imports = fs.Args()
 	s, err := openSession(c)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer s.Close()
+	log.SetFlags(0)
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	g := NewGUI(a, s)
-	if fs.NArg() > 0 {
-		g.StartImport(fs.Args())
-	}
-	if *query != "" {
-		g.StartQueryFile(*query)
-	}
-	log.SetFlags(0)
+	code := ExitOK
+	a.Lifecycle().SetOnStarted(func() {
+		go func() {
+			if err := g.runStartup(a, st); err != nil {
+				fmt.Fprintf(stderr, "m3ret: %v\n", err)
+				code = ExitError
+			}
+		}()
+	})
 	g.win.ShowAndRun()
 	g.CancelImport()
 	g.Wait()
-	return ExitOK
+	return code
+}
+
+// runStartup performs the command line's drops through the window's own
+// drop handler, as if the user had dropped the files, one after the other.
+func (g *GUI) runStartup(a fyne.App, st startup) error {
+	time.Sleep(300 * time.Millisecond) // let the first layout settle
+	g.Wait()
+	if len(st.imports) > 0 {
+		uris := make([]fyne.URI, len(st.imports))
+		for i, p := range st.imports {
+			uris[i] = storage.NewFileURI(p)
+		}
+		fyne.DoAndWait(func() { g.HandleDrop(g.LibraryPosition(), uris) })
+		g.Wait()
+	}
+	if st.query != "" {
+		fyne.DoAndWait(func() { g.HandleDrop(g.QueryPanePosition(), []fyne.URI{storage.NewFileURI(st.query)}) })
+		g.Wait()
+	}
+	if st.compare > 0 {
+		fyne.DoAndWait(func() {
+			if st.compare <= len(g.results.Tiles()) {
+				g.results.Select(st.compare - 1)
+			}
+		})
+		g.Wait()
+	}
+	if st.readyFile == "" {
+		return nil
+	}
+	time.Sleep(500 * time.Millisecond) // let the last refresh reach the screen
+	var summary string
+	fyne.DoAndWait(func() { summary = g.summary() })
+	if err := os.WriteFile(st.readyFile, []byte(summary), 0o600); err != nil {
+		fyne.Do(a.Quit)
+		return err
+	}
+	for { // the script takes its screenshot, then removes the file
+		time.Sleep(100 * time.Millisecond)
+		if _, err := os.Stat(st.readyFile); err != nil {
+			fyne.Do(a.Quit)
+			return nil
+		}
+	}
+}
+
+// summary describes what the window shows, one fact a line.
+func (g *GUI) summary() string {
+	q, r := g.compare.Titles()
+	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\n",
+		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r)
 }
 
 // logf logs without patient data: callers pass ids and counts, never
 // metadata values.
-func logf(format string, a ...any) { log.Print(fmt.Sprintf(format, a...)) }
+func logf(format string, a ...any) { log.Printf(format, a...) }

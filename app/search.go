@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"fyne.io/fyne/v2"
 
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/viewer"
@@ -89,7 +88,7 @@ func (g *GUI) showQuery(q *library.Query, name string, err error) {
 	g.mu.Lock()
 	g.query, g.queryName = q, name
 	g.mu.Unlock()
-	fyne.Do(func() {
+	g.do(func() {
 		g.queryHint.SetText("Query: " + name)
 		if q.Sample != nil {
 			g.queryView.SetSample(q.Sample)
@@ -124,7 +123,7 @@ func (g *GUI) ShowResult(id string) {
 			return
 		}
 		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, filepath.Base(res.Item.Path))
-		fyne.Do(func() {
+		g.do(func() {
 			g.compare.SetPair(q.Sample, name, s, title, res.Score)
 			g.tabs.SelectIndex(1)
 		})

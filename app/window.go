@@ -42,6 +42,7 @@ type GUI struct {
 
 	selected string // library item chosen in the grid
 
+	uiMu      sync.Mutex // serialises do (see there)
 	mu        sync.Mutex
 	cancel    context.CancelFunc // of the running import
 	query     *library.Query     // last query
@@ -133,10 +134,19 @@ func (g *GUI) LibraryPosition() fyne.Position {
 	return at.Add(fyne.NewPos(s.Width/2, s.Height/2))
 }
 
+// do runs fn on the UI goroutine. Calls are serialised so that drivers
+// which run fn at once on the caller's goroutine (the test driver) never
+// run two at a time; fn must not call do itself.
+func (g *GUI) do(fn func()) {
+	g.uiMu.Lock()
+	defer g.uiMu.Unlock()
+	fyne.Do(fn)
+}
+
 // Wait blocks until background jobs have finished (for tests and exit).
 func (g *GUI) Wait() { g.jobs.Wait() }
 
-func (g *GUI) setStatus(text string) { fyne.Do(func() { g.status.SetText(text) }) }
+func (g *GUI) setStatus(text string) { g.do(func() { g.status.SetText(text) }) }
 
 // refreshLibrary reloads the library grid in the background.
 func (g *GUI) refreshLibrary() {
@@ -154,7 +164,7 @@ func (g *GUI) refreshLibrary() {
 			tiles[i] = g.tileFor(it, fmt.Sprintf("%s %s", it.Modality, it.Kind))
 		}
 		st := g.statusText(len(items))
-		fyne.Do(func() {
+		g.do(func() {
 			g.libGrid.SetTiles(tiles)
 			g.libTitle.SetText(fmt.Sprintf("Library — %d items", len(items)))
 			g.status.SetText(st)
@@ -197,7 +207,7 @@ func (g *GUI) StartImport(paths []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.mu.Unlock()
-	fyne.Do(func() {
+	g.do(func() {
 		g.progress.SetValue(0)
 		g.progress.Show()
 		g.cancelBtn.Show()
@@ -206,7 +216,7 @@ func (g *GUI) StartImport(paths []string) {
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
-		rep, err := g.s.lib.Import(ctx, paths, throttle(func(done, total int) {
+		rep, err := g.s.lib.Import(ctx, paths, throttle(g.do, func(done, total int) {
 			g.progress.SetValue(float64(done) / float64(max(total, 1)))
 			g.status.SetText(fmt.Sprintf("Importing %d of %d…", done, total))
 		}))
@@ -229,7 +239,7 @@ func (g *GUI) finishImport(rep *library.Report, err error) {
 		msg = "Import stopped: " + plain(err) + ". " + msg
 		logf("import: %v", err)
 	}
-	fyne.Do(func() {
+	g.do(func() {
 		g.progress.Hide()
 		g.cancelBtn.Hide()
 		if len(rep.Failed) > 0 {
@@ -276,15 +286,16 @@ func plain(err error) string {
 	return s
 }
 
-// throttle adapts an import progress callback to the UI: calls reach fn on
-// the UI goroutine at most ~60 times a second, and the last one always does.
-func throttle(fn func(done, total int)) func(done, total int) {
+// throttle adapts an import progress callback to the UI: calls reach fn
+// through do (onto the UI goroutine) at most ~60 times a second, and the
+// last one always does.
+func throttle(do func(func()), fn func(done, total int)) func(done, total int) {
 	var last time.Time
 	return func(done, total int) {
 		if done != total && time.Since(last) < 16*time.Millisecond {
 			return
 		}
 		last = time.Now()
-		fyne.Do(func() { fn(done, total) })
+		do(func() { fn(done, total) })
 	}
 }

@@ -104,7 +104,9 @@ func TestLyingManifestRefused(t *testing.T) {
 		name string
 		edit func(m map[string]any)
 	}{
-		{"wrong sha256", func(m map[string]any) { m["sha256"] = "00000000000000000000000000000000000000000000000000000000000000ff" }},
+		{"wrong sha256", func(m map[string]any) {
+			m["sha256"] = "00000000000000000000000000000000000000000000000000000000000000ff"
+		}},
 		{"wrong input name", func(m map[string]any) { m["input"].(map[string]any)["name"] = "image" }},
 		{"wrong input size", func(m map[string]any) { m["input"].(map[string]any)["shape"] = []int{-1, 1, 1, 96, 96} }},
 		{"wrong output dim", func(m map[string]any) { m["output"].(map[string]any)["dim"] = 128 }},

@@ -68,13 +68,14 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		progress = func(int, int) {}
 	}
 	progress(0, len(files))
+	start := time.Now().UTC() // every item of this run: ties sort by path
 	out := make(chan decoded, 2*l.batchSize())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(out)
 		return l.decodeAll(gctx, files, out)
 	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, len(files), progress) })
+	g.Go(func() error { return l.storeAll(gctx, out, rep, start, len(files), progress) })
 	err := g.Wait()
 	return rep, err
 }
@@ -166,7 +167,7 @@ func fileHash(path string) (string, error) {
 
 // storeAll is the single writer: it batches decoded files, embeds them and
 // stores each batch in one catalog transaction before indexing it.
-func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, total int, progress func(int, int)) error {
+func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, added time.Time, total int, progress func(int, int)) error {
 	done := 0
 	seen := map[string]bool{}
 	var batch []decoded
@@ -174,7 +175,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 		if len(batch) == 0 {
 			return nil
 		}
-		err := l.storeBatch(ctx, batch, rep)
+		err := l.storeBatch(ctx, batch, rep, added)
 		done += len(batch)
 		batch = batch[:0]
 		progress(done, total)
@@ -206,7 +207,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 	return ctx.Err()
 }
 
-func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report) error {
+func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report, added time.Time) error {
 	samples := make([]media.Sample, len(batch))
 	for i, d := range batch {
 		samples[i] = *d.sample
@@ -223,9 +224,8 @@ func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report) 
 	}
 	entries := make([]catalog.Entry, len(batch))
 	docs := map[string]index.Doc{}
-	now := time.Now().UTC()
 	for i, d := range batch {
-		d.item.Added = now.Add(time.Duration(i) * time.Microsecond)
+		d.item.Added = added
 		entries[i] = catalog.Entry{Item: d.item, Thumbnail: d.thumb, Model: l.emb.ModelID(), Vector: vecs[i]}
 		docs[d.item.ID] = docOf(d.item)
 	}

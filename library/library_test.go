@@ -16,8 +16,9 @@ import (
 	"github.com/m3ret/viewer/library/media"
 )
 
-// fakeEmbedder embeds a sample as its normalised 8-bin intensity histogram
-// of the first frame: deterministic, cheap, and similar images land close.
+// fakeEmbedder embeds a sample as the normalised vector (m, 1-m) of its mean
+// grey level m in [0, 1]: deterministic, cheap, and images of close
+// brightness land close.
 type fakeEmbedder struct {
 	id    string
 	mu    sync.Mutex
@@ -36,18 +37,13 @@ func (f *fakeEmbedder) Embed(ctx context.Context, samples []media.Sample) ([][]f
 	}
 	out := make([][]float32, len(samples))
 	for i, s := range samples {
-		v := make([]float32, 8)
+		var m float64
 		for _, x := range s.Grey(0) {
-			v[min(7, max(0, int(x)/32))]++
+			m += float64(x)
 		}
-		var n float64
-		for _, x := range v {
-			n += float64(x * x)
-		}
-		for j := range v {
-			v[j] /= float32(math.Sqrt(n))
-		}
-		out[i] = v
+		m /= 255 * float64(s.Width*s.Height)
+		n := math.Hypot(m, 1-m)
+		out[i] = []float32{float32(m / n), float32((1 - m) / n)}
 	}
 	return out, nil
 }

