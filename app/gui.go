@@ -19,10 +19,10 @@ const AppID = "io.github.m3ret.viewer"
 
 // startup is what the command line asks the window to do once it is open.
 type startup struct {
-	imports    []string // dropped on the library
-	query      string   // dropped on the query pane
-	compare    int      // open result N beside the query (1-based; 0: none)
-	readyFile  string   // written when the work above is done; quit when removed
+	imports   []string // dropped on the library
+	query     string   // dropped on the query pane
+	compare   int      // open result N beside the query (1-based; 0: none)
+	readyFile string   // written when the work above is done; quit when removed
 }
 
 func cmdGUI(args []string, stderr io.Writer) int {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/viewer"
 )
