@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"strconv"
+	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -49,6 +52,54 @@ type walker struct {
 	left     int64 // bytes that may still follow
 	bo       binary.ByteOrder
 	implicit bool
+	depth    int               // nesting of sequences; 0 is the top-level dataset
+	image    map[tag.Tag]int64 // top-level image geometry, for checkPixels
+}
+
+// geometry are the top-level elements the parser sizes native pixel data by.
+var geometry = map[tag.Tag]bool{tag.Rows: true, tag.Columns: true, tag.NumberOfFrames: true,
+	tag.BitsAllocated: true, tag.SamplesPerPixel: true}
+
+// readGeometry keeps the value of a geometry element (US, or IS text).
+func (w *walker) readGeometry(t tag.Tag, vl uint32) error {
+	b, err := w.read(int(vl))
+	if err != nil {
+		return err
+	}
+	if w.image == nil {
+		w.image = map[tag.Tag]int64{}
+	}
+	if t == tag.NumberOfFrames {
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimRight(string(b), "\x00 ")), 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("number of frames %q: %w", b, ErrCorrupt)
+		}
+		w.image[t] = n
+		return nil
+	}
+	if len(b) >= 2 {
+		w.image[t] = int64(w.bo.Uint16(b))
+	}
+	return nil
+}
+
+// checkPixels refuses native pixel data shorter than its declared geometry:
+// the parser sizes its buffers from the geometry (with 32-bit wrap-around),
+// not from the data.
+func (w *walker) checkPixels(vl uint32) error {
+	g := w.image
+	frames := int64(1)
+	if n, ok := g[tag.NumberOfFrames]; ok {
+		frames = n
+	}
+	need := new(big.Int).SetInt64(g[tag.Rows])
+	for _, f := range []int64{g[tag.Columns], max(1, g[tag.SamplesPerPixel]), max(1, g[tag.BitsAllocated]/8), frames} {
+		need.Mul(need, big.NewInt(f))
+	}
+	if need.Cmp(big.NewInt(int64(vl)+1)) > 0 {
+		return fmt.Errorf("pixel data of %d bytes, geometry needs %s: %w", vl, need, ErrCorrupt)
+	}
+	return nil
 }
 
 func (w *walker) read(n int) ([]byte, error) {
@@ -191,6 +242,17 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 			if err := w.fragments(); err != nil {
 				return err
 			}
+		case w.depth == 0 && geometry[t] && vl <= 16:
+			if err := w.readGeometry(t, vl); err != nil {
+				return err
+			}
+		case w.depth == 0 && t == tag.PixelData:
+			if err := w.checkPixels(vl); err != nil {
+				return err
+			}
+			if err := w.skip(int64(vl)); err != nil {
+				return err
+			}
 		case vr == "SQ" || (vl == undefined && t.Group != 0xFFFE):
 			if err := w.sequence(vl); err != nil {
 				return fmt.Errorf("sequence %v: %w", t, err)
@@ -215,6 +277,8 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 
 // sequence walks the items of a sequence of defined or undefined length.
 func (w *walker) sequence(vl uint32) error {
+	w.depth++
+	defer func() { w.depth-- }()
 	if vl != undefined && int64(vl) > w.left {
 		return fmt.Errorf("length %d runs past the end of the file: %w", vl, ErrCorrupt)
 	}
