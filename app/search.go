@@ -15,19 +15,15 @@ const resultK = 24
 // StartQueryFile searches the library for the cases nearest to a file, in
 // the background.
 func (g *GUI) StartQueryFile(path string) {
-	filter := g.filter.Text
-	g.setStatus("Searching…")
-	g.jobs.Add(1)
-	go func() {
-		defer g.jobs.Done()
+	g.startQuery(func(filter string) (*library.Query, string, error) {
 		q, err := g.s.lib.QueryFile(context.Background(), path, resultK, filter)
 		if err == nil {
 			g.mu.Lock()
 			g.queryPath = path
 			g.mu.Unlock()
 		}
-		g.showQuery(q, filepath.Base(path), err)
-	}()
+		return q, filepath.Base(path), err
+	})
 }
 
 // findSimilar searches with the library item chosen in the grid.
@@ -42,19 +38,29 @@ func (g *GUI) findSimilar() {
 
 // StartQueryItem searches the library for the cases nearest to an item.
 func (g *GUI) StartQueryItem(id string) {
+	g.startQuery(func(filter string) (*library.Query, string, error) {
+		q, err := g.s.lib.QueryItem(context.Background(), id, resultK, filter)
+		if err != nil {
+			return nil, id, err
+		}
+		it, err := g.s.lib.Item(id)
+		if err != nil {
+			return nil, id, err
+		}
+		q.Sample, _ = g.s.lib.Load(id) // a missing source still leaves the results
+		return q, filepath.Base(it.Path), nil
+	})
+}
+
+// startQuery runs a search in the background with the current filter and
+// shows what it finds.
+func (g *GUI) startQuery(search func(filter string) (*library.Query, string, error)) {
 	filter := g.filter.Text
 	g.setStatus("Searching…")
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
-		q, err := g.s.lib.QueryItem(context.Background(), id, resultK, filter)
-		name := id
-		if err == nil {
-			if it, ierr := g.s.lib.Item(id); ierr == nil {
-				name = filepath.Base(it.Path)
-				q.Sample, _ = g.s.lib.Load(id)
-			}
-		}
+		q, name, err := search(filter)
 		g.showQuery(q, name, err)
 	}()
 }
