@@ -10,13 +10,14 @@ SAMPLES = $(shell .ci/fetch-samples.sh)
 VERSION := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X github.com/m3ret/viewer/app.Version=$(VERSION)
 
-.PHONY: run test setup deps ort samples build demo gui-check baseline-model clean
+.PHONY: run test setup deps ort samples build build-headless demo gui-check baseline-model clean
 
 run: setup build demo
 	$(BIN) --library "$(DEMO_LIBRARY)"
 
 test: setup
 	$(GO) vet ./...
+	$(GO) vet -tags headless ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory gui-check
@@ -39,6 +40,10 @@ samples:
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+# The command line without the window: links no OpenGL or X11 libraries.
+build-headless:
+	$(GO) build -tags headless -ldflags "$(LDFLAGS) -s -w" -o build/m3ret-headless .
 
 # The demo library: every sample file, imported once. Files the readers do
 # not support yet are listed as failures (exit code 3) and skipped.

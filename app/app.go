@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/m3ret/viewer/assets"
 	"github.com/m3ret/viewer/inference"
@@ -36,12 +37,21 @@ type common struct {
 	json     bool
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.library, "library", library.DefaultDir(), "library folder")
-	fs.StringVar(&c.model, "model", assets.DefaultModel, "model: an embedded name (baseline) or a path to .onnx/.json")
-	fs.StringVar(&c.ortLib, "ort-lib", "", "path to the ONNX Runtime shared library")
-	fs.StringVar(&c.provider, "provider", "auto", "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
+// register declares the common flags, their defaults taken from the user's
+// settings file when it sets them.
+func (c *common) register(fs *flag.FlagSet, st Settings) {
+	fs.StringVar(&c.library, "library", or(st.Library, library.DefaultDir()), "library folder")
+	fs.StringVar(&c.model, "model", or(st.Model, assets.DefaultModel), "model: an embedded name (baseline) or a path to .onnx/.json")
+	fs.StringVar(&c.ortLib, "ort-lib", st.ORTLib, "path to the ONNX Runtime shared library")
+	fs.StringVar(&c.provider, "provider", or(st.Provider, "auto"), "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document on stdout")
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Main runs the program with os.Args[1:] and returns the exit code.
@@ -90,21 +100,38 @@ func fail(stderr io.Writer, err error) int {
 }
 
 // loadEncoder starts ONNX Runtime and the chosen model.
-func loadEncoder(c *common) (*inference.Encoder, inference.Runtime, error) {
+func loadEncoder(c *common, stderr io.Writer) (*inference.Encoder, inference.Runtime, error) {
 	rt, err := inference.Start(c.ortLib)
 	if err != nil {
 		return nil, rt, err
 	}
-	opts := inference.Options{Provider: c.provider}
-	if man, model, err := assets.Model(c.model); err == nil {
-		enc, err := inference.Load(man, model, opts)
-		return enc, rt, err
+	enc, err := loadModel(c.model, inference.Options{Provider: c.provider})
+	if err != nil {
+		return nil, rt, err
 	}
-	if _, err := os.Stat(c.model); err != nil {
-		return nil, rt, fmt.Errorf("model %q is neither embedded nor a file", c.model)
+	noteProvider(stderr, c.provider, enc)
+	return enc, rt, nil
+}
+
+// loadModel loads an embedded model by name, or a model file by path.
+func loadModel(model string, opts inference.Options) (*inference.Encoder, error) {
+	if man, onnx, err := assets.Model(model); err == nil {
+		return inference.Load(man, onnx, opts)
 	}
-	enc, err := inference.LoadFile(c.model, opts)
-	return enc, rt, err
+	if _, err := os.Stat(model); err != nil {
+		return nil, fmt.Errorf("model %q is neither embedded nor a file", model)
+	}
+	return inference.LoadFile(model, opts)
+}
+
+// noteProvider says once, on stderr, when a provider asked for by name was
+// not used, and why.
+func noteProvider(stderr io.Writer, asked string, enc *inference.Encoder) {
+	asked = strings.ToLower(asked)
+	if asked == "" || asked == "auto" || asked == enc.Provider() {
+		return
+	}
+	fmt.Fprintf(stderr, "m3ret: provider %s unavailable (%s); using %s\n", asked, enc.ProviderNotes()[asked], strings.ToUpper(enc.Provider()))
 }
 
 // session is an open encoder and library.
@@ -114,8 +141,8 @@ type session struct {
 	lib *library.Library
 }
 
-func openSession(c *common) (*session, error) {
-	enc, rt, err := loadEncoder(c)
+func openSession(c *common, stderr io.Writer) (*session, error) {
+	enc, rt, err := loadEncoder(c, stderr)
 	if err != nil {
 		return nil, err
 	}

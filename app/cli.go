@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library"
 )
 
@@ -20,7 +21,11 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &common{}
-	c.register(fs)
+	st, err := LoadSettings()
+	if err != nil {
+		fmt.Fprintf(stderr, "m3ret: %v (using defaults)\n", err)
+	}
+	c.register(fs, st)
 	return fs, c
 }
 
@@ -62,7 +67,7 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: m3ret import [--json] PATH...")
 		return ExitUsage
 	}
-	s, err := openSession(c)
+	s, err := openSession(c, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -139,7 +144,7 @@ func cmdQuery(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: m3ret query [--k N] [--filter Q] [--json] (PATH | --item ID)")
 		return ExitUsage
 	}
-	s, err := openSession(c)
+	s, err := openSession(c, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -179,7 +184,7 @@ func cmdInfo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: m3ret info [--json]")
 		return ExitUsage
 	}
-	s, err := openSession(c)
+	s, err := openSession(c, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -210,10 +215,26 @@ func (s *session) info(st library.Stats) infoDoc {
 		Version: Version,
 		Model: map[string]any{"name": m.Name, "version": m.Version, "id": m.ID(), "sha256": m.SHA256,
 			"dimension": m.Output.Dim, "input_shape": m.Input.Shape},
-		Runtime: map[string]any{"ort_version": s.rt.Version, "library": s.rt.Path, "provider": strings.ToUpper(s.enc.Provider()),
-			"available": []string{strings.ToUpper(s.enc.Provider())}, "unavailable": s.enc.ProviderNotes()},
+		Runtime: s.runtimeInfo(),
 		Library: map[string]any{"path": s.lib.Dir(), "items": st.Items, "by_kind": st.ByKind, "by_modality": st.ByModality},
 	}
+}
+
+func (s *session) runtimeInfo() map[string]any {
+	avail, unavail := inference.Probe()
+	up := make([]string, len(avail))
+	for i, p := range avail {
+		up[i] = strings.ToUpper(p)
+	}
+	why := map[string]string{}
+	for p, reason := range unavail {
+		why[strings.ToUpper(p)] = reason
+	}
+	for p, reason := range s.enc.ProviderNotes() { // tried for this model and failed
+		why[strings.ToUpper(p)] = reason
+	}
+	return map[string]any{"ort_version": s.rt.Version, "library": s.rt.Path, "provider": strings.ToUpper(s.enc.Provider()),
+		"available": up, "unavailable": why}
 }
 
 func printInfo(w io.Writer, d infoDoc) {

@@ -1,3 +1,5 @@
+//go:build !headless
+
 package app
 
 import (
@@ -35,7 +37,7 @@ func cmdGUI(args []string, stderr io.Writer) int {
 		return ExitUsage
 	}
 	st.imports = fs.Args()
-	s, err := openSession(c)
+	s, err := openSession(c, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}

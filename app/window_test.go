@@ -1,3 +1,5 @@
+//go:build !headless
+
 package app
 
 import (
@@ -5,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +25,7 @@ func newTestGUI(t *testing.T) *GUI {
 	requireORT(t)
 	a := test.NewTempApp(t)
 	c := &common{library: filepath.Join(t.TempDir(), "lib"), model: "baseline", provider: "cpu"}
-	s, err := openSession(c)
+	s, err := openSession(c, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

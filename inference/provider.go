@@ -11,23 +11,56 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// providerOrder lists the providers to try: the forced one (if any), then
-// the platform's accelerators, always ending with CPU.
-func providerOrder(forced string) []string {
-	forced = strings.ToLower(forced)
-	if forced != "" && forced != "auto" {
-		if forced == "cpu" {
-			return []string{"cpu"}
-		}
-		return []string{forced, "cpu"}
-	}
+// Providers lists the execution providers of this platform, best first;
+// CPU is always last.
+func Providers() []string {
 	switch runtime.GOOS {
 	case "windows":
-		return []string{"cuda", "directml", "cpu"}
+		return []string{"tensorrt", "cuda", "directml", "cpu"}
 	case "darwin":
 		return []string{"coreml", "cpu"}
 	}
-	return []string{"cuda", "cpu"}
+	return []string{"tensorrt", "cuda", "cpu"}
+}
+
+// providerOrder lists the providers to try: the forced one (if any), else
+// the platform's, always ending with CPU.
+func providerOrder(forced string) []string {
+	forced = strings.ToLower(forced)
+	switch forced {
+	case "", "auto":
+		return Providers()
+	case "cpu":
+		return []string{"cpu"}
+	}
+	return []string{forced, "cpu"}
+}
+
+// Probe tells which of the platform's providers the loaded ONNX Runtime can
+// use (CPU always), and why each other one cannot. Start must have
+// succeeded.
+func Probe() (available []string, unavailable map[string]string) {
+	unavailable = map[string]string{}
+	for _, p := range Providers() {
+		if err := probe(p); err != nil {
+			unavailable[p] = err.Error()
+			continue
+		}
+		available = append(available, p)
+	}
+	return available, unavailable
+}
+
+func probe(provider string) error {
+	if why := missingProvider(provider, rt.Path); why != "" {
+		return errors.New(why)
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return err
+	}
+	defer opts.Destroy()
+	return appendProvider(opts, provider)
 }
 
 // providerLibraries names the shared libraries a provider needs beside the
@@ -97,9 +130,15 @@ func appendProvider(opts *ort.SessionOptions, provider string) error {
 		defer to.Destroy()
 		return opts.AppendExecutionProviderTensorRT(to)
 	case "directml":
-		return opts.AppendExecutionProviderDirectML(0)
+		if err := opts.AppendExecutionProviderDirectML(0); err != nil {
+			return fmt.Errorf("not in this ONNX Runtime build (DirectML is Windows only): %w", err)
+		}
+		return nil
 	case "coreml":
-		return opts.AppendExecutionProviderCoreMLV2(map[string]string{})
+		if err := opts.AppendExecutionProviderCoreMLV2(map[string]string{}); err != nil {
+			return fmt.Errorf("not in this ONNX Runtime build (CoreML is macOS only): %w", err)
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown execution provider %q", provider)
 }

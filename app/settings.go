@@ -1,0 +1,76 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Settings are the user's lasting choices, kept as JSON in the user config
+// folder (see SettingsPath). Command-line flags override them.
+type Settings struct {
+	// ORTLib is the ONNX Runtime shared library to load ("" looks beside
+	// the executable, then in the set-up's cache).
+	ORTLib string `json:"ort_lib,omitempty"`
+	// Provider forces an execution provider ("" or "auto": best available).
+	Provider string `json:"provider,omitempty"`
+	// Library is the library folder ("" is the default one).
+	Library string `json:"library,omitempty"`
+	// Model is an embedded model name or a path ("" is the default).
+	Model string `json:"model,omitempty"`
+}
+
+// SettingsPath is $M3RET_SETTINGS, else <user config>/m3ret/settings.json.
+func SettingsPath() string {
+	if p := os.Getenv("M3RET_SETTINGS"); p != "" {
+		return p
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "m3ret", "settings.json")
+}
+
+// LoadSettings reads the settings; a missing file gives the defaults.
+func LoadSettings() (Settings, error) {
+	var s Settings
+	p := SettingsPath()
+	if p == "" {
+		return s, nil
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("settings %s: %w", p, err)
+	}
+	return s, nil
+}
+
+// Save writes the settings atomically, readable by the user alone.
+func (s Settings) Save() error {
+	p := SettingsPath()
+	if p == "" {
+		return errors.New("no user config folder")
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
