@@ -68,6 +68,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdQuery(args[1:], stdout, stderr)
 		case "info":
 			return cmdInfo(args[1:], stdout, stderr)
+		case "reindex":
+			return cmdReindex(args[1:], stdout, stderr)
+		case "bench":
+			return cmdBench(args[1:], stdout, stderr)
 		case "version", "--version":
 			fmt.Fprintln(stdout, Version)
 			return ExitOK
@@ -87,6 +91,8 @@ usage:
   m3ret import [--json] PATH...          import files and folders
   m3ret query [--k N] [--filter Q] [--json] (PATH | --item ID)
   m3ret info [--json]                    version, model, runtime, library counts
+  m3ret reindex [--model NAME|PATH]      re-embed the library with a model, rebuild the indexes
+  m3ret bench embed [--json]             embedding speed per kind, against a PyTorch twin
 
 common flags: --library DIR  --model NAME|PATH  --ort-lib PATH  --provider NAME
 exit codes: 0 ok, 1 failed, 2 bad arguments, 3 some files failed

@@ -26,6 +26,7 @@ type Options struct {
 // use.
 type Encoder struct {
 	m        *Manifest
+	model    []byte // the ONNX file, for the PyTorch twin of the benchmark
 	sess     *ort.DynamicAdvancedSession
 	provider string
 	notes    map[string]string // provider -> why it is not in use
@@ -44,7 +45,7 @@ func Load(manifest, model []byte, opts Options) (*Encoder, error) {
 	if err := checkIO(m, model); err != nil {
 		return nil, err
 	}
-	e := &Encoder{m: m, notes: map[string]string{}}
+	e := &Encoder{m: m, model: model, notes: map[string]string{}}
 	for _, p := range providerOrder(opts.Provider) {
 		sess, err := newSession(m, model, p, opts.Threads)
 		if err != nil {
@@ -124,6 +125,10 @@ func (e *Encoder) Manifest() *Manifest { return e.m }
 // ModelID identifies the embedding space (see Manifest.ID).
 func (e *Encoder) ModelID() string { return e.m.ID() }
 
+// BatchSize is the number of samples the model runs at once (the
+// manifest's); the library batches its imports by it.
+func (e *Encoder) BatchSize() int { return e.m.BatchSize }
+
 // Dim is the embedding length.
 func (e *Encoder) Dim() int { return e.m.Output.Dim }
 
@@ -152,12 +157,22 @@ func (e *Encoder) Embed(ctx context.Context, samples []media.Sample) ([][]float3
 }
 
 func (e *Encoder) run(batch []media.Sample) ([][]float32, error) {
+	return e.runTensor(e.tensor(batch), len(batch))
+}
+
+// tensor preprocesses a batch into the model's input, [B, C, T, H, W].
+func (e *Encoder) tensor(batch []media.Sample) []float32 {
 	per := e.m.C() * e.m.T() * e.m.H() * e.m.W()
 	data := make([]float32, 0, per*len(batch))
 	for i := range batch {
 		data = append(data, Preprocess(&batch[i], e.m)...)
 	}
-	shape := ort.NewShape(int64(len(batch)), e.m.Input.Shape[1], e.m.Input.Shape[2], e.m.Input.Shape[3], e.m.Input.Shape[4])
+	return data
+}
+
+// runTensor runs the model on a ready input tensor of b items.
+func (e *Encoder) runTensor(data []float32, b int) ([][]float32, error) {
+	shape := ort.NewShape(int64(b), e.m.Input.Shape[1], e.m.Input.Shape[2], e.m.Input.Shape[3], e.m.Input.Shape[4])
 	in, err := ort.NewTensor(shape, data)
 	if err != nil {
 		return nil, fmt.Errorf("input tensor: %w", err)
@@ -173,10 +188,10 @@ func (e *Encoder) run(batch []media.Sample) ([][]float32, error) {
 		return nil, fmt.Errorf("model %s: output is not a float32 tensor", e.m.Name)
 	}
 	flat, dim := t.GetData(), e.m.Output.Dim
-	if len(flat) != dim*len(batch) {
-		return nil, fmt.Errorf("model %s: output has %d values, want %d: %w", e.m.Name, len(flat), dim*len(batch), ErrManifest)
+	if len(flat) != dim*b {
+		return nil, fmt.Errorf("model %s: output has %d values, want %d: %w", e.m.Name, len(flat), dim*b, ErrManifest)
 	}
-	vecs := make([][]float32, len(batch))
+	vecs := make([][]float32, b)
 	for i := range vecs {
 		vecs[i] = Normalize(append([]float32(nil), flat[i*dim:(i+1)*dim]...))
 	}

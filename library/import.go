@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -75,14 +76,18 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		defer close(out)
 		return l.decodeAll(gctx, files, out)
 	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, start, len(files), progress) })
+	g.Go(func() error { return l.storeAll(gctx, out, rep, l.importWriter(rep, start), len(files), progress) })
 	err := g.Wait()
 	return rep, err
 }
 
+// batchSize is l.BatchSize, else the embedder's own (BatchSize() int), else 16.
 func (l *Library) batchSize() int {
 	if l.BatchSize > 0 {
 		return l.BatchSize
+	}
+	if b, ok := l.emb.(interface{ BatchSize() int }); ok && b.BatchSize() > 0 {
+		return b.BatchSize()
 	}
 	return 16
 }
@@ -165,30 +170,43 @@ func fileHash(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// errSkip tells storeAll that a decoded file needs no work.
+var errSkip = errors.New("skip")
+
+// writer is what storeAll does with decoded files: admit decides for each
+// one (nil: take it; errSkip: count it as skipped; another error: a
+// failure), store keeps one embedded batch.
+type writer struct {
+	admit func(d *decoded) error
+	store func(batch []decoded, vecs [][]float32) error
+}
+
 // storeAll is the single writer: it batches decoded files, embeds them and
-// stores each batch in one catalog transaction before indexing it.
-func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, added time.Time, total int, progress func(int, int)) error {
+// hands each batch to w.store.
+func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, w writer, total int, progress func(int, int)) error {
 	done := 0
-	seen := map[string]bool{}
 	var batch []decoded
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := l.storeBatch(ctx, batch, rep, added)
+		err := l.embedBatch(ctx, batch, rep, w.store)
 		done += len(batch)
 		batch = batch[:0]
 		progress(done, total)
 		return err
 	}
 	for d := range in {
+		err := d.err
+		if err == nil {
+			err = w.admit(&d)
+		}
 		switch {
-		case d.err != nil:
-			rep.Failed = append(rep.Failed, Failure{Path: d.path, Error: d.err.Error()})
-		case seen[d.item.ID] || l.cat.Has(d.item.ID):
+		case errors.Is(err, errSkip):
 			rep.Skipped++
+		case err != nil:
+			rep.Failed = append(rep.Failed, Failure{Path: d.path, Error: err.Error()})
 		default:
-			seen[d.item.ID] = true
 			batch = append(batch, d)
 			if len(batch) < l.batchSize() && len(in) > 0 {
 				continue
@@ -207,7 +225,9 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 	return ctx.Err()
 }
 
-func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report, added time.Time) error {
+// embedBatch embeds a batch and stores it; a model failure fails the
+// batch's files, not the run.
+func (l *Library) embedBatch(ctx context.Context, batch []decoded, rep *Report, store func([]decoded, [][]float32) error) error {
 	samples := make([]media.Sample, len(batch))
 	for i, d := range batch {
 		samples[i] = *d.sample
@@ -222,6 +242,27 @@ func (l *Library) storeBatch(ctx context.Context, batch []decoded, rep *Report, 
 		}
 		return nil
 	}
+	return store(batch, vecs)
+}
+
+// importWriter admits files not yet in the library and stores them whole.
+func (l *Library) importWriter(rep *Report, added time.Time) writer {
+	seen := map[string]bool{}
+	return writer{
+		admit: func(d *decoded) error {
+			if seen[d.item.ID] || l.cat.Has(d.item.ID) {
+				return errSkip
+			}
+			seen[d.item.ID] = true
+			return nil
+		},
+		store: func(batch []decoded, vecs [][]float32) error { return l.storeBatch(batch, vecs, rep, added) },
+	}
+}
+
+// storeBatch stores a batch of new items in one catalog transaction, then
+// indexes them.
+func (l *Library) storeBatch(batch []decoded, vecs [][]float32, rep *Report, added time.Time) error {
 	entries := make([]catalog.Entry, len(batch))
 	docs := map[string]index.Doc{}
 	for i, d := range batch {

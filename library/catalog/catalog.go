@@ -117,6 +117,26 @@ func (c *Catalog) PutAll(entries []Entry) error {
 	})
 }
 
+// PutVectors stores the embeddings of existing items (Entry.Item.ID,
+// Model, Vector) in one transaction.
+func (c *Catalog) PutVectors(entries []Entry) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		for _, e := range entries {
+			if tx.Bucket(bItems).Get([]byte(e.Item.ID)) == nil {
+				return fmt.Errorf("vector for %s: %w", e.Item.ID, ErrNotFound)
+			}
+			vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
+			if err != nil {
+				return err
+			}
+			if err := vb.Put([]byte(e.Item.ID), encodeVec(e.Vector)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Has reports whether an item with this id is stored.
 func (c *Catalog) Has(id string) bool {
 	found := false

@@ -1,0 +1,116 @@
+package library
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/m3ret/viewer/library/catalog"
+	"github.com/m3ret/viewer/library/index"
+)
+
+// OpenForReindex opens a library whatever model built it, for Reindex only:
+// searching it before Reindex has finished would mix embedding spaces.
+func OpenForReindex(dir string, emb Embedder) (*Library, error) {
+	if _, err := os.Stat(filepath.Join(dir, "catalog.db")); err != nil {
+		return nil, fmt.Errorf("no library in %s: %w", dir, err)
+	}
+	cat, err := catalog.Open(filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		return nil, err
+	}
+	l := &Library{dir: dir, cat: cat, emb: emb, vecs: index.NewExact(0)}
+	meta, _, err := index.OpenMeta(filepath.Join(dir, "meta.bleve"))
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.meta = meta
+	return l, nil
+}
+
+// Reindex embeds every item with the library's embedder (reading each
+// source file again), then makes that model the library's and rebuilds both
+// indexes from the catalog. Items already embedded under this model are
+// skipped, so switching back to an earlier model costs nothing. Items whose
+// source is gone or has changed are listed as failures and stay in the
+// catalog without a vector in the new space. A cancelled reindex leaves the
+// library on its old model.
+func (l *Library) Reindex(ctx context.Context, progress func(done, total int)) (*Report, error) {
+	l.importMu.Lock()
+	defer l.importMu.Unlock()
+	rep := &Report{Failed: []Failure{}, Items: []Item{}}
+	items, err := l.cat.Items()
+	if err != nil {
+		return rep, err
+	}
+	model := l.emb.ModelID()
+	want := map[string]string{} // path -> item id
+	var files []string
+	for _, it := range items {
+		if _, err := l.cat.Vector(model, it.ID); err == nil {
+			rep.Skipped++
+			continue
+		}
+		want[it.Path] = it.ID
+		files = append(files, it.Path)
+	}
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(files))
+	out := make(chan decoded, 2*l.batchSize())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(out)
+		return l.decodeAll(gctx, files, out)
+	})
+	g.Go(func() error { return l.storeAll(gctx, out, rep, l.reindexWriter(want, rep), len(files), progress) })
+	if err := g.Wait(); err != nil {
+		return rep, err
+	}
+	if err := l.cat.SetSetting(settingModel, model); err != nil {
+		return rep, err
+	}
+	return rep, l.rebuild()
+}
+
+// reindexWriter admits sources that still hold the item they were imported
+// as, and stores only their new vectors.
+func (l *Library) reindexWriter(want map[string]string, rep *Report) writer {
+	return writer{
+		admit: func(d *decoded) error {
+			if id := want[d.path]; id != d.item.ID {
+				return fmt.Errorf("source changed since import (item %s)", id)
+			}
+			return nil
+		},
+		store: func(batch []decoded, vecs [][]float32) error {
+			entries := make([]catalog.Entry, len(batch))
+			for i, d := range batch {
+				entries[i] = catalog.Entry{Item: d.item, Model: l.emb.ModelID(), Vector: vecs[i]}
+			}
+			if err := l.cat.PutVectors(entries); err != nil {
+				return fmt.Errorf("store vectors: %w", err)
+			}
+			for _, d := range batch {
+				rep.Items = append(rep.Items, d.item)
+			}
+			rep.Imported += len(batch)
+			return nil
+		},
+	}
+}
+
+// rebuild refills the vector index and the metadata index from the catalog.
+func (l *Library) rebuild() error {
+	vecs := index.NewExact(0)
+	if err := l.cat.EachVector(l.emb.ModelID(), vecs.Add); err != nil {
+		return err
+	}
+	l.vecs = vecs
+	return l.refillMeta()
+}
