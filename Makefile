@@ -10,7 +10,7 @@ SAMPLES = $(shell .ci/fetch-samples.sh)
 VERSION := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X github.com/m3ret/viewer/app.Version=$(VERSION)
 
-.PHONY: run test setup deps ort samples build build-headless demo gui-check baseline-model clean
+.PHONY: run test setup deps ort samples build build-headless device-bundle demo gui-check baseline-model clean
 
 run: setup build demo
 	$(BIN) --library "$(DEMO_LIBRARY)"
@@ -62,6 +62,13 @@ GUI_CHECK := build/gui-check
 gui-check: build
 	@rm -rf $(GUI_CHECK) && mkdir -p $(GUI_CHECK)
 	xvfb-run -a -s "-screen 0 1400x900x24" .ci/gui-check.sh $(BIN) $(GUI_CHECK) "$(SAMPLES)"
+
+# What the accelerator machine's check (.ci/gpu-check.sh) needs: the headless
+# CLI and the ONNX Runtime library, in build/device/.
+device-bundle: ort build-headless
+	mkdir -p build/device
+	cp build/m3ret-headless build/device/
+	cp "$$(.ci/fetch-ort.sh)" build/device/libonnxruntime.so.1
 
 # Regenerate the baseline encoder (needs Debian's python3-onnx, python3-numpy).
 baseline-model:
