@@ -6,7 +6,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -160,13 +163,20 @@ func (e *Encoder) run(batch []media.Sample) ([][]float32, error) {
 	return e.runTensor(e.tensor(batch), len(batch))
 }
 
-// tensor preprocesses a batch into the model's input, [B, C, T, H, W].
+// tensor preprocesses a batch into the model's input, [B, C, T, H, W],
+// one sample per CPU at a time.
 func (e *Encoder) tensor(batch []media.Sample) []float32 {
 	per := e.m.C() * e.m.T() * e.m.H() * e.m.W()
-	data := make([]float32, 0, per*len(batch))
+	data := make([]float32, per*len(batch))
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
 	for i := range batch {
-		data = append(data, Preprocess(&batch[i], e.m)...)
+		g.Go(func() error {
+			copy(data[i*per:(i+1)*per], Preprocess(&batch[i], e.m))
+			return nil
+		})
 	}
+	_ = g.Wait()
 	return data
 }
 

@@ -1,7 +1,9 @@
 package inference
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -65,5 +67,47 @@ func TestPreprocess(t *testing.T) {
 	got = Preprocess(vid, testManifest(1, 2, 1, 1)) // frames 0.5 and 2.5 -> round to 1 (banker's? no: away from zero) and 3
 	if got[0] != 0 || got[1] != 1 {
 		t.Fatalf("video: got %v", got)
+	}
+}
+
+// TestPreprocessMatchesNumpy checks Preprocess against an independent numpy
+// implementation of the same contract (testdata/make_reference.py, run with
+// Debian's python3-numpy), on synthetic seeded inputs.
+func TestPreprocessMatchesNumpy(t *testing.T) {
+	data, err := os.ReadFile("testdata/preprocess_reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Name, Kind, Modality string
+		Shape                [4]int // frames, h, w, channels
+		Model                [4]int64
+		TimeMode             string `json:"time_mode"`
+		Normalisation        Normalisation
+		Input, Want          []float64
+	}
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			s := &media.Sample{Kind: media.Kind(tc.Kind), Frames: tc.Shape[0], Height: tc.Shape[1], Width: tc.Shape[2],
+				Channels: tc.Shape[3], Meta: media.Meta{Modality: tc.Modality}, Data: make([]float32, len(tc.Input))}
+			for i, v := range tc.Input {
+				s.Data[i] = float32(v)
+			}
+			m := testManifest(int(tc.Model[0]), int(tc.Model[1]), int(tc.Model[2]), int(tc.Model[3]))
+			m.Normalisation = map[string]Normalisation{tc.Modality: tc.Normalisation}
+			m.TimeMapping = map[string]string{tc.Kind: tc.TimeMode}
+			got := Preprocess(s, m)
+			if len(got) != len(tc.Want) {
+				t.Fatalf("%d values, want %d", len(got), len(tc.Want))
+			}
+			for i := range got {
+				if math.Abs(float64(got[i])-tc.Want[i]) > 1e-4 {
+					t.Fatalf("value %d: got %v, numpy %v", i, got[i], tc.Want[i])
+				}
+			}
+		})
 	}
 }

@@ -216,3 +216,34 @@ func TestItemIDStable(t *testing.T) {
 		t.Fatalf("%s %s %s", a, b, c)
 	}
 }
+
+// batchingEmbedder records the largest batch it was given.
+type batchingEmbedder struct {
+	fakeEmbedder
+	size, largest int
+}
+
+func (b *batchingEmbedder) BatchSize() int { return b.size }
+
+func (b *batchingEmbedder) Embed(ctx context.Context, s []media.Sample) ([][]float32, error) {
+	b.mu.Lock()
+	b.largest = max(b.largest, len(s))
+	b.mu.Unlock()
+	return b.fakeEmbedder.Embed(ctx, s)
+}
+
+func TestImportBatchesByEmbedderSize(t *testing.T) {
+	src := t.TempDir()
+	for i := range 23 {
+		writePNG(t, filepath.Join(src, string(rune('a'+i))+".png"), uint8(i*10))
+	}
+	emb := &batchingEmbedder{fakeEmbedder: fakeEmbedder{id: "fake@1"}, size: 4}
+	l := openLib(t, t.TempDir(), emb)
+	rep, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep.Imported != 23 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if emb.largest == 0 || emb.largest > 4 || emb.calls < 6 {
+		t.Fatalf("largest batch %d in %d calls, want at most 4 and at least 6 calls", emb.largest, emb.calls)
+	}
+}

@@ -8,7 +8,8 @@ import (
 )
 
 // Percentiles returns the lo and hi percentiles (0..100) of values, ignoring
-// NaNs. It works on a strided subsample of at most 65,536 values.
+// NaNs, interpolating linearly between ranks (numpy's default). Above
+// 65,536 values it works on an even, strided subsample.
 func Percentiles(values []float32, lo, hi float64) (float64, float64) {
 	step := len(values)/65536 + 1
 	sub := make([]float32, 0, len(values)/step+1)
@@ -22,8 +23,13 @@ func Percentiles(values []float32, lo, hi float64) (float64, float64) {
 	}
 	slices.Sort(sub)
 	at := func(p float64) float64 {
-		i := int(math.Round(p / 100 * float64(len(sub)-1)))
-		return float64(sub[max(0, min(len(sub)-1, i))])
+		pos := math.Max(0, math.Min(1, p/100)) * float64(len(sub)-1)
+		i := int(pos)
+		if i+1 >= len(sub) {
+			return float64(sub[len(sub)-1])
+		}
+		f := pos - float64(i)
+		return float64(sub[i]) + f*(float64(sub[i+1])-float64(sub[i]))
 	}
 	return at(lo), at(hi)
 }
