@@ -123,3 +123,19 @@ func TestLyingManifestRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestVersionCheck(t *testing.T) {
+	tests := []struct {
+		have string
+		ok   bool
+	}{{"1.24.0", true}, {"1.24.3", true}, {"1.30.0", true}, {"2.0.0", true}, {"1.23.2", false}, {"1.9.0", false}, {"1", false}}
+	for _, tc := range tests {
+		if got := versionAtLeast(tc.have, MinORT); got != tc.ok {
+			t.Errorf("versionAtLeast(%q, %q) = %v", tc.have, MinORT, got)
+		}
+	}
+	rt := startORT(t)
+	if v := libraryVersion(rt.Path); v != "" && v != rt.Version { // "" on Windows
+		t.Fatalf("probed version %q, runtime says %q", v, rt.Version)
+	}
+}

@@ -93,6 +93,10 @@ func Start(userPath string) (Runtime, error) {
 			rtErr = err
 			return
 		}
+		if v := libraryVersion(path); v != "" && !versionAtLeast(v, MinORT) {
+			rtErr = fmt.Errorf("onnx runtime at %s is version %s; M3Ret Viewer needs %s or newer (run `make setup`, or point --ort-lib at a newer library)", path, v, MinORT)
+			return
+		}
 		ort.SetSharedLibraryPath(path)
 		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 			rtErr = fmt.Errorf("start onnx runtime %s (need >= %s): %w", path, MinORT, err)
