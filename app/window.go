@@ -81,7 +81,7 @@ func (g *GUI) build() {
 	toolbar := container.NewBorder(nil, nil, container.NewHBox(
 		widget.NewButtonWithIcon("Import…", theme.FolderOpenIcon(), g.chooseImport),
 		widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), g.findSimilar),
-	), nil, g.filter)
+	), widget.NewButtonWithIcon("", theme.SettingsIcon(), g.showSettings), g.filter)
 	g.status = widget.NewLabel("")
 	g.progress = widget.NewProgressBar()
 	g.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), g.CancelImport)

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // newTestGUI opens a session on a temporary library with the embedded
@@ -106,5 +107,51 @@ func TestFindSimilarNeedsSelection(t *testing.T) {
 	g.Wait()
 	if n := len(g.results.Tiles()); n != 2 { // the item itself is left out
 		t.Fatalf("%d results", n)
+	}
+}
+
+func TestSettingsDialogSaves(t *testing.T) {
+	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "settings.json"))
+	g := newTestGUI(t)
+	g.showSettings()
+	overlay := g.win.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no settings dialog")
+	}
+	var sel *widget.Select
+	var save *widget.Button
+	walk(overlay, func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Select:
+			sel = w
+		case *widget.Button:
+			if w.Text == "Save" {
+				save = w
+			}
+		}
+	})
+	if sel == nil || save == nil {
+		t.Fatal("dialog has no provider choice or Save button")
+	}
+	sel.SetSelected("cpu")
+	test.Tap(save)
+	st, err := LoadSettings()
+	if err != nil || st.Provider != "cpu" {
+		t.Fatalf("saved %+v %v", st, err)
+	}
+}
+
+// walk visits every object under o.
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			walk(child, fn)
+		}
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			walk(child, fn)
+		}
 	}
 }
