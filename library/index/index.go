@@ -11,8 +11,10 @@ package index
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"runtime"
 	"sync"
+
+	"github.com/viterin/vek/vek32"
 )
 
 // ErrDimension is returned when a vector's length differs from the index's.
@@ -32,6 +34,8 @@ type Vectors interface {
 	// Search returns up to k hits, best first; keep, when not nil, limits
 	// the results to ids it accepts.
 	Search(query []float32, k int, keep func(id string) bool) ([]Hit, error)
+	// Score ranks the given ids exactly, best first, at most k.
+	Score(query []float32, ids []string, k int) ([]Hit, error)
 	Len() int
 }
 
@@ -97,7 +101,7 @@ func (e *Exact) Len() int {
 	return len(e.ids)
 }
 
-// Search scans every vector.
+// Search scans every vector, split across all CPUs for large indexes.
 func (e *Exact) Search(query []float32, k int, keep func(string) bool) ([]Hit, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -107,41 +111,48 @@ func (e *Exact) Search(query []float32, k int, keep func(string) bool) ([]Hit, e
 	if len(query) != e.dim {
 		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), e.dim, ErrDimension)
 	}
-	top := make([]Hit, 0, k+1)
-	for i, id := range e.ids {
-		if keep != nil && !keep(id) {
-			continue
-		}
-		s := dot(query, e.data[i*e.dim:(i+1)*e.dim])
-		if len(top) == k && s <= top[k-1].Score {
-			continue
-		}
-		at, _ := slices.BinarySearchFunc(top, s, func(h Hit, s float32) int {
-			if h.Score > s {
-				return -1
+	parts := 1
+	if len(e.ids) >= 16384 {
+		parts = runtime.NumCPU()
+	}
+	tops := make([]*topK, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(e.ids)/parts, (p+1)*len(e.ids)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := newTopK(k)
+			for i := lo; i < hi; i++ {
+				if keep == nil || keep(e.ids[i]) {
+					t.offer(e.ids[i], vek32.Dot(query, e.data[i*e.dim:(i+1)*e.dim]))
+				}
 			}
-			return 1
-		})
-		top = slices.Insert(top, at, Hit{ID: id, Score: s})
-		if len(top) > k {
-			top = top[:k]
+			tops[p] = t
+		}()
+	}
+	wg.Wait()
+	all := tops[0]
+	for _, t := range tops[1:] {
+		for _, h := range t.hits() {
+			all.offer(h.ID, h.Score)
 		}
 	}
-	return top, nil
+	return all.hits(), nil
 }
 
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+// Score ranks the given ids exactly.
+func (e *Exact) Score(query []float32, ids []string, k int) ([]Hit, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if len(query) != e.dim && len(e.ids) > 0 {
+		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), e.dim, ErrDimension)
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	t := newTopK(k)
+	for _, id := range ids {
+		if i, ok := e.pos[id]; ok {
+			t.offer(id, vek32.Dot(query, e.data[i*e.dim:(i+1)*e.dim]))
+		}
 	}
-	return s0 + s1 + s2 + s3
+	return t.hits(), nil
 }

@@ -1,0 +1,216 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// Data sets for recall tests (synthetic, seeded): "random" unit vectors
+// (the hardest case for any graph index) and "clustered" ones (low-rank
+// structure plus noise, like real embeddings).
+func dataset(kind string, n, dim int, seed uint64) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 99))
+	out := make([][]float32, n)
+	switch kind {
+	case "random":
+		for i := range out {
+			out[i] = unit(r, dim)
+		}
+	case "clustered":
+		const rank, clusters = 24, 200
+		basis := make([][]float32, rank)
+		for i := range basis {
+			basis[i] = unit(r, dim)
+		}
+		centres := make([][]float64, clusters)
+		for c := range centres {
+			centres[c] = make([]float64, rank)
+			for j := range centres[c] {
+				centres[c][j] = r.NormFloat64()
+			}
+		}
+		for i := range out {
+			c := centres[r.IntN(clusters)]
+			v := make([]float32, dim)
+			for j := 0; j < rank; j++ {
+				w := c[j] + 0.35*r.NormFloat64()
+				for d := range v {
+					v[d] += float32(w) * basis[j][d]
+				}
+			}
+			for d := range v {
+				v[d] += float32(0.05 * r.NormFloat64())
+			}
+			out[i] = normalize(v)
+		}
+	}
+	return out
+}
+
+func normalize(v []float32) []float32 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i := range v {
+		v[i] *= inv
+	}
+	return v
+}
+
+// recall builds both indexes over data and returns mean recall@k of h
+// against the exact oracle for the queries.
+func recall(t testing.TB, h Vectors, oracle Vectors, queries [][]float32, k int, keep func(string) bool) float64 {
+	t.Helper()
+	var sum float64
+	for _, q := range queries {
+		want, _ := oracle.Search(q, k, keep)
+		got, err := h.Search(q, k, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[string]bool{}
+		for _, g := range got {
+			found[g.ID] = true
+		}
+		hit := 0
+		for _, w := range want {
+			if found[w.ID] {
+				hit++
+			}
+		}
+		if len(want) > 0 {
+			sum += float64(hit) / float64(len(want))
+		}
+	}
+	return sum / float64(len(queries))
+}
+
+func build(t testing.TB, data [][]float32) (*HNSW, *Exact) {
+	t.Helper()
+	h, e := NewHNSW(0, DefaultHNSW), NewExact(0)
+	for i, v := range data {
+		id := fmt.Sprintf("v%d", i)
+		if err := h.Add(id, v); err != nil {
+			t.Fatal(err)
+		}
+		_ = e.Add(id, v)
+	}
+	return h, e
+}
+
+func TestHNSWRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 20k-vector graphs")
+	}
+	tests := []struct {
+		kind string
+		dim  int
+		ef   int
+		want float64
+	}{
+		// hnswlib 0.6.2 (M 16, efConstruction 200) on the same data reaches
+		// 0.978 and 0.9965 (clustered, ef 128 and 256) and 0.974 (random, ef 512).
+		{"clustered", 256, 128, 0.97},
+		{"clustered", 256, 256, 0.99},
+		{"random", 128, 512, 0.96},
+	}
+	graphs := map[string][2]Vectors{}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s-%dd-ef%d", tc.kind, tc.dim, tc.ef), func(t *testing.T) {
+			queries := dataset(tc.kind, 200, tc.dim, 2)
+			g, ok := graphs[tc.kind]
+			if !ok {
+				h, e := build(t, dataset(tc.kind, 20000, tc.dim, 1))
+				g = [2]Vectors{h, e}
+				graphs[tc.kind] = g
+			}
+			h, e := g[0].(*HNSW), g[1]
+			h.SetEfSearch(tc.ef)
+			if r := recall(t, h, e, queries, 10, nil); r < tc.want {
+				t.Fatalf("recall@10 %.4f at ef %d, want >= %.2f", r, tc.ef, tc.want)
+			} else {
+				t.Logf("recall@10 %.4f at ef %d", r, tc.ef)
+			}
+		})
+	}
+}
+
+func TestHNSWFilteredSearch(t *testing.T) {
+	data := dataset("clustered", 5000, 64, 3)
+	h, e := build(t, data)
+	keep := func(id string) bool { var i int; fmt.Sscanf(id, "v%d", &i); return i%5 == 0 } // 20% pass
+	h.SetEfSearch(128)
+	if r := recall(t, h, e, dataset("clustered", 100, 64, 4), 10, keep); r < 0.97 {
+		t.Fatalf("filtered recall@10 %.4f", r)
+	}
+	// Exact scoring of a candidate subset (the path for selective filters).
+	ids := []string{"v1", "v2", "v3", "v4000"}
+	got, _ := h.Score(data[4000], ids, 2)
+	if len(got) != 2 || got[0].ID != "v4000" || got[0].Score < 0.9999 {
+		t.Fatalf("score %+v", got)
+	}
+}
+
+func TestHNSWRemoveRepairs(t *testing.T) {
+	data := dataset("clustered", 6000, 64, 5)
+	h, e := build(t, data)
+	for i := 0; i < len(data); i += 3 { // remove a third, the entry point among them
+		id := fmt.Sprintf("v%d", i)
+		h.Remove(id)
+		e.Remove(id)
+	}
+	h.Remove(h.ids[h.entry])
+	e.Remove(h.ids[h.entry])
+	if h.Len() != e.Len() {
+		t.Fatalf("len %d, exact %d", h.Len(), e.Len())
+	}
+	h.SetEfSearch(128)
+	if r := recall(t, h, e, dataset("clustered", 100, 64, 6), 10, nil); r < 0.97 {
+		t.Fatalf("recall@10 after removals %.4f", r)
+	}
+	// Update: re-adding an id moves it.
+	if err := h.Add("v1", data[2]); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.Search(data[2], 2, nil) // v1 now holds v2's vector: both at similarity 1
+	if len(got) != 2 || got[1].Score < 0.9999 || (got[0].ID != "v1" && got[1].ID != "v1") || h.Len() != e.Len() {
+		t.Fatalf("updated vector not found: %+v", got)
+	}
+}
+
+func TestHNSWConcurrentReadersOneWriter(t *testing.T) {
+	data := dataset("clustered", 3000, 32, 7)
+	h := NewHNSW(0, DefaultHNSW)
+	for i, v := range data[:1000] {
+		_ = h.Add(fmt.Sprintf("v%d", i), v)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1000; i < len(data); i++ {
+			_ = h.Add(fmt.Sprintf("v%d", i), data[i])
+			if i%10 == 0 {
+				h.Remove(fmt.Sprintf("v%d", i-500))
+			}
+		}
+	}()
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				if _, err := h.Search(data[i], 5, nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
