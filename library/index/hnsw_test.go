@@ -1,9 +1,11 @@
 package index
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 )
@@ -213,4 +215,70 @@ func TestHNSWConcurrentReadersOneWriter(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestHNSWSaveLoad(t *testing.T) {
+	data := dataset("clustered", 3000, 48, 8)
+	h, e := build(t, data)
+	h.Remove("v7")
+	e.Remove("v7")
+	path := t.TempDir() + "/vectors.hnsw"
+	if err := h.Save(path, "model-x"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode().Perm())
+	}
+	g, tag, err := LoadHNSW(path)
+	if err != nil || tag != "model-x" || g.Len() != h.Len() {
+		t.Fatalf("load: %v tag %q len %d want %d", err, tag, g.Len(), h.Len())
+	}
+	queries := dataset("clustered", 50, 48, 9)
+	for _, q := range queries { // the same answers as before saving
+		a, _ := h.Search(q, 10, nil)
+		b, _ := g.Search(q, 10, nil)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("rank %d: %v before, %v after", i, a[i], b[i])
+			}
+		}
+	}
+	if r := recall(t, g, e, queries, 10, nil); r < 0.97 {
+		t.Fatalf("recall after load %.3f", r)
+	}
+
+	raw, _ := os.ReadFile(path)
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"flipped byte", func() []byte { c := append([]byte(nil), raw...); c[len(c)/2] ^= 1; return c }()},
+		{"truncated", raw[:len(raw)/2]},
+		{"empty", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := t.TempDir() + "/bad.hnsw"
+			_ = os.WriteFile(bad, tc.data, 0o600)
+			if _, _, err := LoadHNSW(bad); !errors.Is(err, ErrCorruptIndex) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
+
+func FuzzParseHNSW(f *testing.F) {
+	h, _ := build(f, dataset("clustered", 20, 4, 10))
+	path := f.TempDir() + "/seed.hnsw"
+	if err := h.Save(path, "t"); err != nil {
+		f.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	f.Add(raw[:len(raw)-4])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, _, err := parseHNSW(b)
+		if err == nil {
+			_, _ = g.Search(make([]float32, g.dim), 3, nil)
+		}
+	})
 }

@@ -1,0 +1,235 @@
+package index
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// ErrCorruptIndex is returned by LoadHNSW for a file that is truncated,
+// of another version, or fails its checksum.
+var ErrCorruptIndex = errors.New("corrupt vector index")
+
+const (
+	hnswMagic   = "M3RETHNSW\n"
+	hnswVersion = 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Save writes the graph to path atomically (temporary file, fsync,
+// rename, fsync of the folder), readable by the user alone. Removed nodes
+// are left out. tag is stored in the header (the library stores its model
+// id there) and returned by LoadHNSW.
+//
+// Layout (little endian): magic, version u32, tag (u16 length + bytes),
+// dim, M, efConstruction, efSearch u32, count u32, entry i32, top u32; per
+// node: id (u16 length + bytes), level u8, vector (dim × f32), per layer:
+// link count u16 + links (i32); then the CRC-32C of everything before it.
+func (h *HNSW) Save(path, tag string) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hnsw-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	crc := crc32.New(castagnoli)
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
+	if err := h.write(w, tag); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save vector index: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := binary.Write(tmp, binary.LittleEndian, crc.Sum32()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (h *HNSW) write(w *bufio.Writer, tag string) error {
+	// Compact: renumber live nodes, dropping removed ones.
+	renum := make([]int32, len(h.ids))
+	count := int32(0)
+	for n, id := range h.ids {
+		renum[n] = -1
+		if id != "" {
+			renum[n] = count
+			count++
+		}
+	}
+	entry := int32(-1)
+	if h.entry >= 0 {
+		entry = renum[h.entry]
+	}
+	le := binary.LittleEndian
+	b := []byte(hnswMagic)
+	b = le.AppendUint32(b, hnswVersion)
+	b = appendString(b, tag)
+	for _, v := range []int{h.dim, h.cfg.M, h.cfg.EfConstruction, int(h.ef.Load()), int(count)} {
+		b = le.AppendUint32(b, uint32(v))
+	}
+	b = le.AppendUint32(b, uint32(entry))
+	b = le.AppendUint32(b, uint32(h.top))
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	for n, id := range h.ids {
+		if id == "" {
+			continue
+		}
+		b = appendString(b[:0], id)
+		b = append(b, h.levels[n])
+		for _, x := range h.vec(int32(n)) {
+			b = le.AppendUint32(b, math.Float32bits(x))
+		}
+		for _, layer := range h.links[n] {
+			at := len(b)
+			b = le.AppendUint16(b, 0)
+			k := uint16(0)
+			for _, x := range layer {
+				if renum[x] >= 0 {
+					b = le.AppendUint32(b, uint32(renum[x]))
+					k++
+				}
+			}
+			le.PutUint16(b[at:], k)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+// LoadHNSW reads a graph saved by Save and returns it with its tag.
+func LoadHNSW(path string) (*HNSW, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(data) < len(hnswMagic)+8 {
+		return nil, "", fmt.Errorf("%s: too short: %w", path, ErrCorruptIndex)
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, "", fmt.Errorf("%s: checksum mismatch: %w", path, ErrCorruptIndex)
+	}
+	h, tag, err := parseHNSW(body)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %v: %w", path, err, ErrCorruptIndex)
+	}
+	return h, tag, nil
+}
+
+// reader walks a byte slice, remembering the first overrun.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil || n > len(r.b) || n < 0 {
+		r.err = errors.New("truncated")
+		return make([]byte, max(n, 0))
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) u16() int    { return int(binary.LittleEndian.Uint16(r.take(2))) }
+func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
+func (r *reader) str() string { return string(r.take(r.u16())) }
+
+func parseHNSW(b []byte) (*HNSW, string, error) {
+	r := &reader{b: b}
+	if string(r.take(len(hnswMagic))) != hnswMagic {
+		return nil, "", errors.New("not a vector index file")
+	}
+	if v := r.u32(); v != hnswVersion {
+		return nil, "", fmt.Errorf("version %d, this build reads %d", v, hnswVersion)
+	}
+	tag := r.str()
+	dim, m, efc, efs, count := int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
+	entry, top := int32(r.u32()), int(r.u32())
+	if r.err != nil || dim <= 0 || dim > 1<<16 || count < 0 || count > len(b)/(4*dim) || top > 64 {
+		return nil, "", errors.New("bad header")
+	}
+	h := NewHNSW(dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
+	h.ids, h.levels = make([]string, count), make([]uint8, count)
+	h.vecs, h.links = make([]float32, count*dim), make([][][]int32, count)
+	h.pos = make(map[string]int32, count)
+	for n := 0; n < count && r.err == nil; n++ {
+		h.ids[n] = r.str()
+		h.pos[h.ids[n]] = int32(n)
+		h.levels[n] = r.take(1)[0]
+		raw := r.take(4 * dim)
+		v := h.vecs[n*dim : (n+1)*dim]
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		h.links[n] = make([][]int32, int(h.levels[n])+1)
+		for lc := range h.links[n] {
+			k := r.u16()
+			raw := r.take(4 * k)
+			l := make([]int32, k)
+			for i := range l {
+				if l[i] = int32(binary.LittleEndian.Uint32(raw[4*i:])); l[i] < 0 || int(l[i]) >= count {
+					r.err = errors.New("link out of range")
+				}
+			}
+			h.links[n][lc] = l
+		}
+	}
+	if r.err != nil || len(r.b) != 0 || entry >= int32(count) || (count > 0 && entry < 0) {
+		return nil, "", fmt.Errorf("bad body: %v", r.err)
+	}
+	h.entry, h.top, h.alive = entry, top, count
+	if count > 0 && int(h.levels[entry]) != top {
+		return nil, "", errors.New("entry point is not on the top layer")
+	}
+	for n := range h.links { // every link must reach a node present on its layer
+		for lc, l := range h.links[n] {
+			for _, x := range l {
+				if int(h.levels[x]) < lc {
+					return nil, "", errors.New("link to a node below its layer")
+				}
+			}
+		}
+	}
+	return h, tag, nil
+}
