@@ -78,6 +78,14 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	})
 	g.Go(func() error { return l.storeAll(gctx, out, rep, l.importWriter(rep, start), len(files), progress) })
 	err := g.Wait()
+	if rep.Imported > 0 {
+		l.dirty = true
+		if serr := l.saveVectors(); serr == nil {
+			l.dirty = false
+		} else if err == nil {
+			err = serr
+		}
+	}
 	return rep, err
 }
 

@@ -48,6 +48,8 @@ type Library struct {
 	vecs index.Vectors
 	emb  Embedder
 
+	notes     []string
+	dirty     bool // vectors changed since the graph was saved
 	importMu  sync.Mutex
 	closeOnce sync.Once
 	closeErr  error
@@ -86,7 +88,7 @@ func Open(dir string, emb Embedder) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Library{dir: dir, cat: cat, emb: emb, vecs: index.NewExact(0)}
+	l := &Library{dir: dir, cat: cat, emb: emb}
 	if err := l.open(); err != nil {
 		l.Close()
 		return nil, err
@@ -115,7 +117,7 @@ func (l *Library) open() error {
 			return err
 		}
 	}
-	return l.cat.EachVector(model, l.vecs.Add)
+	return l.loadVectors()
 }
 
 func (l *Library) refillMeta() error {
@@ -140,6 +142,9 @@ func (l *Library) ModelID() string { return l.emb.ModelID() }
 func (l *Library) Close() error {
 	l.closeOnce.Do(func() {
 		var errs []error
+		if l.dirty {
+			errs = append(errs, l.saveVectors())
+		}
 		if l.meta != nil {
 			errs = append(errs, l.meta.Close())
 		}
@@ -173,10 +178,13 @@ func (l *Library) Load(id string) (*media.Sample, error) {
 
 // Remove deletes an item from the library (never its source file).
 func (l *Library) Remove(id string) error {
+	l.importMu.Lock()
+	defer l.importMu.Unlock()
 	if err := l.cat.Delete(id); err != nil {
 		return err
 	}
 	l.vecs.Remove(id)
+	l.dirty = true
 	return l.meta.Delete(id)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/m3ret/viewer/library/index"
 	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/media"
 )
@@ -50,17 +51,20 @@ func (l *Library) QueryItem(ctx context.Context, id string, k int, filter string
 }
 
 func (l *Library) search(vec []float32, k int, filter, exclude string) ([]Result, error) {
-	var keep func(string) bool
-	if filter != "" {
-		ok, err := l.meta.Match(filter)
-		if err != nil {
+	var hits []index.Hit
+	var err error
+	switch {
+	case filter != "":
+		var match map[string]bool
+		if match, err = l.meta.Match(filter); err != nil {
 			return nil, err
 		}
-		keep = func(id string) bool { return ok[id] && id != exclude }
-	} else if exclude != "" {
-		keep = func(id string) bool { return id != exclude }
+		hits, err = l.hybrid(vec, k, match, exclude)
+	case exclude != "":
+		hits, err = l.vecs.Search(vec, k, func(id string) bool { return id != exclude })
+	default:
+		hits, err = l.vecs.Search(vec, k, nil)
 	}
-	hits, err := l.vecs.Search(vec, k, keep)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func OpenForReindex(dir string, emb Embedder) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Library{dir: dir, cat: cat, emb: emb, vecs: index.NewExact(0)}
+	l := &Library{dir: dir, cat: cat, emb: emb, vecs: newVectors()}
 	meta, _, err := index.OpenMeta(filepath.Join(dir, "meta.bleve"))
 	if err != nil {
 		l.Close()
@@ -107,10 +107,8 @@ func (l *Library) reindexWriter(want map[string]string, rep *Report) writer {
 
 // rebuild refills the vector index and the metadata index from the catalog.
 func (l *Library) rebuild() error {
-	vecs := index.NewExact(0)
-	if err := l.cat.EachVector(l.emb.ModelID(), vecs.Add); err != nil {
+	if err := l.rebuildVectors(); err != nil {
 		return err
 	}
-	l.vecs = vecs
 	return l.refillMeta()
 }

@@ -50,6 +50,31 @@ var (
 
 func vecBucket(model string) []byte { return []byte("vec:" + model) }
 
+var keyGeneration = []byte("generation")
+
+// bump increments the catalog's generation inside a writing transaction.
+func bump(tx *bolt.Tx) error {
+	b := tx.Bucket(bSettings)
+	g := uint64(0)
+	if v := b.Get(keyGeneration); len(v) == 8 {
+		g = binary.LittleEndian.Uint64(v)
+	}
+	return b.Put(keyGeneration, binary.LittleEndian.AppendUint64(nil, g+1))
+}
+
+// Generation counts the transactions that changed items or vectors: an
+// index saved at one generation is stale at any other.
+func (c *Catalog) Generation() uint64 {
+	var g uint64
+	_ = c.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bSettings).Get(keyGeneration); len(v) == 8 {
+			g = binary.LittleEndian.Uint64(v)
+		}
+		return nil
+	})
+	return g
+}
+
 // Catalog is an open catalog file. It is safe for concurrent use.
 type Catalog struct {
 	db *bolt.DB
@@ -94,6 +119,9 @@ type Entry struct {
 // PutAll stores entries in one transaction: all of them or none.
 func (c *Catalog) PutAll(entries []Entry) error {
 	return c.db.Update(func(tx *bolt.Tx) error {
+		if err := bump(tx); err != nil {
+			return err
+		}
 		for _, e := range entries {
 			rec, err := json.Marshal(e.Item)
 			if err != nil {
@@ -121,6 +149,9 @@ func (c *Catalog) PutAll(entries []Entry) error {
 // Model, Vector) in one transaction.
 func (c *Catalog) PutVectors(entries []Entry) error {
 	return c.db.Update(func(tx *bolt.Tx) error {
+		if err := bump(tx); err != nil {
+			return err
+		}
 		for _, e := range entries {
 			if tx.Bucket(bItems).Get([]byte(e.Item.ID)) == nil {
 				return fmt.Errorf("vector for %s: %w", e.Item.ID, ErrNotFound)
@@ -231,6 +262,9 @@ func (c *Catalog) Delete(id string) error {
 		k := []byte(id)
 		if tx.Bucket(bItems).Get(k) == nil {
 			return ErrNotFound
+		}
+		if err := bump(tx); err != nil {
+			return err
 		}
 		_ = tx.Bucket(bItems).Delete(k)
 		_ = tx.Bucket(bThumbs).Delete(k)
