@@ -157,6 +157,9 @@ func openSession(c *common, stderr io.Writer) (*session, error) {
 		enc.Close()
 		return nil, err
 	}
+	for _, n := range lib.Notes() {
+		fmt.Fprintf(stderr, "m3ret: %s\n", n)
+	}
 	return &session{enc: enc, rt: rt, lib: lib}, nil
 }
 

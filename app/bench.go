@@ -6,11 +6,15 @@ import (
 	"io"
 
 	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library/index"
 )
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "index" {
+		return cmdBenchIndex(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "embed" {
-		fmt.Fprintln(stderr, "usage: m3ret bench embed [--json] [--scale X] [--python PATH]")
+		fmt.Fprintln(stderr, "usage: m3ret bench (embed | index) [flags]")
 		return ExitUsage
 	}
 	fs, c := newFlags("bench embed", stderr)
@@ -50,4 +54,52 @@ func printBench(w io.Writer, r *inference.BenchReport) {
 	}
 	fmt.Fprintf(w, ", PyTorch eager %.1f items/s: ratio %.2f×; %.3g FLOP/item, %.3g FLOP/s achieved; max |diff| %.2g\n",
 		t.TorchItemsPerS, t.Ratio, t.FLOPsPerItem, t.AchievedFLOPS, t.MaxAbsDiff)
+}
+
+func cmdBenchIndex(args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlags("bench index", stderr)
+	o := index.BenchOptions{K: 10}
+	fs.IntVar(&o.N, "n", 100000, "vectors in the index")
+	fs.IntVar(&o.Dim, "dim", 256, "vector length")
+	fs.IntVar(&o.Queries, "queries", 1000, "queries")
+	fs.StringVar(&o.Data, "data", "clustered", "clustered or random")
+	fs.Float64Var(&o.Target, "target", 0.98, "recall@10 at which QPS is compared")
+	fs.StringVar(&o.Python, "python", "/usr/bin/python3", "Python with hnswlib (\"\" to skip it)")
+	if parse(fs, args) != nil || fs.NArg() != 0 || o.N < 100 || o.Dim < 2 || o.Queries < 1 {
+		fmt.Fprintln(stderr, "usage: m3ret bench index [--n N] [--dim D] [--data clustered|random] [--json]")
+		return ExitUsage
+	}
+	rep, err := index.BenchHNSW(o, func(f string, a ...any) { fmt.Fprintf(stderr, "bench: "+f+"\n", a...) })
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if c.json {
+		writeJSON(stdout, rep)
+		return ExitOK
+	}
+	printBenchIndex(stdout, rep)
+	return ExitOK
+}
+
+func printBenchIndex(w io.Writer, r *index.BenchReport) {
+	fmt.Fprintf(w, "%d %s vectors of %d-d, M %d, efConstruction %d (%s)\n", r.N, r.Data, r.Dim, r.M, r.EfConstruction, r.Threads)
+	fmt.Fprintf(w, "build %.0f/s, %.0f bytes/item, save %.2f s, load %.2f s\n", r.BuildPerS, r.BytesPerItem, r.SaveSeconds, r.LoadSeconds)
+	fmt.Fprintf(w, "%5s %8s %8s %8s %9s", "ef", "recall", "p50 ms", "p99 ms", "QPS")
+	if r.Hnswlib != nil {
+		fmt.Fprintf(w, " | hnswlib: %8s %8s %8s %9s", "recall", "p50 ms", "p99 ms", "QPS")
+	}
+	fmt.Fprintln(w)
+	for i, p := range r.Ours {
+		fmt.Fprintf(w, "%5d %8.4f %8.3f %8.3f %9.0f", p.Ef, p.Recall, p.P50ms, p.P99ms, p.QPS)
+		if r.Hnswlib != nil && i < len(r.Hnswlib.Ef) {
+			h := r.Hnswlib.Ef[i]
+			fmt.Fprintf(w, " |          %8.4f %8.3f %8.3f %9.0f", h.Recall, h.P50ms, h.P99ms, h.QPS)
+		}
+		fmt.Fprintln(w)
+	}
+	if r.HnswlibError != "" {
+		fmt.Fprintf(w, "hnswlib not run: %s\n", r.HnswlibError)
+	} else if r.Hnswlib != nil {
+		fmt.Fprintf(w, "build rate ours/hnswlib %.2f; QPS at recall >= target ours/hnswlib %.2f\n", r.BuildRatio, r.QPSRatio)
+	}
 }

@@ -3,66 +3,13 @@ package index
 import (
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
 )
 
-// Data sets for recall tests (synthetic, seeded): "random" unit vectors
-// (the hardest case for any graph index) and "clustered" ones (low-rank
-// structure plus noise, like real embeddings).
-func dataset(kind string, n, dim int, seed uint64) [][]float32 {
-	r := rand.New(rand.NewPCG(seed, 99))
-	out := make([][]float32, n)
-	switch kind {
-	case "random":
-		for i := range out {
-			out[i] = unit(r, dim)
-		}
-	case "clustered":
-		const rank, clusters = 24, 200
-		basis := make([][]float32, rank)
-		for i := range basis {
-			basis[i] = unit(r, dim)
-		}
-		centres := make([][]float64, clusters)
-		for c := range centres {
-			centres[c] = make([]float64, rank)
-			for j := range centres[c] {
-				centres[c][j] = r.NormFloat64()
-			}
-		}
-		for i := range out {
-			c := centres[r.IntN(clusters)]
-			v := make([]float32, dim)
-			for j := 0; j < rank; j++ {
-				w := c[j] + 0.35*r.NormFloat64()
-				for d := range v {
-					v[d] += float32(w) * basis[j][d]
-				}
-			}
-			for d := range v {
-				v[d] += float32(0.05 * r.NormFloat64())
-			}
-			out[i] = normalize(v)
-		}
-	}
-	return out
-}
+func dataset(kind string, n, dim int, seed uint64) [][]float32 { return Synthetic(kind, n, dim, seed) }
 
-func normalize(v []float32) []float32 {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	inv := float32(1 / math.Sqrt(s))
-	for i := range v {
-		v[i] *= inv
-	}
-	return v
-}
 
 // recall builds both indexes over data and returns mean recall@k of h
 // against the exact oracle for the queries.

@@ -7,19 +7,6 @@ import (
 	"testing"
 )
 
-func unit(r *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	var n float64
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-		n += float64(v[i] * v[i])
-	}
-	for i := range v {
-		v[i] /= float32(math.Sqrt(n))
-	}
-	return v
-}
-
 // naive is an independent oracle: score everything, sort.
 func naive(vecs map[string][]float32, q []float32, k int, keep func(string) bool) []Hit {
 	var all []Hit
