@@ -62,10 +62,11 @@ func TestHNSWRecall(t *testing.T) {
 		ef   int
 		want float64
 	}{
-		// hnswlib 0.6.2 (M 16, efConstruction 200) on the same data reaches
-		// 0.978 and 0.9965 (clustered, ef 128 and 256) and 0.974 (random, ef 512).
-		{"clustered", 256, 128, 0.97},
-		{"clustered", 256, 256, 0.99},
+		// The shipped efSearch, and far below it; then uniformly random
+		// vectors, the hardest case, where hnswlib 0.6.2 (M 16,
+		// efConstruction 200) reaches 0.974 at ef 512 on the same data.
+		{"clustered", 256, DefaultHNSW.EfSearch, 0.98},
+		{"clustered", 256, 16, 0.98},
 		{"random", 128, 512, 0.96},
 	}
 	graphs := map[string][2]Vectors{}
