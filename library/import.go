@@ -65,19 +65,8 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		}
 		files = append(files, fs...)
 	}
-	if progress == nil {
-		progress = func(int, int) {}
-	}
-	progress(0, len(files))
 	start := time.Now().UTC() // every item of this run: ties sort by path
-	out := make(chan decoded, 2*l.batchSize())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(out)
-		return l.decodeAll(gctx, files, out)
-	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, l.importWriter(rep, start), len(files), progress) })
-	err := g.Wait()
+	err := l.pipeline(ctx, files, rep, l.importWriter(rep, start), progress)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -87,6 +76,23 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		}
 	}
 	return rep, err
+}
+
+// pipeline decodes files with a pool of workers while one writer embeds
+// and stores them through w; progress may be nil.
+func (l *Library) pipeline(ctx context.Context, files []string, rep *Report, w writer, progress func(int, int)) error {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(files))
+	out := make(chan decoded, 2*l.batchSize())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(out)
+		return l.decodeAll(gctx, files, out)
+	})
+	g.Go(func() error { return l.storeAll(gctx, out, rep, w, len(files), progress) })
+	return g.Wait()
 }
 
 // batchSize is l.BatchSize, else the embedder's own (BatchSize() int), else 16.

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
 )
@@ -58,18 +56,7 @@ func (l *Library) Reindex(ctx context.Context, progress func(done, total int)) (
 		want[it.Path] = it.ID
 		files = append(files, it.Path)
 	}
-	if progress == nil {
-		progress = func(int, int) {}
-	}
-	progress(0, len(files))
-	out := make(chan decoded, 2*l.batchSize())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(out)
-		return l.decodeAll(gctx, files, out)
-	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, l.reindexWriter(want, rep), len(files), progress) })
-	if err := g.Wait(); err != nil {
+	if err := l.pipeline(ctx, files, rep, l.reindexWriter(want, rep), progress); err != nil {
 		return rep, err
 	}
 	if err := l.cat.SetSetting(settingModel, model); err != nil {

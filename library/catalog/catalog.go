@@ -133,16 +133,20 @@ func (c *Catalog) PutAll(entries []Entry) error {
 			if err := tx.Bucket(bThumbs).Put([]byte(e.Item.ID), e.Thumbnail); err != nil {
 				return err
 			}
-			vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
-			if err != nil {
-				return err
-			}
-			if err := vb.Put([]byte(e.Item.ID), encodeVec(e.Vector)); err != nil {
+			if err := putVector(tx, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+func putVector(tx *bolt.Tx, e Entry) error {
+	vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
+	if err != nil {
+		return err
+	}
+	return vb.Put([]byte(e.Item.ID), encodeVec(e.Vector))
 }
 
 // PutVectors stores the embeddings of existing items (Entry.Item.ID,
@@ -156,11 +160,7 @@ func (c *Catalog) PutVectors(entries []Entry) error {
 			if tx.Bucket(bItems).Get([]byte(e.Item.ID)) == nil {
 				return fmt.Errorf("vector for %s: %w", e.Item.ID, ErrNotFound)
 			}
-			vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
-			if err != nil {
-				return err
-			}
-			if err := vb.Put([]byte(e.Item.ID), encodeVec(e.Vector)); err != nil {
+			if err := putVector(tx, e); err != nil {
 				return err
 			}
 		}

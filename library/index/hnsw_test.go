@@ -10,7 +10,6 @@ import (
 
 func dataset(kind string, n, dim int, seed uint64) [][]float32 { return Synthetic(kind, n, dim, seed) }
 
-
 // recall builds both indexes over data and returns mean recall@k of h
 // against the exact oracle for the queries.
 func recall(t testing.TB, h Vectors, oracle Vectors, queries [][]float32, k int, keep func(string) bool) float64 {
