@@ -58,7 +58,7 @@ func (l *Library) saveVectors() error {
 	if !ok {
 		return nil
 	}
-	if err := g.Save(filepath.Join(l.dir, vectorsFile), l.indexTag()); err != nil {
+	if err := g.Save(filepath.Join(l.dir, vectorsFile), l.indexTag(), index.StringKeys); err != nil {
 		return fmt.Errorf("save vector index: %w", err)
 	}
 	return nil

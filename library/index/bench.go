@@ -164,7 +164,7 @@ func saveLoad(h *HNSW, rep *BenchReport) error {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "vectors.hnsw")
 	t0 := time.Now()
-	if err := h.Save(path, "bench"); err != nil {
+	if err := h.Save(path, "bench", StringKeys); err != nil {
 		return err
 	}
 	rep.SaveSeconds = time.Since(t0).Seconds()

@@ -70,28 +70,30 @@ func (h *heap) pop(before func(a, b cand) bool) cand {
 	return top
 }
 
-// topK keeps the k best-scoring ids.
-type topK struct {
+// topK keeps the k best-scoring keys.
+type topK[K comparable] struct {
 	k   int
-	top []Hit // sorted best first
+	top []Neighbour[K] // sorted best first
 }
 
-func newTopK(k int) *topK { return &topK{k: k, top: make([]Hit, 0, k+1)} }
+func newTopK[K comparable](k int) *topK[K] {
+	return &topK[K]{k: k, top: make([]Neighbour[K], 0, max(k, 0)+1)}
+}
 
-func (t *topK) offer(id string, s float32) {
+func (t *topK[K]) offer(id K, s float32) {
 	if t.k <= 0 || (len(t.top) == t.k && s <= t.top[t.k-1].Score) {
 		return
 	}
-	at, _ := slices.BinarySearchFunc(t.top, s, func(h Hit, s float32) int {
+	at, _ := slices.BinarySearchFunc(t.top, s, func(h Neighbour[K], s float32) int {
 		if h.Score > s {
 			return -1
 		}
 		return 1
 	})
-	t.top = slices.Insert(t.top, at, Hit{ID: id, Score: s})
+	t.top = slices.Insert(t.top, at, Neighbour[K]{ID: id, Score: s})
 	if len(t.top) > t.k {
 		t.top = t.top[:t.k]
 	}
 }
 
-func (t *topK) hits() []Hit { return t.top }
+func (t *topK[K]) hits() []Neighbour[K] { return t.top }

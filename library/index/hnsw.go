@@ -21,12 +21,13 @@ type HNSWConfig struct {
 // DefaultHNSW is tuned for ≥ 0.98 recall@10 on 256-d embeddings.
 var DefaultHNSW = HNSWConfig{M: 16, EfConstruction: 200, EfSearch: 96, Seed: 1}
 
-// HNSW is a hierarchical navigable small-world graph over L2-normalised
-// vectors, searched by cosine similarity: the paper's Algorithms 1-4, with
-// the neighbour-selection heuristic (Algorithm 4) when linking and when
-// shrinking a node's links, Mmax0 = 2·M on layer 0, and repair of the
-// neighbours of a removed node. One writer and many concurrent readers.
-type HNSW struct {
+// Graph is a hierarchical navigable small-world graph over L2-normalised
+// vectors, searched by cosine similarity, with keys of any comparable type:
+// the paper's Algorithms 1-4, with the neighbour-selection heuristic
+// (Algorithm 4) when linking and when shrinking a node's links, Mmax0 = 2·M
+// on layer 0, and repair of the neighbours of a removed node. One writer
+// and many concurrent readers.
+type Graph[K comparable] struct {
 	mu     sync.RWMutex
 	cfg    HNSWConfig
 	ef     atomic.Int64
@@ -34,8 +35,9 @@ type HNSW struct {
 	mMax0  int
 	mult   float64
 	rng    *rand.Rand
-	ids    []string // node -> id; "" for a removed node
-	pos    map[string]int32
+	ids    []K    // node -> key
+	gone   []bool // node removed
+	pos    map[K]int32
 	vecs   []float32 // node*dim
 	levels []uint8
 	links  [][][]int32 // node -> layer -> neighbours
@@ -45,9 +47,15 @@ type HNSW struct {
 	pool   sync.Pool // *visitSet
 }
 
-// NewHNSW returns an empty graph for vectors of length dim (0: the length
+// HNSW is the graph keyed by item id, as the library uses it.
+type HNSW = Graph[string]
+
+// NewHNSW returns an empty graph keyed by strings (see NewGraph).
+func NewHNSW(dim int, cfg HNSWConfig) *HNSW { return NewGraph[string](dim, cfg) }
+
+// NewGraph returns an empty graph for vectors of length dim (0: the length
 // of the first vector added).
-func NewHNSW(dim int, cfg HNSWConfig) *HNSW {
+func NewGraph[K comparable](dim int, cfg HNSWConfig) *Graph[K] {
 	if cfg.M < 2 {
 		cfg.M = DefaultHNSW.M
 	}
@@ -57,27 +65,27 @@ func NewHNSW(dim int, cfg HNSWConfig) *HNSW {
 	if cfg.EfSearch < 1 {
 		cfg.EfSearch = DefaultHNSW.EfSearch
 	}
-	h := &HNSW{cfg: cfg, dim: dim, mMax0: 2 * cfg.M, mult: 1 / math.Log(float64(cfg.M)),
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), pos: map[string]int32{}, entry: -1}
+	h := &Graph[K]{cfg: cfg, dim: dim, mMax0: 2 * cfg.M, mult: 1 / math.Log(float64(cfg.M)),
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), pos: map[K]int32{}, entry: -1}
 	h.ef.Store(int64(cfg.EfSearch))
 	return h
 }
 
 // SetEfSearch changes the search candidate list size (recall against speed).
-func (h *HNSW) SetEfSearch(ef int) { h.ef.Store(int64(max(1, ef))) }
+func (h *Graph[K]) SetEfSearch(ef int) { h.ef.Store(int64(max(1, ef))) }
 
 // Len is the number of vectors.
-func (h *HNSW) Len() int {
+func (h *Graph[K]) Len() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.alive
 }
 
-func (h *HNSW) vec(n int32) []float32 { return h.vecs[int(n)*h.dim : (int(n)+1)*h.dim] }
+func (h *Graph[K]) vec(n int32) []float32 { return h.vecs[int(n)*h.dim : (int(n)+1)*h.dim] }
 
-func (h *HNSW) dist(q []float32, n int32) float32 { return 1 - vek32.Dot(q, h.vec(n)) }
+func (h *Graph[K]) dist(q []float32, n int32) float32 { return 1 - vek32.Dot(q, h.vec(n)) }
 
-func (h *HNSW) maxLinks(layer int) int {
+func (h *Graph[K]) maxLinks(layer int) int {
 	if layer == 0 {
 		return h.mMax0
 	}
@@ -85,7 +93,7 @@ func (h *HNSW) maxLinks(layer int) int {
 }
 
 // Add inserts id, or replaces its vector.
-func (h *HNSW) Add(id string, vec []float32) error {
+func (h *Graph[K]) Add(id K, vec []float32) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.dim == 0 && h.alive == 0 {
@@ -101,14 +109,15 @@ func (h *HNSW) Add(id string, vec []float32) error {
 	return nil
 }
 
-func (h *HNSW) randomLevel() int {
+func (h *Graph[K]) randomLevel() int {
 	return min(int(-math.Log(1-h.rng.Float64())*h.mult), 30)
 }
 
-func (h *HNSW) insert(id string, vec []float32) {
+func (h *Graph[K]) insert(id K, vec []float32) {
 	n := int32(len(h.ids))
 	level := h.randomLevel()
 	h.ids = append(h.ids, id)
+	h.gone = append(h.gone, false)
 	h.vecs = append(h.vecs, vec...)
 	h.levels = append(h.levels, uint8(level))
 	h.links = append(h.links, make([][]int32, level+1))
@@ -140,7 +149,7 @@ func (h *HNSW) insert(id string, vec []float32) {
 
 // link adds n to e's links on layer lc, shrinking them with the heuristic
 // when they overflow.
-func (h *HNSW) link(e, n int32, lc int) {
+func (h *Graph[K]) link(e, n int32, lc int) {
 	l := append(h.links[e][lc], n)
 	if len(l) <= h.maxLinks(lc) {
 		h.links[e][lc] = l
@@ -158,7 +167,7 @@ func (h *HNSW) link(e, n int32, lc int) {
 // selectHeuristic is Algorithm 4 without extension or kept pruned links:
 // take candidates nearest first, keeping one only if it is nearer to base
 // than to every one already kept. cands must be sorted nearest first.
-func (h *HNSW) selectHeuristic(base []float32, cands []cand, m int) []int32 {
+func (h *Graph[K]) selectHeuristic(base []float32, cands []cand, m int) []int32 {
 	out := make([]int32, 0, m)
 	for _, c := range cands {
 		if len(out) == m {
@@ -180,12 +189,12 @@ func (h *HNSW) selectHeuristic(base []float32, cands []cand, m int) []int32 {
 }
 
 // greedy walks layer lc from ep to the local nearest node (ef = 1).
-func (h *HNSW) greedy(q []float32, ep int32, lc int) int32 {
+func (h *Graph[K]) greedy(q []float32, ep int32, lc int) int32 {
 	best, bd := ep, h.dist(q, ep)
 	for changed := true; changed; {
 		changed = false
 		for _, x := range h.links[best][lc] {
-			if h.ids[x] == "" {
+			if h.gone[x] {
 				continue
 			}
 			if d := h.dist(q, x); d < bd {
@@ -198,14 +207,14 @@ func (h *HNSW) greedy(q []float32, ep int32, lc int) int32 {
 
 // searchLayer is Algorithm 2: the ef nearest nodes to q on layer lc,
 // nearest first. keep, when set, limits the results (not the walk).
-func (h *HNSW) searchLayer(q []float32, eps []cand, ef, lc int, keep func(int32) bool) []cand {
+func (h *Graph[K]) searchLayer(q []float32, eps []cand, ef, lc int, keep func(int32) bool) []cand {
 	vs := h.visits()
 	defer h.pool.Put(vs)
 	var cands, res heap
 	for _, e := range eps {
 		vs.visit(e.n)
 		cands.pushMin(e)
-		if h.ids[e.n] != "" && (keep == nil || keep(e.n)) {
+		if !h.gone[e.n] && (keep == nil || keep(e.n)) {
 			res.pushMax(e)
 		}
 	}
@@ -215,7 +224,7 @@ func (h *HNSW) searchLayer(q []float32, eps []cand, ef, lc int, keep func(int32)
 			break
 		}
 		for _, x := range h.links[c.n][lc] {
-			if vs.visit(x) || h.ids[x] == "" {
+			if vs.visit(x) || h.gone[x] {
 				continue
 			}
 			d := h.dist(q, x)
@@ -236,7 +245,7 @@ func (h *HNSW) searchLayer(q []float32, eps []cand, ef, lc int, keep func(int32)
 }
 
 // Search returns the k nearest ids that keep accepts, best first.
-func (h *HNSW) Search(query []float32, k int, keep func(string) bool) ([]Hit, error) {
+func (h *Graph[K]) Search(query []float32, k int, keep func(K) bool) ([]Neighbour[K], error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.alive == 0 || k <= 0 {
@@ -254,21 +263,21 @@ func (h *HNSW) Search(query []float32, k int, keep func(string) bool) ([]Hit, er
 		kf = func(n int32) bool { return keep(h.ids[n]) }
 	}
 	w := h.searchLayer(query, []cand{{h.dist(query, ep), ep}}, max(k, int(h.ef.Load())), 0, kf)
-	hits := make([]Hit, 0, min(k, len(w)))
+	hits := make([]Neighbour[K], 0, min(k, len(w)))
 	for _, c := range w[:min(k, len(w))] {
-		hits = append(hits, Hit{ID: h.ids[c.n], Score: 1 - c.d})
+		hits = append(hits, Neighbour[K]{ID: h.ids[c.n], Score: 1 - c.d})
 	}
 	return hits, nil
 }
 
 // Score ranks the given ids exactly (the path for small candidate sets).
-func (h *HNSW) Score(query []float32, ids []string, k int) ([]Hit, error) {
+func (h *Graph[K]) Score(query []float32, ids []K, k int) ([]Neighbour[K], error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if len(query) != h.dim && h.alive > 0 {
 		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), h.dim, ErrDimension)
 	}
-	top := newTopK(k)
+	top := newTopK[K](k)
 	for _, id := range ids {
 		if n, ok := h.pos[id]; ok {
 			top.offer(id, vek32.Dot(query, h.vec(n)))
@@ -280,23 +289,23 @@ func (h *HNSW) Score(query []float32, ids []string, k int) ([]Hit, error) {
 // Remove deletes id and repairs the links of its neighbours: each one is
 // relinked, with the heuristic, among its other neighbours and the removed
 // node's.
-func (h *HNSW) Remove(id string) {
+func (h *Graph[K]) Remove(id K) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.remove(id)
 }
 
-func (h *HNSW) remove(id string) {
+func (h *Graph[K]) remove(id K) {
 	n, ok := h.pos[id]
 	if !ok {
 		return
 	}
 	delete(h.pos, id)
-	h.ids[n] = ""
+	h.gone[n] = true
 	h.alive--
 	for lc := range h.links[n] {
 		for _, e := range h.links[n][lc] {
-			if h.ids[e] != "" && lc < len(h.links[e]) {
+			if !h.gone[e] && lc < len(h.links[e]) {
 				h.repair(e, n, lc)
 			}
 		}
@@ -307,13 +316,13 @@ func (h *HNSW) remove(id string) {
 }
 
 // repair relinks e on layer lc after the removal of gone.
-func (h *HNSW) repair(e, gone int32, lc int) {
+func (h *Graph[K]) repair(e, gone int32, lc int) {
 	seen := map[int32]bool{e: true, gone: true}
 	base := h.vec(e)
 	var cands []cand
 	for _, src := range [][]int32{h.links[e][lc], h.links[gone][lc]} {
 		for _, x := range src {
-			if !seen[x] && h.ids[x] != "" && lc < len(h.links[x]) {
+			if !seen[x] && !h.gone[x] && lc < len(h.links[x]) {
 				seen[x] = true
 				cands = append(cands, cand{h.dist(base, x), x})
 			}
@@ -323,10 +332,10 @@ func (h *HNSW) repair(e, gone int32, lc int) {
 	h.links[e][lc] = h.selectHeuristic(base, cands, h.maxLinks(lc))
 }
 
-func (h *HNSW) newEntry() {
+func (h *Graph[K]) newEntry() {
 	h.entry, h.top = -1, 0
-	for n, id := range h.ids {
-		if id != "" && (h.entry < 0 || int(h.levels[n]) > h.top) {
+	for n := range h.ids {
+		if !h.gone[n] && (h.entry < 0 || int(h.levels[n]) > h.top) {
 			h.entry, h.top = int32(n), int(h.levels[n])
 		}
 	}
@@ -338,7 +347,7 @@ type visitSet struct {
 	mark []uint32
 }
 
-func (h *HNSW) visits() *visitSet {
+func (h *Graph[K]) visits() *visitSet {
 	vs, _ := h.pool.Get().(*visitSet)
 	if vs == nil {
 		vs = &visitSet{}

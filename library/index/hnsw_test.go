@@ -113,8 +113,9 @@ func TestHNSWRemoveRepairs(t *testing.T) {
 		h.Remove(id)
 		e.Remove(id)
 	}
-	h.Remove(h.ids[h.entry])
-	e.Remove(h.ids[h.entry])
+	entry := h.ids[h.entry]
+	h.Remove(entry)
+	e.Remove(entry)
 	if h.Len() != e.Len() {
 		t.Fatalf("len %d, exact %d", h.Len(), e.Len())
 	}
@@ -170,7 +171,7 @@ func TestHNSWSaveLoad(t *testing.T) {
 	h.Remove("v7")
 	e.Remove("v7")
 	path := t.TempDir() + "/vectors.hnsw"
-	if err := h.Save(path, "model-x"); err != nil {
+	if err := h.Save(path, "model-x", StringKeys); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
@@ -217,15 +218,52 @@ func TestHNSWSaveLoad(t *testing.T) {
 func FuzzParseHNSW(f *testing.F) {
 	h, _ := build(f, dataset("clustered", 20, 4, 10))
 	path := f.TempDir() + "/seed.hnsw"
-	if err := h.Save(path, "t"); err != nil {
+	if err := h.Save(path, "t", StringKeys); err != nil {
 		f.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
 	f.Add(raw[:len(raw)-4])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		g, _, err := parseHNSW(b)
+		g, _, err := parseGraph(b, StringKeys)
 		if err == nil {
 			_, _ = g.Search(make([]float32, g.dim), 3, nil)
 		}
 	})
+}
+
+// Keys of any comparable type, saved with their own codec.
+func TestGraphGenericKeys(t *testing.T) {
+	type key struct {
+		series uint32
+		slice  uint16
+	}
+	data := dataset("clustered", 500, 16, 11)
+	g := NewGraph[key](16, DefaultHNSW)
+	for i, v := range data {
+		if err := g.Add(key{uint32(i / 10), uint16(i % 10)}, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := g.Search(data[123], 1, nil)
+	if got[0].ID != (key{12, 3}) {
+		t.Fatalf("got %+v", got)
+	}
+	kc := KeyCodec[key]{
+		Encode: func(k key) []byte { return fmt.Appendf(nil, "%d/%d", k.series, k.slice) },
+		Decode: func(b []byte) (k key, err error) {
+			_, err = fmt.Sscanf(string(b), "%d/%d", &k.series, &k.slice)
+			return k, err
+		},
+	}
+	path := t.TempDir() + "/g.hnsw"
+	if err := g.Save(path, "", kc); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := LoadGraph(path, kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := back.Search(data[123], 1, func(k key) bool { return k.slice == 3 }); got[0].ID != (key{12, 3}) {
+		t.Fatalf("after load %+v", got)
+	}
 }

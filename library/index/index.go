@@ -20,11 +20,15 @@ import (
 // ErrDimension is returned when a vector's length differs from the index's.
 var ErrDimension = errors.New("vector dimension mismatch")
 
-// Hit is one search result: an id and its cosine similarity to the query.
-type Hit struct {
-	ID    string
+// Neighbour is one search result: a key and its cosine similarity to the
+// query.
+type Neighbour[K comparable] struct {
+	ID    K
 	Score float32
 }
+
+// Hit is a result keyed by item id, as the library uses them.
+type Hit = Neighbour[string]
 
 // Vectors is a set of L2-normalised vectors searched by cosine similarity.
 // Implementations are safe for concurrent use.
@@ -115,14 +119,14 @@ func (e *Exact) Search(query []float32, k int, keep func(string) bool) ([]Hit, e
 	if len(e.ids) >= 16384 {
 		parts = runtime.NumCPU()
 	}
-	tops := make([]*topK, parts)
+	tops := make([]*topK[string], parts)
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*len(e.ids)/parts, (p+1)*len(e.ids)/parts
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := newTopK(k)
+			t := newTopK[string](k)
 			for i := lo; i < hi; i++ {
 				if keep == nil || keep(e.ids[i]) {
 					t.offer(e.ids[i], vek32.Dot(query, e.data[i*e.dim:(i+1)*e.dim]))
@@ -148,7 +152,7 @@ func (e *Exact) Score(query []float32, ids []string, k int) ([]Hit, error) {
 	if len(query) != e.dim && len(e.ids) > 0 {
 		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), e.dim, ErrDimension)
 	}
-	t := newTopK(k)
+	t := newTopK[string](k)
 	for _, id := range ids {
 		if i, ok := e.pos[id]; ok {
 			t.offer(id, vek32.Dot(query, e.data[i*e.dim:(i+1)*e.dim]))

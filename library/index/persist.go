@@ -23,6 +23,19 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// KeyCodec turns a graph's keys into bytes and back, for Save and
+// LoadGraph (at most 65,535 bytes a key).
+type KeyCodec[K comparable] struct {
+	Encode func(K) []byte
+	Decode func([]byte) (K, error)
+}
+
+// StringKeys is the codec of string keys.
+var StringKeys = KeyCodec[string]{
+	Encode: func(s string) []byte { return []byte(s) },
+	Decode: func(b []byte) (string, error) { return string(b), nil },
+}
+
 // Save writes the graph to path atomically (temporary file, fsync,
 // rename, fsync of the folder), readable by the user alone. Removed nodes
 // are left out. tag is stored in the header (the library stores its model
@@ -32,7 +45,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // dim, M, efConstruction, efSearch u32, count u32, entry i32, top u32; per
 // node: id (u16 length + bytes), level u8, vector (dim × f32), per layer:
 // link count u16 + links (i32); then the CRC-32C of everything before it.
-func (h *HNSW) Save(path, tag string) error {
+func (h *Graph[K]) Save(path, tag string, kc KeyCodec[K]) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".hnsw-*")
@@ -46,7 +59,7 @@ func (h *HNSW) Save(path, tag string) error {
 	}
 	crc := crc32.New(castagnoli)
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
-	if err := h.write(w, tag); err != nil {
+	if err := h.write(w, tag, kc); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save vector index: %w", err)
 	}
@@ -75,13 +88,13 @@ func (h *HNSW) Save(path, tag string) error {
 	return nil
 }
 
-func (h *HNSW) write(w *bufio.Writer, tag string) error {
+func (h *Graph[K]) write(w *bufio.Writer, tag string, kc KeyCodec[K]) error {
 	// Compact: renumber live nodes, dropping removed ones.
 	renum := make([]int32, len(h.ids))
 	count := int32(0)
-	for n, id := range h.ids {
+	for n := range h.ids {
 		renum[n] = -1
-		if id != "" {
+		if !h.gone[n] {
 			renum[n] = count
 			count++
 		}
@@ -103,10 +116,14 @@ func (h *HNSW) write(w *bufio.Writer, tag string) error {
 		return err
 	}
 	for n, id := range h.ids {
-		if id == "" {
+		if h.gone[n] {
 			continue
 		}
-		b = appendString(b[:0], id)
+		key := kc.Encode(id)
+		if len(key) > math.MaxUint16 {
+			return fmt.Errorf("key of %d bytes", len(key))
+		}
+		b = appendString(b[:0], string(key))
 		b = append(b, h.levels[n])
 		for _, x := range h.vec(int32(n)) {
 			b = le.AppendUint32(b, math.Float32bits(x))
@@ -135,8 +152,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// LoadHNSW reads a graph saved by Save and returns it with its tag.
-func LoadHNSW(path string) (*HNSW, string, error) {
+// LoadHNSW reads a string-keyed graph saved by Save, with its tag.
+func LoadHNSW(path string) (*HNSW, string, error) { return LoadGraph(path, StringKeys) }
+
+// LoadGraph reads a graph saved by Save and returns it with its tag.
+func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", err
@@ -148,7 +168,7 @@ func LoadHNSW(path string) (*HNSW, string, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, "", fmt.Errorf("%s: checksum mismatch: %w", path, ErrCorruptIndex)
 	}
-	h, tag, err := parseHNSW(body)
+	h, tag, err := parseGraph(body, kc)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %v: %w", path, err, ErrCorruptIndex)
 	}
@@ -175,7 +195,7 @@ func (r *reader) u16() int    { return int(binary.LittleEndian.Uint16(r.take(2))
 func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
 func (r *reader) str() string { return string(r.take(r.u16())) }
 
-func parseHNSW(b []byte) (*HNSW, string, error) {
+func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, error) {
 	r := &reader{b: b}
 	if string(r.take(len(hnswMagic))) != hnswMagic {
 		return nil, "", errors.New("not a vector index file")
@@ -189,13 +209,20 @@ func parseHNSW(b []byte) (*HNSW, string, error) {
 	if r.err != nil || dim <= 0 || dim > 1<<16 || count < 0 || count > len(b)/(4*dim) || top > 64 {
 		return nil, "", errors.New("bad header")
 	}
-	h := NewHNSW(dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
-	h.ids, h.levels = make([]string, count), make([]uint8, count)
+	h := NewGraph[K](dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
+	h.ids, h.gone, h.levels = make([]K, count), make([]bool, count), make([]uint8, count)
 	h.vecs, h.links = make([]float32, count*dim), make([][][]int32, count)
-	h.pos = make(map[string]int32, count)
+	h.pos = make(map[K]int32, count)
 	for n := 0; n < count && r.err == nil; n++ {
-		h.ids[n] = r.str()
-		h.pos[h.ids[n]] = int32(n)
+		key, err := kc.Decode(r.take(r.u16()))
+		if err != nil {
+			return nil, "", fmt.Errorf("key: %w", err)
+		}
+		if _, dup := h.pos[key]; dup {
+			return nil, "", errors.New("duplicate key")
+		}
+		h.ids[n] = key
+		h.pos[key] = int32(n)
 		h.levels[n] = r.take(1)[0]
 		raw := r.take(4 * dim)
 		v := h.vecs[n*dim : (n+1)*dim]
