@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"unsafe"
 )
 
 // ErrCorruptIndex is returned by LoadHNSW for a file that is truncated,
@@ -213,6 +214,8 @@ func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, erro
 	h.ids, h.gone, h.levels = make([]K, count), make([]bool, count), make([]uint8, count)
 	h.vecs, h.links = make([]float32, count*dim), make([][][]int32, count)
 	h.pos = make(map[K]int32, count)
+	layerArena := make([][]int32, 4096)
+	linkArena := make([]int32, 1<<16)
 	for n := 0; n < count && r.err == nil; n++ {
 		key, err := kc.Decode(r.take(r.u16()))
 		if err != nil {
@@ -224,18 +227,23 @@ func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, erro
 		h.ids[n] = key
 		h.pos[key] = int32(n)
 		h.levels[n] = r.take(1)[0]
-		raw := r.take(4 * dim)
-		v := h.vecs[n*dim : (n+1)*dim]
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		decodeF32(h.vecs[n*dim:(n+1)*dim], r.take(4*dim))
+		layers := int(h.levels[n]) + 1
+		if len(layerArena) < layers {
+			layerArena = make([][]int32, max(layers, 4096))
 		}
-		h.links[n] = make([][]int32, int(h.levels[n])+1)
+		h.links[n], layerArena = layerArena[:layers:layers], layerArena[layers:]
 		for lc := range h.links[n] {
 			k := r.u16()
 			raw := r.take(4 * k)
-			l := make([]int32, k)
-			for i := range l {
-				if l[i] = int32(binary.LittleEndian.Uint32(raw[4*i:])); l[i] < 0 || int(l[i]) >= count {
+			if len(linkArena) < k {
+				linkArena = make([]int32, max(k, 1<<16))
+			}
+			l := linkArena[:k:k] // full slice: an append later copies instead of overwriting a neighbour's links
+			linkArena = linkArena[k:]
+			decodeI32(l, raw)
+			for _, x := range l {
+				if x < 0 || int(x) >= count {
 					r.err = errors.New("link out of range")
 				}
 			}
@@ -259,4 +267,33 @@ func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, erro
 		}
 	}
 	return h, tag, nil
+}
+
+// littleEndian is true on hosts whose memory order matches the file's.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// decodeF32 fills dst from little-endian bytes (a plain copy on
+// little-endian hosts).
+func decodeF32(dst []float32, raw []byte) {
+	if littleEndian && len(dst) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), raw)
+		return
+	}
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+}
+
+// decodeI32 fills dst from little-endian bytes.
+func decodeI32(dst []int32, raw []byte) {
+	if littleEndian && len(dst) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), raw)
+		return
+	}
+	for i := range dst {
+		dst[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
 }
