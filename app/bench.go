@@ -33,12 +33,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if c.json {
-		writeJSON(stdout, rep)
-		return ExitOK
-	}
-	printBench(stdout, rep)
-	return ExitOK
+	return output(stdout, c.json, rep, func(w io.Writer) { printBench(w, rep) })
 }
 
 func printBench(w io.Writer, r *inference.BenchReport) {
@@ -73,12 +68,7 @@ func cmdBenchIndex(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if c.json {
-		writeJSON(stdout, rep)
-		return ExitOK
-	}
-	printBenchIndex(stdout, rep)
-	return ExitOK
+	return output(stdout, c.json, rep, func(w io.Writer) { printBenchIndex(w, rep) })
 }
 
 func printBenchIndex(w io.Writer, r *index.BenchReport) {

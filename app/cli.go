@@ -46,6 +46,16 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
+// output prints v as one JSON document, or as text, and returns ExitOK.
+func output(w io.Writer, asJSON bool, v any, text func(io.Writer)) int {
+	if asJSON {
+		writeJSON(w, v)
+	} else {
+		text(w)
+	}
+	return ExitOK
+}
+
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -194,12 +204,7 @@ func cmdInfo(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	info := s.info(st)
-	if c.json {
-		writeJSON(stdout, info)
-		return ExitOK
-	}
-	printInfo(stdout, info)
-	return ExitOK
+	return output(stdout, c.json, info, func(w io.Writer) { printInfo(w, info) })
 }
 
 type infoDoc struct {
