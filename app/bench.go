@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 
 	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library/index"
@@ -12,6 +16,14 @@ import (
 func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "index" {
 		return cmdBenchIndex(args[1:], stdout, stderr)
+	}
+	if len(args) == 2 && args[0] == "load" { // used by bench index
+		secs, err := index.TimeLoadHere(args[1])
+		if err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintln(stdout, secs)
+		return ExitOK
 	}
 	if len(args) == 0 || args[0] != "embed" {
 		fmt.Fprintln(stderr, "usage: m3ret bench (embed | index) [flags]")
@@ -64,6 +76,7 @@ func cmdBenchIndex(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: m3ret bench index [--n N] [--dim D] [--data clustered|random] [--json]")
 		return ExitUsage
 	}
+	o.TimeLoad = timeLoadInChild
 	rep, err := index.BenchHNSW(o, func(f string, a ...any) { fmt.Fprintf(stderr, "bench: "+f+"\n", a...) })
 	if err != nil {
 		return fail(stderr, err)
@@ -92,4 +105,18 @@ func printBenchIndex(w io.Writer, r *index.BenchReport) {
 	} else if r.Hnswlib != nil {
 		fmt.Fprintf(w, "build rate ours/hnswlib %.2f; QPS at recall >= target ours/hnswlib %.2f\n", r.BuildRatio, r.QPSRatio)
 	}
+}
+
+// timeLoadInChild times loading a graph in a fresh process, as a library
+// opening it would.
+func timeLoadInChild(path string) (float64, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(exe, "bench", "load", path).Output()
+	if err != nil {
+		return 0, fmt.Errorf("time load: %w", err)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 }
