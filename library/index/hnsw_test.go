@@ -1,6 +1,8 @@
 package index
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -224,7 +226,8 @@ func FuzzParseHNSW(f *testing.F) {
 	raw, _ := os.ReadFile(path)
 	f.Add(raw[:len(raw)-4])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		g, _, err := parseGraph(b, StringKeys)
+		r := &reader{r: bufio.NewReader(bytes.NewReader(b)), left: int64(len(b))}
+		g, _, err := parseGraph(r, StringKeys)
 		if err == nil {
 			_, _ = g.Search(make([]float32, g.dim), 3, nil)
 		}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"unsafe"
 )
 
@@ -156,48 +157,72 @@ func appendString(b []byte, s string) []byte {
 // LoadHNSW reads a string-keyed graph saved by Save, with its tag.
 func LoadHNSW(path string) (*HNSW, string, error) { return LoadGraph(path, StringKeys) }
 
-// LoadGraph reads a graph saved by Save and returns it with its tag.
+// LoadGraph reads a graph saved by Save and returns it with its tag. The
+// file is streamed (its checksum computed on the way) and the garbage
+// collector paused meanwhile: everything loaded stays alive, so collecting
+// during the load would only rescan it.
 func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(data) < len(hnswMagic)+8 {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if st.Size() < int64(len(hnswMagic))+8 {
 		return nil, "", fmt.Errorf("%s: too short: %w", path, ErrCorruptIndex)
 	}
-	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, "", fmt.Errorf("%s: checksum mismatch: %w", path, ErrCorruptIndex)
-	}
-	h, tag, err := parseGraph(body, kc)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	crc := crc32.New(castagnoli)
+	body := st.Size() - 4
+	r := &reader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), crc), 1<<20), left: body}
+	h, tag, err := parseGraph(r, kc)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %v: %w", path, err, ErrCorruptIndex)
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(f, sum[:]); err != nil || binary.LittleEndian.Uint32(sum[:]) != crc.Sum32() {
+		return nil, "", fmt.Errorf("%s: checksum mismatch: %w", path, ErrCorruptIndex)
 	}
 	return h, tag, nil
 }
 
-// reader walks a byte slice, remembering the first overrun.
+// reader reads a saved graph, remembering the first error; slices it
+// returns are valid until the next call.
 type reader struct {
-	b   []byte
-	err error
+	r    *bufio.Reader
+	left int64 // bytes of the body not yet read
+	buf  []byte
+	err  error
 }
 
 func (r *reader) take(n int) []byte {
-	if r.err != nil || n > len(r.b) || n < 0 {
-		r.err = errors.New("truncated")
-		return make([]byte, max(n, 0))
+	if cap(r.buf) < n {
+		r.buf = make([]byte, max(n, 4096))
 	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
+	b := r.buf[:max(n, 0)]
+	if r.err != nil {
+		return b
+	}
+	if n < 0 || int64(n) > r.left {
+		r.err = errors.New("truncated")
+		return b
+	}
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		r.err = fmt.Errorf("read: %w", err)
+		return b
+	}
+	r.left -= int64(n)
+	return b
 }
 
 func (r *reader) u16() int    { return int(binary.LittleEndian.Uint16(r.take(2))) }
 func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
 func (r *reader) str() string { return string(r.take(r.u16())) }
 
-func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, error) {
-	r := &reader{b: b}
+func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, error) {
 	if string(r.take(len(hnswMagic))) != hnswMagic {
 		return nil, "", errors.New("not a vector index file")
 	}
@@ -207,7 +232,7 @@ func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, erro
 	tag := r.str()
 	dim, m, efc, efs, count := int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
 	entry, top := int32(r.u32()), int(r.u32())
-	if r.err != nil || dim <= 0 || dim > 1<<16 || count < 0 || count > len(b)/(4*dim) || top > 64 {
+	if r.err != nil || dim <= 0 || dim > 1<<16 || count < 0 || int64(count) > r.left/int64(4*dim) || top > 64 {
 		return nil, "", errors.New("bad header")
 	}
 	h := NewGraph[K](dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
@@ -250,7 +275,7 @@ func parseGraph[K comparable](b []byte, kc KeyCodec[K]) (*Graph[K], string, erro
 			h.links[n][lc] = l
 		}
 	}
-	if r.err != nil || len(r.b) != 0 || entry >= int32(count) || (count > 0 && entry < 0) {
+	if r.err != nil || r.left != 0 || entry >= int32(count) || (count > 0 && entry < 0) {
 		return nil, "", fmt.Errorf("bad body: %v", r.err)
 	}
 	h.entry, h.top, h.alive = entry, top, count
