@@ -59,7 +59,7 @@ func NewGUI(a fyne.App, s *session) *GUI {
 	g.build()
 	g.win.SetOnDropped(g.HandleDrop)
 	g.win.Resize(fyne.NewSize(1280, 800))
-	g.refreshLibrary()
+	g.refreshLibrary("")
 	return g
 }
 
@@ -150,8 +150,9 @@ func (g *GUI) Wait() { g.jobs.Wait() }
 
 func (g *GUI) setStatus(text string) { g.do(func() { g.status.SetText(text) }) }
 
-// refreshLibrary reloads the library grid in the background.
-func (g *GUI) refreshLibrary() {
+// refreshLibrary reloads the library grid in the background, then shows
+// status (or, when empty, the library and runtime summary).
+func (g *GUI) refreshLibrary(status string) {
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
@@ -165,7 +166,10 @@ func (g *GUI) refreshLibrary() {
 		for i, it := range items {
 			tiles[i] = g.tileFor(it, fmt.Sprintf("%s %s", it.Modality, it.Kind))
 		}
-		st := g.statusText(len(items))
+		st := status
+		if st == "" {
+			st = g.statusText(len(items))
+		}
 		g.do(func() {
 			g.libGrid.SetTiles(tiles)
 			g.libTitle.SetText(fmt.Sprintf("Library — %d items", len(items)))
@@ -248,13 +252,7 @@ func (g *GUI) finishImport(rep *library.Report, err error) {
 			g.showFailures(rep.Failed)
 		}
 	})
-	g.refreshLibrary()
-	g.jobs.Add(1)
-	go func() { // after the refresh has set its own status
-		defer g.jobs.Done()
-		time.Sleep(50 * time.Millisecond)
-		g.setStatus(msg)
-	}()
+	g.refreshLibrary(msg)
 }
 
 // showFailures shows one dialog listing every file that failed.
