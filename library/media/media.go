@@ -32,8 +32,30 @@ type Meta struct {
 	PatientID         string
 	SeriesUID         string
 	InstanceUID       string // SOP Instance UID for DICOM; empty otherwise
-	SourceFormat      string // dicom, png, jpeg, ...
+	SourceFormat      string // dicom, nifti, mp4, png, jpeg, ...
 	Photometric       string
+	// SourceFrames is the number of slices or frames in the source when the
+	// sample holds fewer (a long video sampled evenly, a very long series
+	// thinned to fit memory); zero means the sample holds them all.
+	SourceFrames int
+	// Volumes is the length of the fourth dimension of a 4-D source (fMRI,
+	// DWI); the sample holds volume 0. Zero or one for everything else.
+	Volumes int
+	// Duration is the length of a video in seconds, when known.
+	Duration float64
+	// Orientation names the patient direction that +x, +y and +t point to,
+	// one letter each from R/L, A/P, S/I: "LPS" is an axial stack seen the
+	// radiological way (x to the patient's left, y to the back) ordered feet
+	// to head. Empty when unknown.
+	Orientation string
+}
+
+// TotalFrames is the number of slices or frames in the source.
+func (s *Sample) TotalFrames() int {
+	if s.Meta.SourceFrames > s.Frames {
+		return s.Meta.SourceFrames
+	}
+	return s.Frames
 }
 
 // Window is a display window (centre and width) in stored value units after
