@@ -157,7 +157,7 @@ func itemOf(s *media.Sample, path, hash string) Item {
 		ID: ItemID(s.Meta, hash), Kind: string(s.Kind), Modality: s.Meta.Modality, BodyPart: s.Meta.BodyPart,
 		StudyDate: s.Meta.StudyDate, Description: s.Meta.SeriesDescription, PatientID: s.Meta.PatientID,
 		SeriesUID: s.Meta.SeriesUID, Path: path, Format: s.Meta.SourceFormat,
-		Width: s.Width, Height: s.Height, Frames: s.Frames, Hash: hash,
+		Width: s.Width, Height: s.Height, Frames: s.TotalFrames(), Hash: hash,
 	}
 }
 
