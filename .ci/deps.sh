@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages M3Ret Viewer needs to build and test:
-# Fyne's cgo headers, Xvfb for GUI checks, npm for fetching ONNX Runtime and
+# Fyne's cgo headers, Xvfb for GUI checks, ffmpeg for video, dcmtk and gdcm
+# for reference DICOM decodes in tests, npm for fetching ONNX Runtime and
 # sample data. Installs when root or with password-less sudo; otherwise
 # prints the exact apt line and stops.
 set -euo pipefail
-pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick npm ca-certificates"
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools npm ca-certificates"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
