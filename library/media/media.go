@@ -64,6 +64,14 @@ type Window struct {
 	Center, Width float64
 }
 
+// VOILUT is a DICOM VOI LUT: values from First on map to Data[v-First]
+// (clamped at both ends), in a range of Bits bits.
+type VOILUT struct {
+	First int
+	Bits  int
+	Data  []uint16
+}
+
 // Sample is a decoded image, volume or video. Pixel (x, y) of frame t,
 // channel c is Data[((t*Height+y)*Width+x)*Channels+c].
 type Sample struct {
@@ -80,7 +88,9 @@ type Sample struct {
 	FrameTime float64
 	// Window is the default display window, nil when the source gives none.
 	Window *Window
-	Meta   Meta
+	// VOI is the source's VOI lookup table for display, nil when none.
+	VOI  *VOILUT
+	Meta Meta
 }
 
 // Validate checks that the dimensions and the data agree.

@@ -1,22 +1,23 @@
-// Package dicom reads DICOM Part 10 files into media samples with
-// github.com/suyashkumar/dicom: native (uncompressed) transfer syntaxes,
-// deflated, and 8-bit JPEG baseline. Stored values are rescaled (HU for CT),
-// MONOCHROME1 is inverted so that brighter always means more signal, and the
-// default display window is kept.
+// Package dicom reads DICOM Part 10 files into media samples. The parser is
+// github.com/suyashkumar/dicom; pixel data is decoded here for native
+// syntaxes (implicit and explicit VR, little and big endian, deflated) and
+// through the pure-Go codecs of github.com/cocosip/go-dicom-codec for JPEG
+// extended, JPEG lossless, JPEG-LS, JPEG 2000 and RLE; 8-bit JPEG baseline
+// goes through the standard library. Stored values are rescaled (HU for
+// CT), MONOCHROME1 is inverted so that brighter always means more signal,
+// colour (RGB, YBR, palette) becomes RGB, and the default window and VOI
+// LUT are kept for display.
 //
-// Compressed syntaxes other than JPEG baseline are reported with
-// ErrUnsupportedSyntax naming the syntax, so the import summary says plainly
-// what is missing.
+// Series (several files, one Series Instance UID) become one sample
+// through Plan and ReadSeries. Video syntaxes (MPEG-2, H.264) are reported
+// with ErrUnsupportedSyntax naming the syntax.
 package dicom
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/frame"
@@ -30,6 +31,10 @@ var (
 	ErrUnsupportedSyntax = errors.New("unsupported transfer syntax")
 	ErrNoPixels          = errors.New("no pixel data")
 	ErrTooLarge          = errors.New("pixel data too large")
+	// ErrNotImage marks objects that hold no image to import (structured
+	// reports, RT structures, waveforms, encapsulated documents): the
+	// import skips them with the reason.
+	ErrNotImage = errors.New("not an image object")
 )
 
 // MaxValues bounds rows × columns × frames × samples of one file.
@@ -79,8 +84,8 @@ func Read(r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 
 func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 	h := readHeader(ds)
-	if h.rows <= 0 || h.cols <= 0 {
-		return nil, ErrNoPixels
+	if err := h.checkImage(); err != nil {
+		return nil, err
 	}
 	pe, err := ds.FindElementByTag(tag.PixelData)
 	if err != nil {
@@ -93,17 +98,21 @@ func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 	if info.ParseErr != nil {
 		return nil, fmt.Errorf("read pixel data: %w", info.ParseErr)
 	}
+	frames := info.Frames
+	if info.IsEncapsulated {
+		frames = assemble(info.Frames, h.frames)
+	}
 	channels := 1
-	if h.samples == 3 {
+	if h.samples == 3 || h.meta.Photometric == "PALETTE COLOR" {
 		channels = 3
 	}
-	n := int64(h.rows) * int64(h.cols) * int64(channels) * int64(len(info.Frames))
+	n := int64(h.rows) * int64(h.cols) * int64(channels) * int64(len(frames))
 	if n > MaxValues {
 		return nil, fmt.Errorf("%d values: %w", n, ErrTooLarge)
 	}
-	s := &media.Sample{Width: h.cols, Height: h.rows, Frames: len(info.Frames), Channels: channels,
-		Data: make([]float32, 0, n), Spacing: h.spacing, FrameTime: h.frameTime, Window: h.window, Meta: h.meta}
-	for i, fr := range info.Frames {
+	s := &media.Sample{Width: h.cols, Height: h.rows, Frames: len(frames), Channels: channels,
+		Data: make([]float32, 0, n), Spacing: h.spacing, FrameTime: h.frameTime, Window: h.window, VOI: h.voi, Meta: h.meta}
+	for i, fr := range frames {
 		vals, err := h.decodeFrame(fr)
 		if err != nil {
 			return nil, fmt.Errorf("frame %d: %w", i, err)
@@ -111,6 +120,7 @@ func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 		s.Data = append(s.Data, vals...)
 	}
 	s.Kind = kindOf(s.Meta.Modality, s.Frames)
+	s.Meta.Orientation = h.geom.orientationLetters()
 	return s, s.Validate()
 }
 
@@ -124,57 +134,62 @@ func kindOf(modality string, frames int) media.Kind {
 	return media.Video
 }
 
-type header struct {
-	rows, cols, samples, bitsStored int
-	signed, planar                  bool
-	slope, intercept                float64
-	syntax                          string
-	spacing                         [3]float64
-	frameTime                       float64
-	window                          *media.Window
-	meta                            media.Meta
+func (h *header) checkImage() error {
+	if reason := nonImage(h.sopClass); reason != "" {
+		return fmt.Errorf("%s: %w", reason, ErrNotImage)
+	}
+	if h.rows <= 0 || h.cols <= 0 {
+		return ErrNoPixels
+	}
+	switch h.bitsAllocated {
+	case 1, 8, 16, 32:
+	default:
+		return fmt.Errorf("%d bits allocated: %w", h.bitsAllocated, ErrUnsupportedSyntax)
+	}
+	return nil
 }
 
-func readHeader(ds *dcm.Dataset) header {
-	h := header{
-		rows: getInt(ds, tag.Rows), cols: getInt(ds, tag.Columns), samples: max(1, getInt(ds, tag.SamplesPerPixel)),
-		bitsStored: getInt(ds, tag.BitsStored), signed: getInt(ds, tag.PixelRepresentation) == 1,
-		planar: getInt(ds, tag.PlanarConfiguration) == 1, slope: 1,
-		syntax: getString(ds, tag.TransferSyntaxUID),
+// assemble joins fragments into frames when a frame spans several of them:
+// all fragments make the one frame of a single-frame image; otherwise a
+// fragment that starts a codestream (JPEG SOI, JPEG 2000 SOC) starts a
+// frame.
+func assemble(frags []*frame.Frame, nframes int) []*frame.Frame {
+	if len(frags) <= nframes {
+		return frags
 	}
-	if v, ok := getFloat(ds, tag.RescaleSlope); ok && v != 0 {
-		h.slope = v
-	}
-	h.intercept, _ = getFloat(ds, tag.RescaleIntercept)
-	h.spacing[1], _ = getFloatAt(ds, tag.PixelSpacing, 0)
-	h.spacing[0], _ = getFloatAt(ds, tag.PixelSpacing, 1)
-	h.spacing[2], _ = getFloat(ds, tag.SliceThickness)
-	if sb, ok := getFloat(ds, tag.SpacingBetweenSlices); ok && sb > 0 {
-		h.spacing[2] = sb
-	}
-	h.frameTime, _ = getFloat(ds, tag.FrameTime)
-	if c, ok := getFloat(ds, tag.WindowCenter); ok {
-		if w, ok := getFloat(ds, tag.WindowWidth); ok && w > 0 {
-			h.window = &media.Window{Center: c, Width: w}
+	var out []*frame.Frame
+	for i, f := range frags {
+		d := f.EncapsulatedData.Data
+		starts := len(d) >= 2 && d[0] == 0xFF && (d[1] == 0xD8 || d[1] == 0x4F)
+		if i == 0 || (nframes > 1 && starts) {
+			out = append(out, &frame.Frame{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: append([]byte(nil), d...)}})
+			continue
 		}
+		last := &out[len(out)-1].EncapsulatedData
+		last.Data = append(last.Data, d...)
 	}
-	h.meta = media.Meta{
-		Modality: strings.ToUpper(getString(ds, tag.Modality)), BodyPart: strings.ToUpper(getString(ds, tag.BodyPartExamined)),
-		StudyDate: getString(ds, tag.StudyDate), SeriesDescription: getString(ds, tag.SeriesDescription),
-		PatientID: getString(ds, tag.PatientID), SeriesUID: getString(ds, tag.SeriesInstanceUID),
-		InstanceUID: getString(ds, tag.SOPInstanceUID), SourceFormat: "dicom",
-		Photometric: strings.ToUpper(getString(ds, tag.PhotometricInterpretation)),
-	}
-	if h.meta.Modality == "" {
-		h.meta.Modality = "OT"
-	}
-	return h
+	return out
 }
 
 func (h *header) decodeFrame(fr *frame.Frame) ([]float32, error) {
-	if fr.Encapsulated {
-		return h.decodeEncapsulated(fr)
+	if fr.Encapsulated && h.syntax == syntaxJPEGBaseline {
+		return h.decodeBaseline(fr)
 	}
+	var raw []uint32
+	planar := h.planar
+	var err error
+	if fr.Encapsulated {
+		raw, planar, err = h.decodeCompressed(fr.EncapsulatedData.Data)
+	} else {
+		raw, err = h.nativeRaw(fr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.toValues(raw, planar)
+}
+
+func (h *header) nativeRaw(fr *frame.Frame) ([]uint32, error) {
 	nf := fr.NativeData
 	if nf == nil || nf.Rows() != h.rows || nf.Cols() != h.cols {
 		return nil, fmt.Errorf("native frame size does not match rows/columns")
@@ -183,27 +198,14 @@ func (h *header) decodeFrame(fr *frame.Frame) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := 1
-	if h.samples == 3 {
-		ch = 3
-	}
-	want := h.rows * h.cols * h.samples
-	if len(raw) < want {
-		return nil, fmt.Errorf("frame has %d samples, need %d", len(raw), want)
-	}
-	out := make([]float32, h.rows*h.cols*ch)
-	npx := h.rows * h.cols
-	for i := 0; i < npx; i++ {
-		for c := 0; c < ch; c++ {
-			j := i*h.samples + c
-			if h.planar && h.samples == 3 {
-				j = c*npx + i
-			}
-			out[i*ch+c] = h.value(raw[j])
+	if h.syntax == syntaxBigEndian && h.bitsAllocated == 8 {
+		// 8-bit samples in an OW element of a big-endian file come out of
+		// the parser with each pair of bytes swapped.
+		for i := 0; i+1 < len(raw); i += 2 {
+			raw[i], raw[i+1] = raw[i+1], raw[i]
 		}
 	}
-	h.invertMono1(out)
-	return out, nil
+	return raw, nil
 }
 
 // value turns a stored sample into a modality value: sign from Bits Stored,
@@ -233,11 +235,15 @@ func (h *header) invertMono1(vals []float32) {
 	}
 }
 
-func (h *header) decodeEncapsulated(fr *frame.Frame) ([]float32, error) {
-	switch h.syntax {
-	case "1.2.840.10008.1.2.4.50": // JPEG baseline, 8-bit
-	default:
-		return nil, fmt.Errorf("%s (%s): %w", syntaxName(h.syntax), h.syntax, ErrUnsupportedSyntax)
+// decodeBaseline decodes 8-bit JPEG baseline (and progressive) with the
+// standard library's decoder, colour converted to RGB.
+func (h *header) decodeBaseline(fr *frame.Frame) ([]float32, error) {
+	w, ht, comps, err := jpegFrameSize(fr.EncapsulatedData.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.checkSize(w, ht, comps); err != nil {
+		return nil, err
 	}
 	img, err := fr.GetImage()
 	if err != nil {
@@ -274,13 +280,18 @@ func rawSamples(v any) ([]uint32, error) {
 		return widen(d), nil
 	case []uint32:
 		return d, nil
-	case []int8, []int16, []int32, []int:
-		return nil, fmt.Errorf("unexpected signed raw samples %T", v)
+	case []int8:
+		return widen(d), nil
+	case []int16:
+		return widen(d), nil
+	case []int32:
+		return widen(d), nil
 	}
 	return nil, fmt.Errorf("unsupported raw samples %T", v)
 }
 
-func widen[T uint8 | uint16](in []T) []uint32 {
+// widen keeps each sample's bit pattern in a uint32.
+func widen[T uint8 | uint16 | int8 | int16 | int32](in []T) []uint32 {
 	out := make([]uint32, len(in))
 	for i, v := range in {
 		out[i] = uint32(v)
@@ -301,66 +312,4 @@ func syntaxName(uid string) string {
 		return n
 	}
 	return "compressed transfer syntax"
-}
-
-func getString(ds *dcm.Dataset, t tag.Tag) string {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return ""
-	}
-	switch v := e.Value.GetValue().(type) {
-	case []string:
-		return strings.TrimSpace(strings.Join(v, "\\"))
-	case []byte:
-		return strings.TrimSpace(string(bytes.TrimRight(v, "\x00 ")))
-	}
-	return ""
-}
-
-func getInt(ds *dcm.Dataset, t tag.Tag) int {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return 0
-	}
-	switch v := e.Value.GetValue().(type) {
-	case []int:
-		if len(v) > 0 {
-			return v[0]
-		}
-	case []string:
-		if len(v) > 0 {
-			n, _ := strconv.Atoi(strings.TrimSpace(v[0]))
-			return n
-		}
-	}
-	return 0
-}
-
-func getFloat(ds *dcm.Dataset, t tag.Tag) (float64, bool) { return getFloatAt(ds, t, 0) }
-
-func getFloatAt(ds *dcm.Dataset, t tag.Tag, i int) (float64, bool) {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return 0, false
-	}
-	switch v := e.Value.GetValue().(type) {
-	case []string:
-		parts := v
-		if len(v) == 1 {
-			parts = strings.Split(v[0], "\\")
-		}
-		if i < len(parts) {
-			f, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
-			return f, err == nil
-		}
-	case []float64:
-		if i < len(v) {
-			return v[i], true
-		}
-	case []int:
-		if i < len(v) {
-			return float64(v[i]), true
-		}
-	}
-	return 0, false
 }
