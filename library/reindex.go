@@ -8,6 +8,7 @@ import (
 
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
+	"github.com/m3ret/viewer/library/ingest"
 )
 
 // OpenForReindex opens a library whatever model built it, for Reindex only:
@@ -46,17 +47,21 @@ func (l *Library) Reindex(ctx context.Context, progress func(done, total int)) (
 		return rep, err
 	}
 	model := l.emb.ModelID()
-	want := map[string]string{} // path -> item id
-	var files []string
+	want := map[string]string{} // first source path -> item id
+	var units []ingest.Unit
 	for _, it := range items {
 		if _, err := l.cat.Vector(model, it.ID); err == nil {
 			rep.Skipped++
 			continue
 		}
 		want[it.Path] = it.ID
-		files = append(files, it.Path)
+		us, problems := ingest.Plan(ctx, it.Sources(), nil, nil)
+		for _, p := range problems {
+			rep.Failed = append(rep.Failed, Failure{Path: p.Path, Error: p.Err.Error()})
+		}
+		units = append(units, us...)
 	}
-	if err := l.pipeline(ctx, files, rep, l.reindexWriter(want, rep), progress); err != nil {
+	if err := l.pipeline(ctx, units, rep, l.reindexWriter(want, rep), progress); err != nil {
 		return rep, err
 	}
 	if err := l.cat.SetSetting(settingModel, model); err != nil {

@@ -40,12 +40,35 @@ type Item struct {
 	Frames      int       `json:"frames"`
 	Hash        string    `json:"hash"`
 	Added       time.Time `json:"added"`
+	// Files are the source files of a multi-file item (a DICOM series) in
+	// slice order; empty when Path is the only one.
+	Files []string `json:"files,omitempty"`
+	// Instances are the SOP Instance UIDs of a DICOM item's files.
+	Instances []string `json:"-"`
+	// Spacing is the pixel size and slice distance in mm, when known.
+	Spacing [3]float64 `json:"spacing,omitempty"`
+	// FrameTime is the time between video frames in ms, when known.
+	FrameTime float64 `json:"frame_time_ms,omitempty"`
+	Volumes   int     `json:"volumes,omitempty"`
+	Duration  float64 `json:"duration_s,omitempty"`
+	// Orientation names the patient directions of +x, +y, +t (e.g. "LPS").
+	Orientation string `json:"orientation,omitempty"`
+}
+
+// Sources returns the item's source files.
+func (it Item) Sources() []string {
+	if len(it.Files) > 0 {
+		return it.Files
+	}
+	return []string{it.Path}
 }
 
 var (
 	bItems    = []byte("items")
 	bThumbs   = []byte("thumbs")
 	bSettings = []byte("settings")
+	// bInstances maps a SOP Instance UID to the id of the item holding it.
+	bInstances = []byte("instances")
 )
 
 func vecBucket(model string) []byte { return []byte("vec:" + model) }
@@ -91,7 +114,7 @@ func Open(path string) (*Catalog, error) {
 		return nil, fmt.Errorf("open catalog: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bItems, bThumbs, bSettings} {
+		for _, b := range [][]byte{bItems, bThumbs, bSettings, bInstances} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -133,6 +156,11 @@ func (c *Catalog) PutAll(entries []Entry) error {
 			if err := tx.Bucket(bThumbs).Put([]byte(e.Item.ID), e.Thumbnail); err != nil {
 				return err
 			}
+			for _, uid := range e.Item.Instances {
+				if err := tx.Bucket(bInstances).Put([]byte(uid), []byte(e.Item.ID)); err != nil {
+					return err
+				}
+			}
 			if err := putVector(tx, e); err != nil {
 				return err
 			}
@@ -166,6 +194,17 @@ func (c *Catalog) PutVectors(entries []Entry) error {
 		}
 		return nil
 	})
+}
+
+// HasInstance reports whether a DICOM instance (SOP Instance UID) belongs
+// to a stored item.
+func (c *Catalog) HasInstance(uid string) bool {
+	found := false
+	_ = c.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bInstances).Get([]byte(uid)) != nil
+		return nil
+	})
+	return found
 }
 
 // Has reports whether an item with this id is stored.
@@ -268,6 +307,9 @@ func (c *Catalog) Delete(id string) error {
 		}
 		_ = tx.Bucket(bItems).Delete(k)
 		_ = tx.Bucket(bThumbs).Delete(k)
+		if err := deleteInstances(tx.Bucket(bInstances), id); err != nil {
+			return err
+		}
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			if len(name) > 4 && string(name[:4]) == "vec:" {
 				return b.Delete(k)
@@ -308,4 +350,21 @@ func decodeVec(b []byte) []float32 {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return v
+}
+
+// deleteInstances drops the instance entries that point to item id.
+func deleteInstances(b *bolt.Bucket, id string) error {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if string(v) == id {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return err
 }

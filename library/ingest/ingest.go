@@ -19,8 +19,12 @@ import (
 // ErrUnsupported is returned for files no reader recognises.
 var ErrUnsupported = errors.New("unsupported file format")
 
-// ReadFile decodes the file at path with the reader its content calls for.
+// ReadFile decodes the file at path (or archive member, as Walk names
+// them) with the reader its content calls for.
 func ReadFile(path string) (*media.Sample, error) {
+	if a, m, ok := splitMember(path); ok {
+		return readMemberSample(path, a, m)
+	}
 	head, err := readHead(path, 132)
 	if err != nil {
 		return nil, err
@@ -30,26 +34,55 @@ func ReadFile(path string) (*media.Sample, error) {
 		return dicom.ReadFile(path)
 	case raster.Sniff(head):
 		return raster.ReadFile(path)
-	case strings.EqualFold(filepath.Ext(path), ".dcm"):
-		// Old DICOM files without the Part 10 preamble: let the parser try.
+	case looksLikeRawDICOM(path, head):
+		// DICOM files without the Part 10 preamble: let the parser try.
 		return dicom.ReadFile(path)
 	}
 	return nil, ErrUnsupported
 }
 
+// readMemberSample reads an archive member: DICOM and raster images from
+// memory, other formats from a private temporary copy.
+func readMemberSample(full, archive, member string) (*media.Sample, error) {
+	r, size, closeFn, err := openSeeker(full)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	head := make([]byte, 132)
+	k, _ := io.ReadFull(r, head)
+	head = head[:k]
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	switch {
+	case dicom.Sniff(head) || looksLikeRawDICOM(member, head):
+		return dicom.Read(r, size)
+	case raster.Sniff(head):
+		s, err := raster.Read(r)
+		if err == nil {
+			s.Meta.Modality, s.Meta.BodyPart = raster.FolderConvention(filepath.Base(filepath.Dir(member)))
+		}
+		return s, err
+	}
+	return withTempCopy(archive, member, ReadFile)
+}
+
+// looksLikeRawDICOM accepts files without the 128-byte preamble: a .dcm
+// name, or a first element in group 0002 or 0008 (little endian).
+func looksLikeRawDICOM(path string, head []byte) bool {
+	if strings.EqualFold(filepath.Ext(path), ".dcm") {
+		return true
+	}
+	return len(head) >= 8 && (head[0] == 0x02 || head[0] == 0x08) && head[1] == 0x00 && head[3] == 0x00
+}
+
 func readHead(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, closeFn, err := openSeeker(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
+	defer closeFn()
 	head := make([]byte, n)
 	k, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -58,11 +91,25 @@ func readHead(path string, n int) ([]byte, error) {
 	return head[:k], nil
 }
 
-// Walk expands root (a file, or a folder walked recursively) into the
-// absolute paths of the regular files to try, in lexical order, skipping
-// hidden entries and the licence notes that sample folders carry.
+// Walk expands root (a file, a folder walked recursively, a DICOMDIR or a
+// ZIP archive) into the absolute paths of the files to try, in lexical
+// order, skipping hidden entries and the licence notes that sample folders
+// carry. Archive members are named ARCHIVE!/MEMBER.
 func Walk(root string) ([]string, error) {
+	if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
+		if strings.EqualFold(filepath.Base(root), "DICOMDIR") {
+			return dicomdirFiles(root)
+		}
+		if head, err := readHead(root, 4); err == nil && isZip(head) {
+			abs, err := filepath.Abs(root)
+			if err != nil {
+				return nil, err
+			}
+			return walkZip(abs)
+		}
+	}
 	var out []string
+	var refused []error
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -81,10 +128,19 @@ func Walk(root string) ([]string, error) {
 		if err != nil {
 			return err
 		}
+		if head, err := readHead(abs, 4); err == nil && isZip(head) {
+			members, err := walkZip(abs)
+			if err != nil { // refuse this archive, go on with the rest
+				refused = append(refused, fmt.Errorf("%s: %w", name, err))
+				return nil
+			}
+			out = append(out, members...)
+			return nil
+		}
 		out = append(out, abs)
 		return nil
 	})
-	return out, err
+	return out, errors.Join(append([]error{err}, refused...)...)
 }
 
 func skipName(name string) bool {

@@ -28,9 +28,10 @@ func TestDaikonFiles(t *testing.T) {
 		{file: "deflated.dcm", kind: media.Image2D, w: 512, h: 512, frames: 1, modality: "OT"},
 		{file: "jpeg_baseline_8bit.dcm", kind: media.Video, w: 512, h: 512, frames: 96, modality: "XA"},
 		{file: "volume/brain_010.dcm", kind: media.Image2D, w: 256, h: 256, frames: 1, modality: "MR"},
-		{file: "jpeg_2000.dcm", unsupportedError: true},
-		{file: "jpeg_ls.dcm", unsupportedError: true},
-		{file: "rle.dcm", unsupportedError: true},
+		{file: "jpeg_2000.dcm", kind: media.Image2D, w: 512, h: 512, frames: 1, modality: "CT"},
+		{file: "jpeg_ls.dcm", kind: media.Image2D, w: 1024, h: 1024, frames: 1, modality: "MR"},
+		{file: "rle.dcm", kind: media.Image2D, w: 512, h: 512, frames: 1, modality: "CT"},
+		{file: "jpeg_lossless_sel1.dcm", kind: media.Image2D, w: 512, h: 400, frames: 1, modality: "CT"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -1,0 +1,216 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// Limits on ZIP archives: what one member and the whole archive may
+// inflate to, and the largest compression ratio taken for a large member.
+const (
+	MaxMemberBytes  = 2 << 30
+	MaxArchiveBytes = 32 << 30
+	MaxRatio        = 200
+)
+
+// ErrArchive is wrapped when an archive is refused (path traversal, a
+// decompression bomb) or unreadable.
+var ErrArchive = errors.New("archive refused")
+
+// memberSep joins an archive's path and a member's name in the paths Walk
+// returns: "/data/study.zip!/CT/IM0001".
+const memberSep = "!/"
+
+// splitMember splits a member path; ok is false for plain files.
+func splitMember(p string) (archive, member string, ok bool) {
+	i := strings.Index(p, memberSep)
+	if i < 0 {
+		return "", "", false
+	}
+	if st, err := os.Stat(p[:i]); err != nil || !st.Mode().IsRegular() {
+		return "", "", false
+	}
+	return p[:i], p[i+len(memberSep):], true
+}
+
+// isZip reports a ZIP archive by its local-file-header magic.
+func isZip(head []byte) bool { return bytes.HasPrefix(head, []byte("PK\x03\x04")) }
+
+// walkZip lists an archive's members as member paths, refusing the whole
+// archive when a name escapes it or the sizes say decompression bomb.
+func walkZip(archive string) ([]string, error) {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return nil, fmt.Errorf("open zip: %w", err)
+	}
+	defer zr.Close()
+	var out []string
+	var total uint64
+	for _, f := range zr.File {
+		name := f.Name
+		if strings.Contains(name, "\\") || path.IsAbs(name) || strings.HasPrefix(path.Clean(name), "..") || strings.Contains(name, "!/") {
+			return nil, fmt.Errorf("%w: member %q points outside the archive", ErrArchive, name)
+		}
+		if f.FileInfo().IsDir() || skipName(path.Base(name)) || strings.HasPrefix(path.Base(name), ".") {
+			continue
+		}
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > MaxMemberBytes || total > MaxArchiveBytes ||
+			(f.UncompressedSize64 > 64<<20 && f.UncompressedSize64 > MaxRatio*max(f.CompressedSize64, 1)) {
+			return nil, fmt.Errorf("%w: member %q inflates to %d bytes (decompression bomb?)", ErrArchive, name, f.UncompressedSize64)
+		}
+		out = append(out, archive+memberSep+path.Clean(name))
+	}
+	return out, nil
+}
+
+// readMember inflates one member into memory, never past MaxMemberBytes
+// whatever its header claims.
+func readMember(archive, member string) ([]byte, error) {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return nil, fmt.Errorf("open zip: %w", err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if path.Clean(f.Name) != member {
+			continue
+		}
+		if f.UncompressedSize64 > MaxMemberBytes {
+			return nil, fmt.Errorf("%w: member too large", ErrArchive)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+		if err != nil {
+			return nil, fmt.Errorf("inflate %s: %w", member, err)
+		}
+		if uint64(len(data)) > f.UncompressedSize64 {
+			return nil, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
+		}
+		return data, nil
+	}
+	return nil, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
+}
+
+// openSeeker opens a plain file or an archive member for reading.
+func openSeeker(p string) (io.ReadSeeker, int64, func() error, error) {
+	if a, m, ok := splitMember(p); ok {
+		data, err := readMember(a, m)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return bytes.NewReader(data), int64(len(data)), func() error { return nil }, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, nil, fmt.Errorf("not a regular file")
+	}
+	return f, st.Size(), f.Close, nil
+}
+
+// Open opens a file or archive member Walk returned, for hashing.
+func Open(p string) (io.ReadCloser, error) {
+	r, _, closeFn, err := openSeeker(p)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, closer(closeFn)}, nil
+}
+
+type closer func() error
+
+func (c closer) Close() error { return c() }
+
+// withTempCopy runs read on a private temporary copy of an archive member,
+// for readers that need a real file (NIfTI pairs, ffmpeg); the copy is
+// removed afterwards.
+func withTempCopy[T any](archive, member string, read func(string) (T, error)) (T, error) {
+	var zero T
+	data, err := readMember(archive, member)
+	if err != nil {
+		return zero, err
+	}
+	dir, err := os.MkdirTemp("", "m3ret-member-")
+	if err != nil {
+		return zero, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, filepath.Base(member))
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return zero, err
+	}
+	return read(tmp)
+}
+
+// dicomdirFiles lists the files a DICOMDIR refers to, as paths beside it.
+func dicomdirFiles(p string) ([]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dcm.Parse(f, st.Size(), nil, dcm.SkipPixelData())
+	if err != nil {
+		return nil, fmt.Errorf("parse DICOMDIR: %w", err)
+	}
+	base := filepath.Dir(p)
+	var out []string
+	for e := range ds.FlatIterator() {
+		if e.Tag != tag.ReferencedFileID {
+			continue
+		}
+		parts, ok := e.Value.GetValue().([]string)
+		if !ok || len(parts) == 0 {
+			continue
+		}
+		rel := filepath.Join(parts...)
+		if filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
+			continue
+		}
+		out = append(out, findCase(base, rel))
+	}
+	return out, nil
+}
+
+// findCase returns base/rel, or the same path with its letters' case as on
+// disk (DICOMDIR names are upper case; CD copies may not be).
+func findCase(base, rel string) string {
+	p := filepath.Join(base, rel)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	if _, err := os.Stat(filepath.Join(base, strings.ToLower(rel))); err == nil {
+		return filepath.Join(base, strings.ToLower(rel))
+	}
+	return p
+}

@@ -1,0 +1,135 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/m3ret/viewer/library/ingest/dicom"
+	"github.com/m3ret/viewer/library/media"
+)
+
+// Unit is what becomes one library item: one file, or the slices of one
+// DICOM series in order.
+type Unit struct {
+	Paths []string
+	// Instances are the SOP Instance UIDs of a DICOM unit's files, in
+	// order (empty for other formats). They identify the unit.
+	Instances []string
+	stack     []dicom.Header
+}
+
+// Read decodes the unit.
+func (u Unit) Read() (*media.Sample, error) {
+	if len(u.stack) > 1 {
+		return dicom.ReadSeries(u.stack, openSeeker)
+	}
+	return ReadFile(u.Paths[0])
+}
+
+// Problem is a file that was not planned into a unit, and why. Skipped
+// problems are objects with nothing to import (a structured report, a
+// PDF) or instances already in the library, not errors.
+type Problem struct {
+	Path    string
+	Err     error
+	Skipped bool
+}
+
+// Reasons for skipping a DICOM file while planning.
+var (
+	ErrKnown     = errors.New("instance already in the library")
+	ErrDuplicate = errors.New("same instance as another file of this import")
+)
+
+// Plan reads the headers of DICOM files (a bounded pool of workers) and
+// groups them into series; every other file is a unit of its own. known,
+// if not nil, reports SOP Instance UIDs already imported: those files are
+// skipped. progress (may be nil) counts files.
+func Plan(ctx context.Context, files []string, known func(uid string) bool, progress func(done, total int)) ([]Unit, []Problem) {
+	heads := make([]*dicom.Header, len(files))
+	errs := make([]error, len(files))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, f := range files {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			continue
+		}
+		g.Go(func() error {
+			heads[i], errs[i] = planHeader(f)
+			return nil
+		})
+	}
+	g.Wait()
+	var units []Unit
+	var problems []Problem
+	var dicoms []dicom.Header
+	for i, f := range files {
+		switch h := heads[i]; {
+		case errs[i] != nil:
+			problems = append(problems, Problem{Path: f, Err: errs[i], Skipped: errors.Is(errs[i], dicom.ErrNotImage)})
+		case h == nil:
+			units = append(units, Unit{Paths: []string{f}})
+		case known != nil && h.InstanceUID != "" && known(h.InstanceUID):
+			problems = append(problems, Problem{Path: f, Err: ErrKnown, Skipped: true})
+		default:
+			h.Path = f
+			dicoms = append(dicoms, *h)
+		}
+		if progress != nil {
+			progress(i+1, len(files))
+		}
+	}
+	dicoms, dups := dedupe(dicoms)
+	for _, d := range dups {
+		problems = append(problems, Problem{Path: d.Path, Err: ErrDuplicate, Skipped: true})
+	}
+	for _, stack := range dicom.Group(dicoms) {
+		u := Unit{stack: stack}
+		for _, h := range stack {
+			u.Paths = append(u.Paths, h.Path)
+			u.Instances = append(u.Instances, h.InstanceUID)
+		}
+		units = append(units, u)
+	}
+	sort.SliceStable(units, func(i, j int) bool { return units[i].Paths[0] < units[j].Paths[0] })
+	return units, problems
+}
+
+// dedupe drops files that repeat an instance seen earlier in this run.
+func dedupe(hs []dicom.Header) (kept, dups []dicom.Header) {
+	seen := map[string]bool{}
+	for _, h := range hs {
+		if h.InstanceUID != "" && seen[h.InstanceUID] {
+			dups = append(dups, h)
+			continue
+		}
+		seen[h.InstanceUID] = true
+		kept = append(kept, h)
+	}
+	return kept, dups
+}
+
+// planHeader returns the DICOM header of a file, or nil for other formats.
+func planHeader(path string) (*dicom.Header, error) {
+	head, err := readHead(path, 132)
+	if err != nil {
+		return nil, err
+	}
+	if !dicom.Sniff(head) && !looksLikeRawDICOM(path, head) {
+		return nil, nil
+	}
+	r, size, closeFn, err := openSeeker(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	h, err := dicom.ReadHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
+}

