@@ -5,7 +5,7 @@
 # sample data. Installs when root or with password-less sudo; otherwise
 # prints the exact apt line and stops.
 set -euo pipefail
-pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools npm ca-certificates"
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools time npm ca-certificates"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

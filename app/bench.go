@@ -17,6 +17,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "index" {
 		return cmdBenchIndex(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ingest" {
+		return cmdBenchIngest(args[1:], stdout, stderr)
+	}
 	if len(args) == 2 && args[0] == "load" { // used by bench index
 		secs, err := index.TimeLoadHere(args[1])
 		if err != nil {
@@ -26,7 +29,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	if len(args) == 0 || args[0] != "embed" {
-		fmt.Fprintln(stderr, "usage: m3ret bench (embed | index) [flags]")
+		fmt.Fprintln(stderr, "usage: m3ret bench (ingest | embed | index) [flags]")
 		return ExitUsage
 	}
 	fs, c := newFlags("bench embed", stderr)

@@ -208,7 +208,10 @@ func (l *Library) Stats() (Stats, error) {
 
 func docOf(it Item) index.Doc {
 	d := index.Doc{Kind: it.Kind, Modality: it.Modality, BodyPart: it.BodyPart, Description: it.Description,
-		PatientID: it.PatientID, SeriesUID: it.SeriesUID, Format: it.Format}
+		PatientID: it.PatientID, SeriesUID: it.SeriesUID, Format: it.Format,
+		Width: it.Width, Height: it.Height, Frames: it.Frames, Volumes: it.Volumes,
+		SpacingX: it.Spacing[0], SpacingY: it.Spacing[1], SpacingZ: it.Spacing[2],
+		FrameTime: it.FrameTime, Duration: it.Duration}
 	if t, err := time.Parse("20060102", it.StudyDate); err == nil {
 		d.StudyDate = t.Format(time.RFC3339)
 	}

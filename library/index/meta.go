@@ -15,15 +15,30 @@ import (
 // exactly (modality:CT); description is analysed text; study_date is a date
 // (study_date:>="2020-01-01").
 type Doc struct {
-	Kind        string `json:"kind"`
-	Modality    string `json:"modality"`
-	BodyPart    string `json:"body_part"`
-	StudyDate   string `json:"study_date,omitempty"` // RFC 3339 date, or empty
-	Description string `json:"description"`
-	PatientID   string `json:"patient_id"`
-	SeriesUID   string `json:"series_uid"`
-	Format      string `json:"format"`
+	Kind        string  `json:"kind"`
+	Modality    string  `json:"modality"`
+	BodyPart    string  `json:"body_part"`
+	StudyDate   string  `json:"study_date,omitempty"` // RFC 3339 date, or empty
+	Description string  `json:"description"`
+	PatientID   string  `json:"patient_id"`
+	SeriesUID   string  `json:"series_uid"`
+	Format      string  `json:"format"`
+	Width       int     `json:"width"`
+	Height      int     `json:"height"`
+	Frames      int     `json:"frames"`
+	Volumes     int     `json:"volumes,omitempty"`
+	SpacingX    float64 `json:"spacing_x,omitempty"` // mm
+	SpacingY    float64 `json:"spacing_y,omitempty"`
+	SpacingZ    float64 `json:"spacing_z,omitempty"`
+	FrameTime   float64 `json:"frame_time_ms,omitempty"`
+	Duration    float64 `json:"duration_s,omitempty"`
 }
+
+// mappingVersion names the field set of leanMapping; an index built with
+// another is rebuilt from the catalog.
+const mappingVersion = "2"
+
+var keyMapping = []byte("m3ret-mapping")
 
 // Meta is the bleve metadata index of a library.
 type Meta struct {
@@ -36,7 +51,11 @@ type Meta struct {
 func OpenMeta(dir string) (m *Meta, fresh bool, err error) {
 	idx, err := bleve.Open(dir)
 	if err == nil {
-		return &Meta{idx: idx}, false, nil
+		if v, _ := idx.GetInternal(keyMapping); string(v) == mappingVersion {
+			return &Meta{idx: idx}, false, nil
+		}
+		idx.Close()
+		err = errors.New("older mapping")
 	}
 	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		if rmErr := os.RemoveAll(dir); rmErr != nil {
@@ -45,6 +64,10 @@ func OpenMeta(dir string) (m *Meta, fresh bool, err error) {
 	}
 	idx, err = bleve.New(dir, leanMapping())
 	if err != nil {
+		return nil, false, fmt.Errorf("create metadata index: %w", err)
+	}
+	if err := idx.SetInternal(keyMapping, []byte(mappingVersion)); err != nil {
+		idx.Close()
 		return nil, false, fmt.Errorf("create metadata index: %w", err)
 	}
 	return &Meta{idx: idx}, true, nil
@@ -65,6 +88,11 @@ func leanMapping() mapping.IndexMapping {
 	text.Analyzer = standard.Name
 	text.Store, text.IncludeTermVectors, text.IncludeInAll = false, false, true
 	doc.AddFieldMappingsAt("description", text)
+	for _, name := range []string{"width", "height", "frames", "volumes", "spacing_x", "spacing_y", "spacing_z", "frame_time_ms", "duration_s"} {
+		num := bleve.NewNumericFieldMapping()
+		num.Store, num.IncludeInAll = false, false
+		doc.AddFieldMappingsAt(name, num)
+	}
 	date := bleve.NewDateTimeFieldMapping()
 	date.Store, date.IncludeInAll = false, false
 	doc.AddFieldMappingsAt("study_date", date)

@@ -1,6 +1,6 @@
 // Package ingest turns a file on disk into a media.Sample by sniffing its
 // first bytes and handing it to the reader for its format. Each format lives
-// in a subpackage (dicom, raster); this package only dispatches.
+// in a subpackage (dicom, raster, nifti, video); this package only dispatches.
 package ingest
 
 import (
@@ -12,7 +12,9 @@ import (
 	"strings"
 
 	"github.com/m3ret/viewer/library/ingest/dicom"
+	"github.com/m3ret/viewer/library/ingest/nifti"
 	"github.com/m3ret/viewer/library/ingest/raster"
+	"github.com/m3ret/viewer/library/ingest/video"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -25,7 +27,7 @@ func ReadFile(path string) (*media.Sample, error) {
 	if a, m, ok := splitMember(path); ok {
 		return readMemberSample(path, a, m)
 	}
-	head, err := readHead(path, 132)
+	head, err := readHead(path, 348) // NIfTI-1's magic ends at 348
 	if err != nil {
 		return nil, err
 	}
@@ -34,9 +36,13 @@ func ReadFile(path string) (*media.Sample, error) {
 		return dicom.ReadFile(path)
 	case raster.Sniff(head):
 		return raster.ReadFile(path)
+	case nifti.Sniff(head, path): // magic, or a name with a header beside it
+		return nifti.ReadFile(path)
 	case looksLikeRawDICOM(path, head):
 		// DICOM files without the Part 10 preamble: let the parser try.
 		return dicom.ReadFile(path)
+	case video.Sniff(head, path):
+		return video.ReadFile(path)
 	}
 	return nil, ErrUnsupported
 }
@@ -121,7 +127,7 @@ func Walk(root string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() || skipName(name) {
+		if d.IsDir() || !d.Type().IsRegular() || skipName(name) || readByAnother(path) {
 			return nil
 		}
 		abs, err := filepath.Abs(path)

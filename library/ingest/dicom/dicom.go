@@ -9,20 +9,24 @@
 // LUT are kept for display.
 //
 // Series (several files, one Series Instance UID) become one sample
-// through Plan and ReadSeries. Video syntaxes (MPEG-2, H.264) are reported
-// with ErrUnsupportedSyntax naming the syntax.
+// through ReadHeader, Group and ReadSeries. Video syntaxes (MPEG-2, H.264,
+// HEVC) are decoded by ffmpeg through the video package.
 package dicom
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/frame"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/m3ret/viewer/library/ingest/video"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -99,6 +103,9 @@ func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 		return nil, fmt.Errorf("read pixel data: %w", info.ParseErr)
 	}
 	frames := info.Frames
+	if info.IsEncapsulated && isVideoSyntax(h.syntax) {
+		return h.readVideo(frames)
+	}
 	if info.IsEncapsulated {
 		frames = assemble(info.Frames, h.frames)
 	}
@@ -312,4 +319,35 @@ func syntaxName(uid string) string {
 		return n
 	}
 	return "compressed transfer syntax"
+}
+
+// isVideoSyntax reports the MPEG-2, MPEG-4 (H.264) and HEVC transfer
+// syntaxes (1.2.840.10008.1.2.4.100 to .108).
+func isVideoSyntax(uid string) bool {
+	return strings.HasPrefix(uid, "1.2.840.10008.1.2.4.10") && len(uid) == len("1.2.840.10008.1.2.4.100")
+}
+
+// readVideo decodes a DICOM-wrapped video stream through ffmpeg, like any
+// other video file, keeping the DICOM labels.
+func (h *header) readVideo(frags []*frame.Frame) (*media.Sample, error) {
+	var stream []byte
+	for _, f := range frags {
+		stream = append(stream, f.EncapsulatedData.Data...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := video.DecodeBytes(ctx, stream, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s video: %w", syntaxName(h.syntax), err)
+	}
+	format := s.Meta.SourceFormat
+	s.Meta = h.meta
+	s.Meta.SourceFormat = "dicom-" + format
+	s.Meta.SourceFrames = max(h.frames, s.Meta.SourceFrames, s.Frames)
+	if h.frameTime > 0 {
+		s.FrameTime = h.frameTime
+	}
+	s.Spacing = h.spacing
+	s.Kind = media.Video
+	return s, s.Validate()
 }

@@ -5,6 +5,16 @@
 // file's parent folder, read as MODALITY or MODALITY-BODYPART (for example
 // "CT", "DX-chest", "ES-colon"). XR is read as DX. Any other folder name
 // gives modality OT and no body part.
+//
+// A sidecar overrides the folder convention field by field: NAME.json beside
+// the image (a.png.json or a.json for a.png), else m3ret.json in its folder,
+// holding for example
+//
+//	{"modality": "DX", "body_part": "chest", "description": "PA erect"}
+//
+// (see LabelsFor; the NIfTI and video readers use the same rules). 16-bit PNG
+// and TIFF keep their 16-bit values. Sizes past MaxPixels are refused from
+// the header, before any pixel is decoded.
 package raster
 
 import (
@@ -17,7 +27,6 @@ import (
 	_ "image/png"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	_ "golang.org/x/image/bmp"
@@ -54,7 +63,11 @@ func ReadFile(path string) (*media.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Meta.Modality, s.Meta.BodyPart = FolderConvention(filepath.Base(filepath.Dir(path)))
+	l, err := LabelsFor(path)
+	if err != nil {
+		return nil, err
+	}
+	s.Meta.Modality, s.Meta.BodyPart, s.Meta.SeriesDescription = l.Modality, l.BodyPart, l.Description
 	return s, nil
 }
 
@@ -105,14 +118,28 @@ func fromImage(img image.Image) *media.Sample {
 		s.Meta.Photometric = "MONOCHROME2"
 		return s
 	}
+	return fromColour(img, s)
+}
+
+// fromColour reads a colour image, as one channel when every pixel is grey.
+// 16-bit colour (PNG, TIFF) keeps its 16-bit values; 8-bit stays 0-255.
+func fromColour(img image.Image, s *media.Sample) *media.Sample {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	shift := uint(8)
+	switch img.(type) {
+	case *image.RGBA64, *image.NRGBA64:
+		shift = 0
+	}
 	rgb := make([]float32, 3*w*h)
 	grey := true
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+			r, g, bl := c.R>>shift, c.G>>shift, c.B>>shift
 			i := 3 * (y*w + x)
-			rgb[i], rgb[i+1], rgb[i+2] = float32(c.R), float32(c.G), float32(c.B)
-			grey = grey && c.R == c.G && c.G == c.B
+			rgb[i], rgb[i+1], rgb[i+2] = float32(r), float32(g), float32(bl)
+			grey = grey && r == g && g == bl
 		}
 	}
 	if grey {
