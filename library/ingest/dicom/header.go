@@ -243,6 +243,9 @@ func getInts(ds *dcm.Dataset, t tag.Tag) []int {
 
 // nonImage names the kind of object for SOP classes that hold no image.
 func nonImage(sopClass string) string {
+	if sopClass == "1.2.840.10008.5.1.4.1.1.481.1" {
+		return "" // RT image: a portal image, imported like any projection
+	}
 	prefixes := []struct{ uid, what string }{
 		{"1.2.840.10008.5.1.4.1.1.88.", "structured report"},
 		{"1.2.840.10008.5.1.4.1.1.481.3", "RT structure set"},

