@@ -103,4 +103,3 @@ func countNil(errs []error) int {
 	}
 	return n
 }
-
