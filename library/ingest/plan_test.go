@@ -104,8 +104,10 @@ func TestZip(t *testing.T) {
 		{"traversal", func(zw *zip.Writer) { w, _ := zw.Create("../../etc/evil.dcm"); w.Write([]byte("x")) }},
 		{"absolute", func(zw *zip.Writer) { w, _ := zw.Create("/etc/evil.dcm"); w.Write([]byte("x")) }},
 		{"bomb", func(zw *zip.Writer) {
-			w, _ := zw.Create("zeros.dcm")
-			w.Write(make([]byte, 256<<20)) // 256 MB of zeros deflates to ~250 KB
+			// A member whose header declares 10 GB from 1 KB of data.
+			w, _ := zw.CreateRaw(&zip.FileHeader{Name: "zeros.dcm", Method: zip.Deflate,
+				CompressedSize64: 1024, UncompressedSize64: 10 << 30})
+			w.Write(make([]byte, 1024))
 		}},
 	}
 	for _, tc := range bad {
