@@ -131,7 +131,7 @@ func appendProvider(opts *ort.SessionOptions, provider string) error {
 		return opts.AppendExecutionProviderTensorRT(to)
 	case "directml":
 		if err := opts.AppendExecutionProviderDirectML(0); err != nil {
-			return fmt.Errorf("not in this ONNX Runtime build (DirectML is Windows only): %w", err)
+			return fmt.Errorf("DirectML could not start (no usable DirectX 12 GPU, or not in this ONNX Runtime build): %w", err)
 		}
 		return nil
 	case "coreml":
