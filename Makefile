@@ -63,6 +63,15 @@ gui-check: build
 	@rm -rf $(GUI_CHECK) && mkdir -p $(GUI_CHECK)
 	xvfb-run -a -s "-screen 0 1400x900x24" .ci/gui-check.sh $(BIN) $(GUI_CHECK) "$(SAMPLES)"
 
+# Screenshots of the main views on the demo library, under Xvfb (software
+# GL): the library grid, volumes in three planes, a CT slice, a cine, a query
+# beside its neighbour with the metadata table; and the frame rate of
+# scrolling a 512x512 CT volume. PNGs and summary.txt in build/screenshots/.
+.PHONY: screenshots
+screenshots: build demo
+	@rm -rf build/screenshots && mkdir -p build/screenshots
+	xvfb-run -a -s "-screen 0 1400x900x24" .ci/screenshots.sh $(BIN) build/screenshots "$(SAMPLES)" "$(DEMO_LIBRARY)"
+
 # What the accelerator machine's check (.ci/gpu-check.sh) needs: the headless
 # CLI and the ONNX Runtime library, in build/device/.
 device-bundle: ort build-headless

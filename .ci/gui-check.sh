@@ -29,6 +29,8 @@ n=$(sed -n 's/^library=//p' "$out/summary.txt")
 grep -q "^results=$n\$" "$out/summary.txt"
 grep -q '^query=Query — brain_010.dcm$' "$out/summary.txt"
 grep -Eq '^compare=Similarity [01]\.[0-9]+ — [A-Z]+ (image2d|volume|video) · ' "$out/summary.txt"
+# The comparison shows the metadata table of both items.
+grep -Eq '^metadata=1[0-9] rows, [0-9]+ differ$' "$out/summary.txt"
 # The screenshot is not blank: its pixels vary.
 sd=$(convert "$out/window.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
 awk -v sd="$sd" 'BEGIN { exit !(sd > 0.05) }' || { echo "gui-check: screenshot looks blank (sd $sd)" >&2; exit 1; }

@@ -24,7 +24,11 @@ type startup struct {
 	imports   []string // dropped on the library
 	query     string   // dropped on the query pane
 	compare   int      // open result N beside the query (1-based; 0: none)
+	open      string   // show this file (a library item, else read) in the Viewer tab
+	preset    string   // with open: the window preset key (0-5) to apply
+	fps       int      // scroll the opened view through this many slices, report frames/s
 	readyFile string   // written when the work above is done; quit when removed
+	fpsResult float64
 }
 
 func cmdGUI(args []string, stderr io.Writer) int {
@@ -32,6 +36,9 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	var st startup
 	fs.StringVar(&st.query, "query", "", "query with this file once the window is open")
 	fs.IntVar(&st.compare, "compare", 0, "with --query: open result N beside the query")
+	fs.StringVar(&st.open, "open", "", "show this file in the Viewer tab (the library item holding it, if any)")
+	fs.StringVar(&st.preset, "preset", "", "with --open: apply the window preset on this number key (CT: 1 lung, 2 mediastinum, 3 abdomen, 4 bone, 5 brain)")
+	fs.IntVar(&st.fps, "fps", 0, "for scripts: with --open, scroll N slices through the window and report frames/s in the ready file")
 	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
 	if err := parse(fs, args); err != nil {
 		return ExitUsage
@@ -86,12 +93,18 @@ func (g *GUI) runStartup(a fyne.App, st startup) error {
 		})
 		g.Wait()
 	}
+	if err := g.startupView(&st); err != nil {
+		return err
+	}
 	if st.readyFile == "" {
 		return nil
 	}
 	time.Sleep(500 * time.Millisecond) // let the last refresh reach the screen
 	var summary string
 	fyne.DoAndWait(func() { summary = g.summary() })
+	if st.fps > 0 {
+		summary += fmt.Sprintf("fps=%.1f\n", st.fpsResult)
+	}
 	if err := os.WriteFile(st.readyFile, []byte(summary), 0o600); err != nil {
 		fyne.Do(a.Quit)
 		return err
@@ -108,8 +121,15 @@ func (g *GUI) runStartup(a fyne.App, st startup) error {
 // summary describes what the window shows, one fact a line.
 func (g *GUI) summary() string {
 	q, r := g.compare.Titles()
-	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\n",
-		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r)
+	differ := 0
+	for _, row := range g.compare.Metadata() {
+		if row.Differs {
+			differ++
+		}
+	}
+	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\n",
+		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r,
+		len(g.compare.Metadata()), differ, g.tabs.Selected().Text, g.viewer.summary())
 }
 
 // logf logs without patient data: callers pass ids and counts, never

@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/viewer"
 )
 
@@ -91,6 +93,7 @@ func (g *GUI) showQuery(q *library.Query, name string, err error) {
 	tiles := make([]viewer.Tile, len(q.Results))
 	for i, r := range q.Results {
 		tiles[i] = g.tileFor(r.Item, fmt.Sprintf("#%d  %.3f", r.Rank, r.Score))
+		tiles[i].Badges = []string{r.Item.Modality, r.Item.Kind}
 	}
 	g.mu.Lock()
 	g.query, g.queryName = q, name
@@ -120,6 +123,7 @@ func (g *GUI) ShowResult(id string) {
 			res = r
 		}
 	}
+	g.comparing = id
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
@@ -135,4 +139,45 @@ func (g *GUI) ShowResult(id string) {
 			g.tabs.SelectIndex(1)
 		})
 	}()
+}
+
+// StartQueryRegion searches with a region cut from a slice (a 2D crop).
+func (g *GUI) StartQueryRegion(crop *media.Sample, from string) {
+	name := fmt.Sprintf("region %d×%d of %s", crop.Width, crop.Height, from)
+	g.startQuery(func(filter string) (*library.Query, string, error) {
+		q, err := g.s.lib.QuerySample(context.Background(), crop, resultK, filter)
+		return q, name, err
+	})
+}
+
+// refineWithShown adds the result shown in the comparison to the query as
+// a second example and searches again.
+func (g *GUI) refineWithShown() {
+	g.mu.Lock()
+	q, name := g.query, g.queryName
+	g.mu.Unlock()
+	if q == nil || g.comparing == "" {
+		return
+	}
+	id := g.comparing
+	g.startQuery(func(filter string) (*library.Query, string, error) {
+		r, err := g.s.lib.Refine(context.Background(), q, id, resultK, filter)
+		return r, fmt.Sprintf("%s + %d example", strings.SplitN(name, " + ", 2)[0], len(q.Examples)+1), err
+	})
+}
+
+// stepResult compares the previous (d = -1) or next (+1) result.
+func (g *GUI) stepResult(d int) {
+	tiles := g.results.Tiles()
+	at := -1
+	for i, t := range tiles {
+		if t.ID == g.comparing {
+			at = i
+		}
+	}
+	next := max(0, min(len(tiles)-1, at+d))
+	if len(tiles) == 0 || next == at {
+		return
+	}
+	g.results.Select(next)
 }

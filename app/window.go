@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/viewer"
 )
 
@@ -36,13 +37,18 @@ type GUI struct {
 	queryHint *widget.Label
 	results   *viewer.ThumbGrid
 	compare   *viewer.CompareView
+	viewer    *itemViewer
 	tabs      *container.AppTabs
+	right     *container.Split
 	filter    *widget.Entry
 	status    *widget.Label
 	progress  *widget.ProgressBar
 	cancelBtn *widget.Button
 
-	selected string // library item chosen in the grid
+	selected  string // library item chosen in the grid
+	details   *widget.Label
+	sortBy    *widget.Select
+	comparing string // result shown in the comparison
 
 	uiMu      sync.Mutex // serialises do (see there)
 	mu        sync.Mutex
@@ -50,6 +56,8 @@ type GUI struct {
 	query     *library.Query     // last query
 	queryName string
 	queryPath string // file of the last file query
+	libFilter string // the search box, as last submitted
+	libOrder  string // the library's sort order
 	jobs      sync.WaitGroup
 }
 
@@ -65,19 +73,25 @@ func NewGUI(a fyne.App, s *session) *GUI {
 
 func (g *GUI) build() {
 	g.libGrid, g.results = viewer.NewThumbGrid(), viewer.NewThumbGrid()
-	g.libGrid.OnSelected = func(id string) { g.selected = id }
+	g.libGrid.OnSelected = g.selectItem
 	g.results.OnSelected = g.ShowResult
 	g.libTitle = widget.NewLabel("Library")
 	g.libTitle.TextStyle.Bold = true
 	g.queryView = viewer.NewImageView()
+	g.queryView.OnRegion = func(crop *media.Sample) { g.StartQueryRegion(crop, g.queryName) }
 	g.queryHint = widget.NewLabel("Drop a study here to find similar cases")
 	g.queryHint.Alignment = fyne.TextAlignCenter
 	g.queryPane = container.NewBorder(g.queryHint, nil, nil, nil, g.queryView)
 	g.compare = viewer.NewCompareView()
-	g.tabs = container.NewAppTabs(container.NewTabItem("Results", g.results), container.NewTabItem("Compare", g.compare))
+	g.compare.OnStep = g.stepResult
+	g.compare.OnRefine = g.refineWithShown
+	g.viewer = newItemViewer(g)
+	g.tabs = container.NewAppTabs(container.NewTabItem("Results", g.results), container.NewTabItem("Compare", g.compare),
+		container.NewTabItem("Viewer", g.viewer.content))
+	g.tabs.OnSelected = g.tabChanged
 	g.filter = widget.NewEntry()
-	g.filter.SetPlaceHolder("Filter, e.g. modality:MR +body_part:BRAIN")
-	g.filter.OnSubmitted = func(string) { g.requery() }
+	g.filter.SetPlaceHolder("Search, e.g. modality:MR +body_part:BRAIN (Enter)")
+	g.filter.OnSubmitted = g.submitFilter
 	toolbar := container.NewBorder(nil, nil, container.NewHBox(
 		widget.NewButtonWithIcon("Import…", theme.FolderOpenIcon(), g.chooseImport),
 		widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), g.findSimilar),
@@ -88,12 +102,12 @@ func (g *GUI) build() {
 	g.progress.Hide()
 	g.cancelBtn.Hide()
 	statusBar := container.NewBorder(nil, nil, nil, container.NewHBox(g.progress, g.cancelBtn), g.status)
-	left := container.NewBorder(g.libTitle, nil, nil, nil, g.libGrid)
-	right := container.NewVSplit(g.queryPane, g.tabs)
-	right.Offset = 0.4
-	split := container.NewHSplit(left, right)
-	split.Offset = 0.42
+	g.right = container.NewVSplit(g.queryPane, g.tabs)
+	g.right.Offset = 0.4
+	split := container.NewHSplit(g.buildBrowser(), g.right)
+	split.Offset = 0.36
 	g.win.SetContent(container.NewBorder(toolbar, statusBar, nil, nil, split))
+	g.win.Canvas().SetOnTypedKey(g.typedKey)
 }
 
 // HandleDrop is the window's drop handler: files dropped on the query pane
@@ -156,24 +170,30 @@ func (g *GUI) refreshLibrary(status string) {
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
-		items, err := g.s.lib.Items()
+		items, total, err := g.browseItems()
 		if err != nil {
-			g.setStatus("Could not read the library.")
+			g.setStatus("Could not read the library: " + plain(err))
 			logf("read library: %v", err)
 			return
 		}
 		tiles := make([]viewer.Tile, len(items))
 		for i, it := range items {
 			tiles[i] = g.tileFor(it, fmt.Sprintf("%s %s", it.Modality, it.Kind))
+			tiles[i].Badges = []string{it.Modality, it.Kind}
 		}
 		st := status
 		if st == "" {
-			st = g.statusText(len(items))
+			st = g.statusText(total)
+		}
+		title := fmt.Sprintf("Library — %d items", total)
+		if len(items) != total {
+			title = fmt.Sprintf("Library — %d of %d items", len(items), total)
 		}
 		g.do(func() {
 			g.libGrid.SetTiles(tiles)
-			g.libTitle.SetText(fmt.Sprintf("Library — %d items", len(items)))
+			g.libTitle.SetText(title)
 			g.status.SetText(st)
+			g.showDetails()
 		})
 	}()
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
-	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -163,13 +162,13 @@ func (l *Library) Item(id string) (Item, error) { return l.cat.Get(id) }
 // Thumbnail returns an item's PNG thumbnail.
 func (l *Library) Thumbnail(id string) ([]byte, error) { return l.cat.Thumbnail(id) }
 
-// Load decodes an item's source file again, for viewing.
+// Load decodes an item's sources again, for viewing.
 func (l *Library) Load(id string) (*media.Sample, error) {
 	it, err := l.cat.Get(id)
 	if err != nil {
 		return nil, err
 	}
-	s, err := ingest.ReadFile(it.Path)
+	s, err := loadItem(it)
 	if err != nil {
 		return nil, fmt.Errorf("load item %s: %w", id, err)
 	}

@@ -18,9 +18,13 @@ type Result struct {
 
 // Query is a search: what was asked and what came back.
 type Query struct {
-	Sample  *media.Sample // the decoded query (file queries only)
-	ItemID  string        // the library item queried (item queries only)
-	Results []Result
+	Sample *media.Sample // the decoded query (file queries only)
+	ItemID string        // the library item queried (item queries only)
+	// Vector is the query's embedding; Examples are the items added to it
+	// as further positives (Refine).
+	Vector   []float32
+	Examples []string
+	Results  []Result
 }
 
 // QueryFile decodes and embeds a file and returns its k nearest items that
@@ -36,7 +40,7 @@ func (l *Library) QueryFile(ctx context.Context, path string, k int, filter stri
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
 	res, err := l.search(vecs[0], k, filter, "")
-	return &Query{Sample: s, Results: res}, err
+	return &Query{Sample: s, Vector: vecs[0], Results: res}, err
 }
 
 // QueryItem returns the k nearest items to a library item, the item itself
@@ -47,7 +51,7 @@ func (l *Library) QueryItem(ctx context.Context, id string, k int, filter string
 		return nil, fmt.Errorf("item %s: %w", id, err)
 	}
 	res, err := l.search(vec, k, filter, id)
-	return &Query{ItemID: id, Results: res}, err
+	return &Query{ItemID: id, Vector: vec, Results: res}, err
 }
 
 func (l *Library) search(vec []float32, k int, filter, exclude string) ([]Result, error) {

@@ -5,30 +5,60 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/m3ret/viewer/library/media"
 )
 
-// CompareView shows a query beside one of its neighbours, each with a
-// heading, and scrolls them together by relative position. Use it from the
-// UI goroutine only.
+// CompareView shows a query beside one of its neighbours: the similarity
+// score, the two images scrolled together by relative position, a window
+// that is linked (the same on both) or not, and a table of both items'
+// metadata with the differences marked. ← and → (or the buttons) step
+// through the result list through OnStep. Use it from the UI goroutine
+// only.
 type CompareView struct {
 	widget.BaseWidget
 	Query, Result *ImageView
 	queryTitle    *widget.Label
 	resultTitle   *widget.Label
+	link          *widget.Check
+	refine        *widget.Button
+	table         *metaTable
+	rows          []MetaRow
 	syncing       bool
+
+	// OnStep, if set, is called with -1 or +1 to show the previous or next
+	// result.
+	OnStep func(delta int)
+	// OnRefine, if set, adds the result shown to the query as a second
+	// example and searches again (the button shows only when it is set).
+	OnRefine func()
 }
 
 // NewCompareView returns an empty comparison.
 func NewCompareView() *CompareView {
 	c := &CompareView{Query: NewImageView(), Result: NewImageView(),
-		queryTitle: widget.NewLabel("Query"), resultTitle: widget.NewLabel("Choose a result to compare")}
+		queryTitle: widget.NewLabel("Query"), resultTitle: widget.NewLabel("Choose a result to compare"),
+		table: newMetaTable()}
 	c.queryTitle.TextStyle.Bold, c.resultTitle.TextStyle.Bold = true, true
 	c.queryTitle.Truncation, c.resultTitle.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis
 	c.Query.OnFrame = func(f int) { c.follow(c.Query, c.Result, f) }
 	c.Result.OnFrame = func(f int) { c.follow(c.Result, c.Query, f) }
+	c.Query.OnWindow = func(w media.Window, inv bool) { c.shareWindow(c.Result, w, inv) }
+	c.Result.OnWindow = func(w media.Window, inv bool) { c.shareWindow(c.Query, w, inv) }
+	c.Query.OnKey, c.Result.OnKey = c.key, c.key
+	c.link = widget.NewCheck("Link window", func(on bool) {
+		if on {
+			w, inv := c.Query.Window()
+			c.Result.SetWindow(w, inv)
+		}
+	})
+	c.refine = widget.NewButtonWithIcon("More like this", theme.ContentAddIcon(), func() {
+		if c.OnRefine != nil {
+			c.OnRefine()
+		}
+	})
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -40,27 +70,87 @@ func (c *CompareView) follow(from, other *ImageView, f int) {
 	}
 	c.syncing = true
 	defer func() { c.syncing = false }()
-	a, b := from.Sample().Frames, other.Sample().Frames
+	a, b := from.Frames(), other.Frames()
 	if a > 1 && b > 1 {
 		other.SetFrame(int(float64(f)/float64(a-1)*float64(b-1) + 0.5))
 	}
 }
 
+// shareWindow applies a window change to the other image when linked.
+func (c *CompareView) shareWindow(other *ImageView, w media.Window, inv bool) {
+	if c.link.Checked {
+		other.SetWindow(w, inv)
+	}
+}
+
+// Linked tells whether the window is shared.
+func (c *CompareView) Linked() bool { return c.link.Checked }
+
+// SetLinked links or unlinks the window.
+func (c *CompareView) SetLinked(on bool) { c.link.SetChecked(on) }
+
+func (c *CompareView) key(e *fyne.KeyEvent) bool {
+	if c.OnStep == nil {
+		return false
+	}
+	switch e.Name {
+	case fyne.KeyLeft:
+		c.OnStep(-1)
+	case fyne.KeyRight:
+		c.OnStep(1)
+	default:
+		return false
+	}
+	return true
+}
+
+// TypedKey lets the window pass keys to the comparison when no image has
+// the focus.
+func (c *CompareView) TypedKey(e *fyne.KeyEvent) {
+	if !c.key(e) {
+		c.Result.TypedKey(e)
+	}
+}
+
 // SetPair shows query and result with their headings; score is the cosine
-// similarity of their embeddings.
+// similarity of their embeddings. The window starts linked when both have
+// the same modality; the result keeps the query's relative position.
 func (c *CompareView) SetPair(query *media.Sample, queryTitle string, result *media.Sample, resultTitle string, score float32) {
-	c.Query.SetSample(query)
+	if query != c.Query.Sample() {
+		c.Query.SetSample(query)
+	}
 	c.Result.SetSample(result)
 	c.queryTitle.SetText("Query — " + queryTitle)
 	c.resultTitle.SetText(fmt.Sprintf("Similarity %.3f — %s", score, resultTitle))
+	c.rows = CompareMeta(query, result)
+	c.table.setRows(c.rows)
+	same := query != nil && result != nil && query.Meta.Modality == result.Meta.Modality
+	c.link.SetChecked(same)
+	c.follow(c.Query, c.Result, c.Query.Frame())
 }
 
 // Titles returns the two headings (for tests and accessibility).
 func (c *CompareView) Titles() (string, string) { return c.queryTitle.Text, c.resultTitle.Text }
 
+// Metadata returns the rows of the metadata table.
+func (c *CompareView) Metadata() []MetaRow { return c.rows }
+
 // CreateRenderer implements fyne.Widget.
 func (c *CompareView) CreateRenderer() fyne.WidgetRenderer {
+	prev := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { c.step(-1) })
+	next := widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { c.step(1) })
+	if c.OnRefine == nil {
+		c.refine.Hide()
+	}
+	bar := container.NewHBox(prev, next, c.link, c.refine)
 	left := container.NewBorder(c.queryTitle, nil, nil, nil, c.Query)
 	right := container.NewBorder(c.resultTitle, nil, nil, nil, c.Result)
-	return widget.NewSimpleRenderer(container.NewGridWithColumns(2, left, right))
+	images := container.NewGridWithColumns(2, left, right)
+	return widget.NewSimpleRenderer(container.NewBorder(bar, c.table, nil, nil, images))
+}
+
+func (c *CompareView) step(d int) {
+	if c.OnStep != nil {
+		c.OnStep(d)
+	}
 }

@@ -1,0 +1,192 @@
+//go:build !headless
+
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/viewer"
+)
+
+// itemViewer is the Viewer tab: a volume in three planes, a cine player
+// or a single image, whichever the item is, with a region tool that
+// searches with a rectangle drawn on a slice.
+type itemViewer struct {
+	g      *GUI
+	title  *widget.Label
+	volume *viewer.VolumeView
+	cine   *viewer.CineView
+	image  *viewer.ImageView
+	region *widget.Button
+	mode   string // "volume", "cine", "image" or ""
+	name   string // file name of the item shown
+	itemID string
+
+	content fyne.CanvasObject
+}
+
+func newItemViewer(g *GUI) *itemViewer {
+	iv := &itemViewer{g: g, title: widget.NewLabel("Open an item from the library to view it."),
+		volume: viewer.NewVolumeView(), cine: viewer.NewCineView(), image: viewer.NewImageView()}
+	iv.title.TextStyle.Bold = true
+	iv.title.Truncation = fyne.TextTruncateEllipsis
+	for _, v := range iv.imageViews(true) {
+		v.OnRegion = func(crop *media.Sample) { iv.regionDrawn(crop) }
+	}
+	iv.region = widget.NewButtonWithIcon("Region", theme.ContentCutIcon(), iv.toggleRegion)
+	similar := widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), func() {
+		if iv.itemID != "" {
+			g.StartQueryItem(iv.itemID)
+		}
+	})
+	iv.volume.Hide()
+	iv.cine.Hide()
+	iv.image.Hide()
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(iv.region, similar), iv.title)
+	iv.content = container.NewBorder(top, nil, nil, nil, container.NewStack(iv.volume, iv.cine, iv.image))
+	return iv
+}
+
+// imageViews are the views that draw slices: all of them, or those of the
+// current mode.
+func (iv *itemViewer) imageViews(all bool) []*viewer.ImageView {
+	vol := []*viewer.ImageView{iv.volume.Views[0], iv.volume.Views[1], iv.volume.Views[2]}
+	switch {
+	case all:
+		return append(vol, iv.cine.View, iv.image)
+	case iv.mode == "volume":
+		return vol
+	case iv.mode == "cine":
+		return []*viewer.ImageView{iv.cine.View}
+	case iv.mode == "image":
+		return []*viewer.ImageView{iv.image}
+	}
+	return nil
+}
+
+// show puts a sample on screen in the view its kind calls for (on the UI
+// goroutine).
+func (iv *itemViewer) show(s *media.Sample, id, name string) {
+	iv.cine.Pause()
+	iv.volume.Hide()
+	iv.cine.Hide()
+	iv.image.Hide()
+	iv.itemID, iv.name = id, name
+	switch {
+	case s.Kind == media.Volume && s.Frames > 1:
+		iv.mode = "volume"
+		iv.volume.SetSample(s)
+		iv.volume.Show()
+	case s.Frames > 1:
+		iv.mode = "cine"
+		iv.cine.SetSample(s)
+		iv.cine.Show()
+	default:
+		iv.mode = "image"
+		iv.image.SetSample(s)
+		iv.image.Show()
+	}
+	iv.title.SetText(fmt.Sprintf("%s %s · %s", s.Meta.Modality, s.Kind, name))
+	iv.setRegion(false)
+}
+
+// toggleRegion turns the region tool on or off.
+func (iv *itemViewer) toggleRegion() {
+	on := true
+	if vs := iv.imageViews(false); len(vs) > 0 {
+		on = !vs[0].RegionMode()
+	}
+	iv.setRegion(on)
+}
+
+func (iv *itemViewer) setRegion(on bool) {
+	for _, v := range iv.imageViews(true) {
+		v.SetRegionMode(on && iv.mode != "")
+	}
+	iv.region.Importance = widget.MediumImportance
+	if on {
+		iv.region.Importance = widget.HighImportance
+		iv.g.status.SetText("Draw a rectangle on a slice to search with that region.")
+	}
+	iv.region.Refresh()
+}
+
+// regionDrawn searches with the region just drawn.
+func (iv *itemViewer) regionDrawn(crop *media.Sample) {
+	iv.setRegion(false)
+	iv.g.StartQueryRegion(crop, iv.name)
+}
+
+// pauseUnlessShown stops a playing cine when its tab is left.
+func (iv *itemViewer) pauseUnlessShown(shown bool) {
+	if !shown {
+		iv.cine.Pause()
+	}
+}
+
+// typedKey passes keys no widget took to the view shown.
+func (iv *itemViewer) typedKey(e *fyne.KeyEvent) {
+	if vs := iv.imageViews(false); len(vs) > 0 {
+		vs[0].TypedKey(e)
+	}
+}
+
+// summary says what the viewer shows, for the ready file.
+func (iv *itemViewer) summary() string {
+	switch iv.mode {
+	case "volume":
+		var names []string
+		for _, v := range iv.volume.Views {
+			names = append(names, fmt.Sprintf("%s:%d", v.PlaneName(), v.Frames()))
+		}
+		return "volume " + strings.Join(names, ",")
+	case "cine":
+		return fmt.Sprintf("cine frames:%d fps:%g", iv.cine.View.Frames(), iv.cine.Rate())
+	case "image":
+		return "image"
+	}
+	return "none"
+}
+
+// OpenItem shows a library item in the Viewer tab, decoding it in the
+// background.
+func (g *GUI) OpenItem(id string) {
+	if id == "" {
+		g.status.SetText("Choose an item in the library first.")
+		return
+	}
+	g.setStatus("Opening…")
+	g.jobs.Add(1)
+	go func() {
+		defer g.jobs.Done()
+		it, err := g.s.lib.Item(id)
+		if err != nil {
+			g.setStatus("Could not open the item: " + plain(err))
+			return
+		}
+		s, err := g.s.lib.Load(id)
+		if err != nil {
+			g.setStatus("Could not open the item: its source file is missing or unreadable.")
+			logf("load %s: %v", id, err)
+			return
+		}
+		g.showViewer(s, id, filepath.Base(it.Path))
+	}()
+}
+
+// showViewer puts a decoded sample in the Viewer tab (off the UI goroutine).
+func (g *GUI) showViewer(s *media.Sample, id, name string) {
+	g.do(func() {
+		g.viewer.show(s, id, name)
+		g.tabs.SelectIndex(2)
+		g.status.SetText("Viewing " + name)
+	})
+}
