@@ -21,6 +21,7 @@ test: setup
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory gui-check
+	$(MAKE) --no-print-directory package-test
 
 setup: deps ort samples
 
@@ -85,3 +86,40 @@ baseline-model:
 
 clean:
 	rm -rf build
+
+# Installers (issue 9). The version comes from FyneApp.toml alone.
+DIST := build/dist
+RELEASE_BIN := build/release/m3ret
+.PHONY: package-deps package-linux package-windows package-darwin package-check package-test packages
+package-deps:
+	@.ci/deps.sh --packaging
+
+$(RELEASE_BIN): FORCE
+	$(GO) build -ldflags "$(LDFLAGS) -s -w" -o $(RELEASE_BIN) .
+.PHONY: FORCE
+FORCE:
+
+package-linux: ort $(RELEASE_BIN)
+	.ci/package-linux.sh $(RELEASE_BIN) $(VERSION) $(DIST)
+
+package-windows: ort
+	.ci/package-windows.sh $(VERSION) $(DIST)
+
+# macOS arm64 .app in a .dmg: runs on a Mac only (release.yml's macos job).
+package-darwin:
+	.ci/package-darwin.sh $(VERSION) $(DIST)
+
+package-check:
+	.ci/package-check.sh $(DIST) $(VERSION)
+
+packages: package-deps package-linux package-windows package-check
+
+# Part of `make test`: build and smoke-test the packages when the packaging
+# tools are installed (`make package-deps`; CI installs them), else say so.
+package-test:
+	@if .ci/deps.sh --packaging --check; then \
+	  $(MAKE) --no-print-directory package-linux package-windows package-check; \
+	else \
+	  echo "package-test: SKIP packaging tools missing (make package-deps installs them)"; \
+	  [ "$${M3RET_REQUIRE_PACKAGING:-0}" != 1 ] || exit 1; \
+	fi

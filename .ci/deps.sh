@@ -4,8 +4,17 @@
 # for reference DICOM decodes in tests, npm for fetching ONNX Runtime and
 # sample data. Installs when root or with password-less sudo; otherwise
 # prints the exact apt line and stops.
+#   deps.sh --packaging          also the installer tools (mingw-w64, NSIS, wine)
+#   deps.sh --packaging --check  only report (exit 1) whether those are missing
 set -euo pipefail
 pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools time npm ca-certificates"
+if [ "${1:-}" = --packaging ]; then
+  pkgs="gcc-mingw-w64-x86-64 nsis wine wine64 xz-utils imagemagick dpkg"
+  if [ "${2:-}" = --check ]; then
+    for p in $pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || exit 1; done
+    exit 0
+  fi
+fi
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
