@@ -10,7 +10,11 @@ set -euo pipefail
 dist=$1 version=$2
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+cleanup() {
+  if [ -n "${WINEPREFIX:-}" ] && command -v wineserver >/dev/null; then wineserver -k 2>/dev/null || true; wineserver -w 2>/dev/null || true; fi
+  rm -rf "$scratch" 2>/dev/null || true
+}
+trap cleanup EXIT
 skip() {
   if [ "${M3RET_REQUIRE_PACKAGING:-0}" = 1 ]; then echo "package-check: $1" >&2; exit 1; fi
   echo "package-check: SKIP $1" >&2
@@ -62,3 +66,4 @@ else
   echo "package-check: windows installer ok (ORT $(json ort_version "$scratch/win.json"), CPU after DirectML, info in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}') s under wine)"
   wine "$(dirname "$exe")/uninstall.exe" /S >/dev/null 2>&1 || true
 fi
+exit 0
