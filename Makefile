@@ -53,6 +53,9 @@ demo: build
 	  echo "building the demo library in $(DEMO_LIBRARY) from $(SAMPLES)"; \
 	  $(BIN) import --library "$(DEMO_LIBRARY)" "$(SAMPLES)"; rc=$$?; \
 	  [ $$rc = 0 ] || [ $$rc = 3 ] || exit $$rc; \
+	elif ! $(BIN) info --library "$(DEMO_LIBRARY)" >/dev/null 2>&1; then \
+	  echo "re-embedding the demo library in $(DEMO_LIBRARY) with the default model"; \
+	  $(BIN) reindex --library "$(DEMO_LIBRARY)"; \
 	fi
 
 # The real window under Xvfb: the command line drops a sample folder on the
@@ -123,3 +126,17 @@ package-test:
 	  echo "package-test: SKIP packaging tools missing (make package-deps installs them)"; \
 	  [ "$${M3RET_REQUIRE_PACKAGING:-0}" != 1 ] || exit 1; \
 	fi
+
+# The default encoder (issue 7): fetch the training data of shared/data/SOURCES.md,
+# preprocess it with the Go code, train MAE then SimDINO (about 75 minutes on
+# a 2-core CPU; a GPU when present) and install assets/models/m3ret-vit.*.
+# See inference/train/README.md. Needs Debian's python3-torch, python3-onnx,
+# python3-nibabel and python3-pil.
+.PHONY: train eval
+train: samples
+	inference/train/make_train.sh
+
+# The dev-set table of inference/train/README.md: baseline, random-init, MAE
+# only and MAE + SimDINO (the last three from build/train/out when present).
+eval: samples
+	inference/train/eval_dev.sh

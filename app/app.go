@@ -72,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdReindex(args[1:], stdout, stderr)
 		case "bench":
 			return cmdBench(args[1:], stdout, stderr)
+		case "eval":
+			return cmdEval(args[1:], stdout, stderr)
+		case "dataset": // training arrays for inference/train (make train)
+			return cmdDataset(args[1:], stdout, stderr)
 		case "version", "--version":
 			fmt.Fprintln(stdout, Version)
 			return ExitOK
@@ -93,6 +97,8 @@ usage:
   m3ret info [--json]                    version, model, runtime, library counts
   m3ret reindex [--model NAME|PATH]      re-embed the library with a model, rebuild the indexes
   m3ret bench embed [--json]             embedding speed per kind, against a PyTorch twin
+  m3ret eval --labels FILE.csv [--k N] [--plot FILE.png] [--json]
+                                         leave-one-out retrieval quality over labelled items
 
 common flags: --library DIR  --model NAME|PATH  --ort-lib PATH  --provider NAME
 exit codes: 0 ok, 1 failed, 2 bad arguments, 3 some files failed

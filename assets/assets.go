@@ -14,7 +14,10 @@ var Icon []byte
 //go:embed models/*.onnx models/*.json
 var models embed.FS
 
-// DefaultModel is the name of the model used when none is asked for.
+// DefaultModel is the name of the model used when none is asked for. The
+// trained encoder "m3ret-vit" (inference/train) is embedded and selectable
+// with --model m3ret-vit; it becomes the default once it beats this
+// baseline on the dev set (inference/train/README.md).
 const DefaultModel = "baseline"
 
 // Model returns the manifest and ONNX bytes of an embedded model by name.

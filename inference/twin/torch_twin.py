@@ -54,9 +54,37 @@ def run(graph, inits, x, count):
             axes = a.get("axes") or (ins[1].tolist() if len(ins) > 1 and ins[1] is not None else None)
             fn = torch.mean if op == "ReduceMean" else torch.sum
             y = fn(ins[0], dim=tuple(axes), keepdim=bool(a.get("keepdims", 1)))
+        elif op == "Div" and not ins[0].is_floating_point() and not ins[1].is_floating_point():
+            y = torch.div(ins[0], ins[1], rounding_mode="trunc")  # integer shape arithmetic
         elif op in ("Add", "Sub", "Mul", "Div", "Pow"):
             fn = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div, "Pow": torch.pow}[op]
             y = fn(ins[0], ins[1])
+        elif op == "Shape":
+            y = torch.tensor(list(ins[0].shape), dtype=torch.int64)
+        elif op == "Gather":
+            y = torch.from_numpy(np.asarray(np.take(ins[0].numpy(), ins[1].numpy(), axis=a.get("axis", 0))))
+        elif op == "Slice":
+            axes = ins[3].tolist() if len(ins) > 3 and ins[3] is not None else list(range(len(ins[1])))
+            steps = ins[4].tolist() if len(ins) > 4 and ins[4] is not None else [1] * len(axes)
+            idx = [slice(None)] * ins[0].dim()
+            for st, en, ax, sp in zip(ins[1].tolist(), ins[2].tolist(), axes, steps):
+                n = ins[0].shape[ax]
+                idx[ax] = slice(max(-n, min(n, st)), max(-n - 1, min(n, en)), sp)
+            y = ins[0][tuple(idx)]
+        elif op == "Cast":
+            y = ins[0].to({1: torch.float32, 6: torch.int32, 7: torch.int64, 9: torch.bool, 11: torch.float64}[a["to"]])
+        elif op == "Expand":
+            y = torch.broadcast_to(ins[0], np.broadcast_shapes(tuple(ins[0].shape), tuple(ins[1].tolist())))
+        elif op == "ReduceL2":
+            y = torch.sqrt(torch.sum(ins[0] * ins[0], dim=tuple(a["axes"]), keepdim=bool(a.get("keepdims", 1))))
+        elif op == "Clip":
+            lo = ins[1] if len(ins) > 1 and ins[1] is not None else None
+            hi = ins[2] if len(ins) > 2 and ins[2] is not None else None
+            y = torch.clamp(ins[0], min=lo, max=hi)
+        elif op == "LayerNormalization":
+            ax = a.get("axis", -1) % ins[0].dim()
+            y = F.layer_norm(ins[0], tuple(ins[0].shape[ax:]), ins[1], ins[2] if len(ins) > 2 else None,
+                             eps=a.get("epsilon", 1e-5))
         elif op in ("Sqrt", "Relu", "Tanh", "Sigmoid", "Exp", "Erf", "Neg", "Reciprocal"):
             y = getattr(torch, op.lower())(ins[0])
         elif op == "MatMul":
@@ -98,7 +126,8 @@ def run(graph, inits, x, count):
         else:
             raise SystemExit(json.dumps({"error": "twin has no operator " + op}))
         if op not in ("MatMul", "Gemm", "Conv", "Reshape", "Flatten", "Transpose", "Identity",
-                      "Unsqueeze", "Squeeze", "Constant", "Concat"):
+                      "Unsqueeze", "Squeeze", "Constant", "Concat", "Shape", "Gather", "Slice", "Cast",
+                      "Expand") and y.is_floating_point():
             flops += y.numel()
         env[node.output[0]] = y
     if count:

@@ -1,0 +1,120 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m3ret/viewer/library/samples"
+)
+
+// TestEvaluateKnownRanking scores a tiny hand-made ranking (2-d unit
+// vectors; labels a, a, b, b and a singleton c) whose every figure is
+// worked out by hand:
+//
+//	query 0 (a): ranks 1, 4, 2, 3 -> relevant at rank 1
+//	query 1 (a): ranks 4, 2, 0, 3 -> relevant at rank 3
+//	query 2 (b): ranks 4, 1, 3, 0 -> relevant at rank 3
+//	query 3 (b): ranks 2, 4, 1, 0 -> relevant at rank 1
+//	item 4 (c) is a singleton: it does not query.
+func TestEvaluateKnownRanking(t *testing.T) {
+	s := float32(math.Sqrt(0.5))
+	vecs := [][]float32{{1, 0}, {0.8, 0.6}, {0.6, 0.8}, {0, 1}, {s, s}}
+	labels := []string{"a", "a", "b", "b", "c"}
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	r := evaluate(vecs, labels, 2)
+	if r.N != 4 || r.Singletons != 1 || r.Items != 5 {
+		t.Fatalf("n %d singletons %d items %d", r.N, r.Singletons, r.Items)
+	}
+	near("P@1", r.PrecisionA1, 0.5)
+	near("P@5", r.PrecisionA5, 0.2) // one relevant among the 4 others, over 5
+	near("recall@2", r.RecallAtK, 0.5)
+	near("mAP@2", r.MAPAtK, 0.5)
+	near("precision@1 curve", r.PrecisionAt[0], 0.5)
+	near("precision@2 curve", r.PrecisionAt[1], 0.25)
+	near("label a P@1", r.PerLabel["a"].PrecisionA1, 0.5)
+	if _, ok := r.PerLabel["c"]; ok {
+		t.Error("a singleton label has figures")
+	}
+
+	r = evaluate(vecs, labels, 3)
+	near("recall@3", r.RecallAtK, 1)
+	near("mAP@3", r.MAPAtK, (1+1.0/3+1.0/3+1)/4)
+	near("precision@3 curve", r.PrecisionAt[2], 1.0/3)
+}
+
+func TestReadLabelsRelative(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "labels.csv")
+	if err := os.WriteFile(csv, []byte("path,label\nsub/a.png,x\n/abs/b.png, y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readLabels(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m[filepath.Join(dir, "sub", "a.png")] != "x" || m["/abs/b.png"] != "y" || len(m) != 2 {
+		t.Fatalf("%v", m)
+	}
+}
+
+// TestEvalCommand imports the real ITK sample slices (5 brain MR, 1 abdomen
+// MR, 2 Visible Woman head photographs), labels them by their folder and
+// runs `m3ret eval --json --plot` on them.
+func TestEvalCommand(t *testing.T) {
+	requireORT(t)
+	itk := samples.Dir(t, "itk")
+	lib := filepath.Join(t.TempDir(), "lib")
+	if code, _, errs := runCLI(t, "import", "--library", lib, itk); code != ExitOK {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(itk, "*", "*.png"))
+	var b strings.Builder
+	b.WriteString("path,label\n")
+	for _, f := range files {
+		fmt.Fprintf(&b, "%s,%s\n", f, filepath.Base(filepath.Dir(f)))
+	}
+	b.WriteString("/not/imported.png,MR-brain\n")
+	csv := filepath.Join(t.TempDir(), "labels.csv")
+	if err := os.WriteFile(csv, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plot := filepath.Join(t.TempDir(), "p.png")
+	code, out, errs := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--plot", plot, "--json")
+	if code != ExitOK {
+		t.Fatalf("eval: %d %s", code, errs)
+	}
+	var r evalReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	// 8 items: MR-brain (5) and XC-head (2) query, MR-abdomen is a singleton.
+	if r.Items != 8 || r.N != 7 || r.Singletons != 1 || r.Missing != 1 || len(r.PrecisionAt) != 5 {
+		t.Fatalf("%+v", r)
+	}
+	if r.PrecisionA1 < 0 || r.PrecisionA1 > 1 || r.MAPAtK <= 0 {
+		t.Fatalf("%+v", r)
+	}
+	f, err := os.Open(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil || img.Bounds().Dx() != 640 {
+		t.Fatalf("plot: %v", err)
+	}
+	if code, _, _ := runCLI(t, "eval", "--library", lib); code != ExitUsage {
+		t.Fatalf("eval without --labels: %d", code)
+	}
+}

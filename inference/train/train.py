@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""Train the default encoder from scratch: MAE, then SimDINO; export ONNX.
+
+    /usr/bin/python3 inference/train/train.py --data DIR --out DIR
+        [--mae-minutes M] [--dino-minutes M] [--seed S] [--smoke]
+
+DIR is what `m3ret dataset` wrote (index.json + .npy arrays preprocessed
+by the Go inference code at --size 128, T = 16 for volumes and videos).
+Each stage runs for a fixed wall-clock budget (so `make train` fits 90
+minutes on a 2-core CPU) or a fixed number of steps (--mae-steps,
+--dino-steps), whichever comes first. A GPU is used when present.
+
+Writes into --out: random.onnx/.json (the seeded initial model), mae.onnx/.json
+(after stage 1), m3ret-vit.onnx/.json (after stage 2, the shipped encoder),
+checkpoints, and log.json (loss curves, timings, seed, commit).
+
+Stage 1, MAE (He et al. 2021): 75% of the spatial token positions masked,
+the same positions across time (tube masking, so the repeated frames of a
+2D image cannot leak the answer); the encoder sees the visible 25% only; a
+light decoder (2 blocks, width 128) predicts every masked tubelet's pixels,
+normalised per tubelet (mean/std); MSE over masked tokens.
+
+Stage 2, SimDINO (Wu et al. 2025, arXiv 2502.10385): student and EMA
+teacher (the encoder with its embedding head, initialised from stage 1);
+multi-crop: 2 global views (96 px) and 4 local views (48 px) per item; the
+teacher sees the global views. Loss = alignment (mean squared Euclidean
+distance between the L2-normalised student embedding of every view and the
+teacher embedding of every other global view) - gamma * coding rate
+R_eps(Z) = 1/2 logdet(I + d/(n eps^2) Z^T Z) of the student's global-view
+embeddings (which keeps the embeddings from collapsing). No centring, no
+sharpening, no prototypes.
+
+Augmentation (per view, in PyTorch): random resized crops, horizontal and
+vertical flips, intensity window jitter (shift and scale of the normalised
+intensities, clipped to [0, 1]), gamma, Gaussian blur, Gaussian noise, and
+slice/frame jitter (which of the stored frames fill T, and contiguous
+sub-ranges of them) for volumes and videos.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import MAEDecoder, Pooled, ViT4D, patchify  # noqa: E402
+import export  # noqa: E402
+
+T, SIZE, LOCAL = 8, 96, 48
+
+
+def load(data):
+    idx = json.load(open(os.path.join(data, "index.json")))
+    items = []
+    for e in idx["entries"]:
+        a = np.load(os.path.join(data, e["file"])).astype(np.float32)
+        items.append((torch.from_numpy(a), e))
+    return items, idx
+
+
+def pick_frames(a, kind):
+    """T frames of a stored array [F, S, S]: a 2D image repeated; a volume or
+    video with slice/frame jitter and, half the time, a contiguous sub-range."""
+    Fr = a.shape[0]
+    if Fr == 1:
+        return a.expand(T, -1, -1)
+    if random.random() < 0.5:
+        span = random.uniform(0.5, 1.0) * Fr
+        start = random.uniform(0, Fr - span)
+    else:
+        span, start = Fr, 0.0
+    pos = [start + (t + random.uniform(0.1, 0.9)) * span / T for t in range(T)]
+    idx = [min(Fr - 1, max(0, int(p))) for p in pos]
+    return a[idx]
+
+
+def crop(a, out, scale):
+    """Random resized crop of [T, S, S] to [T, out, out]."""
+    S = a.shape[-1]
+    for _ in range(10):
+        s = random.uniform(*scale) * S * S
+        r = math.exp(random.uniform(math.log(3 / 4), math.log(4 / 3)))
+        w, h = int(round(math.sqrt(s * r))), int(round(math.sqrt(s / r)))
+        if 4 <= w <= S and 4 <= h <= S:
+            break
+    else:
+        w = h = S
+    x0, y0 = random.randint(0, S - w), random.randint(0, S - h)
+    c = a[None, :, y0:y0 + h, x0:x0 + w]
+    mode = "area" if h >= out and w >= out else "bilinear"
+    kw = {} if mode == "area" else {"align_corners": False}
+    return F.interpolate(c, size=(out, out), mode=mode, **kw)[0]
+
+
+def intensity(x, strong):
+    if random.random() < 0.8:
+        lo = random.uniform(-0.15, 0.2) if strong else random.uniform(-0.05, 0.1)
+        wd = random.uniform(0.6, 1.3) if strong else random.uniform(0.85, 1.15)
+        x = ((x - lo) / wd).clamp(0, 1)
+    if random.random() < 0.5:
+        g = math.exp(random.uniform(-0.4, 0.4) if strong else random.uniform(-0.15, 0.15))
+        x = x.clamp(min=0) ** g
+    if strong and random.random() < 0.3:
+        s = random.uniform(0.3, 1.2)
+        k = torch.arange(-2, 3, dtype=torch.float32)
+        k = torch.exp(-k ** 2 / (2 * s * s))
+        k = k / k.sum()
+        y = x[:, None]
+        y = F.conv2d(F.pad(y, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
+        y = F.conv2d(F.pad(y, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
+        x = y[:, 0]
+    if random.random() < 0.3:
+        x = x + torch.randn_like(x) * random.uniform(0.0, 0.05 if strong else 0.02)
+    return x
+
+
+def view(item, out, scale, strong):
+    a, e = item
+    x = crop(pick_frames(a, e["kind"]), out, scale)
+    if random.random() < 0.5:
+        x = x.flip(-1)
+    if strong and random.random() < 0.2:
+        x = x.flip(-2)
+    return intensity(x, strong)[None]  # [1, T, out, out]
+
+
+def batch(items, n, out, scale, strong):
+    sel = random.choices(items, k=n)
+    return torch.stack([view(it, out, scale, strong) for it in sel])
+
+
+def coding_rate(z, eps):
+    n, d = z.shape
+    a = d / (n * eps * eps)
+    return 0.5 * torch.logdet(torch.eye(d, device=z.device) + a * z.T @ z)
+
+
+def progress(step, steps, elapsed, minutes):
+    """How far a stage is, 0..1: by steps or by wall-clock time, whichever
+    is further. The schedules (cosine learning rate, EMA momentum) follow
+    it, so a stage ends its schedule exactly when its time budget runs out,
+    however loaded the machine is."""
+    return max(step / max(1, steps), elapsed / (minutes * 60))
+
+
+def commit():
+    try:
+        return subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=os.path.dirname(os.path.abspath(__file__)),
+                                       stderr=subprocess.DEVNULL).decode().strip()
+    except Exception:
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=20260107)
+    ap.add_argument("--mae-minutes", type=float, default=33)
+    ap.add_argument("--dino-minutes", type=float, default=40)
+    ap.add_argument("--mae-steps", type=int, default=100000)
+    ap.add_argument("--dino-steps", type=int, default=100000)
+    ap.add_argument("--mae-batch", type=int, default=48)
+    ap.add_argument("--dino-batch", type=int, default=24)
+    ap.add_argument("--gamma", type=float, default=1.0)
+    ap.add_argument("--eps", type=float, default=0.5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--template", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifest.json"))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    os.makedirs(a.out, exist_ok=True)
+    items, idx = load(a.data)
+    log = {"seed": a.seed, "commit": commit(), "device": str(dev), "threads": a.threads, "items": len(items),
+           "args": vars(a), "mae": [], "dino": []}
+
+    def save_log():
+        with open(os.path.join(a.out, "log.json"), "w") as f:
+            json.dump(log, f, indent=1)
+
+    def say(msg):
+        print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+    vit = ViT4D(frames=T, size=SIZE).to(dev)
+    say(f"{len(items)} arrays; model {sum(p.numel() for p in vit.parameters()) / 1e6:.2f} M params on {dev}")
+    export.export(Pooled(vit), a.template, a.out, "m3ret-vit-random", "random initialisation (seed %d), pooled backbone features" % a.seed)
+
+    # ---- stage 1: MAE ----
+    dec = MAEDecoder(vit).to(dev)
+    params = [p for n, p in vit.named_parameters() if not n.startswith("head.")] + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=1.5e-4 * a.mae_batch / 32 * 4, betas=(0.9, 0.95), weight_decay=0.05)
+    base_lr = opt.param_groups[0]["lr"]
+    gt, gh, gw = vit.grid
+    nsp = gh * gw
+    t0, step = time.time(), 0
+    vit.train()
+    while step < a.mae_steps:
+        prog = progress(step, a.mae_steps, time.time() - t0, a.mae_minutes)
+        if prog >= 1:
+            break
+        lr = base_lr * min(1.0, (step + 1) / 50) * (0.5 * (1 + math.cos(math.pi * prog)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = batch(items, a.mae_batch, SIZE, (0.4, 1.0), False).to(dev)
+        B = x.shape[0]
+        tok, _ = vit.tokens(x)
+        keep_sp = torch.rand(B, nsp, device=dev).argsort(dim=1)[:, : max(1, int(round(nsp * 0.25)))]
+        keep = torch.cat([keep_sp + t * nsp for t in range(gt)], dim=1)  # tube masking
+        vis = torch.gather(tok, 1, keep[..., None].expand(-1, -1, tok.shape[-1]))
+        pred = dec(vit.encode(vis), keep, tok.shape[1])
+        tgt = patchify(x, vit.tubelet)
+        tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6).sqrt()
+        masked = torch.ones(B, tok.shape[1], device=dev)
+        masked.scatter_(1, keep, 0)
+        loss = (((pred - tgt) ** 2).mean(-1) * masked).sum() / masked.sum()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 20 == 0:
+            log["mae"].append({"step": step, "seconds": round(time.time() - t0, 1), "loss": round(loss.item(), 4)})
+            say(f"mae step {step} loss {loss.item():.4f} lr {lr:.2e}")
+            save_log()
+        step += 1
+    log["mae_steps"], log["mae_seconds"] = step, round(time.time() - t0, 1)
+    torch.save(vit.state_dict(), os.path.join(a.out, "mae.pt"))
+    export.export(Pooled(vit), a.template, a.out, "m3ret-vit-mae", "after MAE only (%d steps), pooled backbone features" % step)
+    del dec, opt
+
+    # ---- stage 2: SimDINO ----
+    teacher = ViT4D(frames=T, size=SIZE).to(dev)
+    teacher.load_state_dict(vit.state_dict())
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(vit.parameters(), lr=2e-4, betas=(0.9, 0.999), weight_decay=0.04)
+    base_lr = opt.param_groups[0]["lr"]
+    t0, step = time.time(), 0
+    while step < a.dino_steps:
+        prog = progress(step, a.dino_steps, time.time() - t0, a.dino_minutes)
+        if prog >= 1:
+            break
+        lr = base_lr * min(1.0, (step + 1) / 30) * (0.5 * (1 + math.cos(math.pi * prog)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        mom = 1.0 - (1.0 - 0.996) * 0.5 * (1 + math.cos(math.pi * prog))
+        B = a.dino_batch
+        sel = random.choices(items, k=B)
+        g1 = torch.stack([view(it, SIZE, (0.35, 1.0), True) for it in sel]).to(dev)
+        g2 = torch.stack([view(it, SIZE, (0.35, 1.0), True) for it in sel]).to(dev)
+        locs = torch.stack([view(it, LOCAL, (0.08, 0.35), True) for it in sel for _ in range(4)]).to(dev)
+        with torch.no_grad():
+            tz = teacher(torch.cat([g1, g2]))
+        t1, t2 = tz[:B], tz[B:]
+        s_glob = vit(torch.cat([g1, g2]))
+        s1, s2 = s_glob[:B], s_glob[B:]
+        sl = vit(locs).view(B, 4, -1)
+        align = ((s1 - t2) ** 2).sum(-1).mean() + ((s2 - t1) ** 2).sum(-1).mean()
+        align = align + ((sl - t1[:, None]) ** 2).sum(-1).mean() + ((sl - t2[:, None]) ** 2).sum(-1).mean()
+        align = align / 4
+        rate = 0.5 * (coding_rate(s1, a.eps) + coding_rate(s2, a.eps))
+        loss = align - a.gamma * rate / B
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vit.parameters(), 3.0)
+        opt.step()
+        with torch.no_grad():
+            for pt, ps in zip(teacher.parameters(), vit.parameters()):
+                pt.mul_(mom).add_(ps.detach(), alpha=1 - mom)
+        if step % 10 == 0:
+            with torch.no_grad():
+                cs = (t1 @ t1.T)[~torch.eye(B, dtype=torch.bool, device=dev)].mean().item()
+            log["dino"].append({"step": step, "seconds": round(time.time() - t0, 1), "loss": round(loss.item(), 4),
+                                "align": round(align.item(), 4), "rate": round(rate.item(), 3),
+                                "teacher_mean_cos": round(cs, 4)})
+            say(f"dino step {step} loss {loss.item():.4f} align {align.item():.4f} rate {rate.item():.2f} teacher cos {cs:.3f} lr {lr:.2e}")
+            save_log()
+        step += 1
+    log["dino_steps"], log["dino_seconds"] = step, round(time.time() - t0, 1)
+    torch.save(teacher.state_dict(), os.path.join(a.out, "m3ret-vit.pt"))
+    export.export(teacher, a.template, a.out, "m3ret-vit",
+                  "M3Ret-style ViT over 4-D tubelets, MAE (%d steps) then SimDINO (%d steps, EMA teacher); seed %d"
+                  % (log["mae_steps"], step, a.seed), version="1")
+    save_log()
+    say("done")
+
+
+if __name__ == "__main__":
+    main()
