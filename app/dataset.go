@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/media"
 )
@@ -105,7 +106,7 @@ func cmdDataset(args []string, stdout, stderr io.Writer) int {
 
 // writeSampleArrays writes the sample (and its slices) as .npy files.
 func writeSampleArrays(out, stem, path, root string, s *media.Sample, base *inference.Manifest, size, frames, slices int) ([]datasetEntry, error) {
-	sum, err := fileSHA256(path)
+	sum, err := library.FileHash(path)
 	if err != nil {
 		return nil, err
 	}
@@ -153,19 +154,6 @@ func writeSampleArrays(out, stem, path, root string, s *media.Sample, base *infe
 		}
 	}
 	return entries, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeNPY writes x as a little-endian float32 NumPy array of the shape.

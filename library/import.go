@@ -195,7 +195,7 @@ func decodeUnit(u ingest.Unit) decoded {
 // (reading thousands of slices twice to hash them would double the work).
 func unitHash(u ingest.Unit) (string, error) {
 	if len(u.Paths) == 1 {
-		return fileHash(u.Paths[0])
+		return FileHash(u.Paths[0])
 	}
 	h := sha256.New()
 	io.WriteString(h, "dicom-series:")
@@ -226,7 +226,9 @@ func ItemID(m media.Meta, contentHash string) string {
 	return "f" + contentHash[:16]
 }
 
-func fileHash(path string) (string, error) {
+// FileHash is the hex sha256 of a file or archive member (as ingest.Walk
+// names them): the content hash behind item ids and data manifests.
+func FileHash(path string) (string, error) {
 	f, err := ingest.Open(path)
 	if err != nil {
 		return "", err
