@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -74,21 +75,9 @@ func TestRGB24(t *testing.T) {
 	if s.Channels != 3 || s.Kind != media.Image2D || s.Meta.Photometric != "RGB" {
 		t.Fatalf("channels %d kind %s %s", s.Channels, s.Kind, s.Meta.Photometric)
 	}
-	if want := []float32{255, 0, 0, 0, 255, 10}; !equal(s.Data, want) {
+	if want := []float32{255, 0, 0, 0, 255, 10}; !slices.Equal(s.Data, want) {
 		t.Fatalf("data %v, want %v", s.Data, want)
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestScaling(t *testing.T) {
@@ -106,7 +95,7 @@ func TestScaling(t *testing.T) {
 			sp := spec{version: 1, dims: []int{2, 4, 1}, datatype: 4, pixdim: [4]float64{1, 1, 1, 1},
 				scode: 1, srow: lps, slope: tc.slope, inter: tc.inter}
 			s := readBytes(t, "s.nii", sp.file(sp.encode(0, 1, 2, 3)))
-			if !equal(s.Data, tc.want) {
+			if !slices.Equal(s.Data, tc.want) {
 				t.Fatalf("data %v, want %v", s.Data, tc.want)
 			}
 		})
@@ -209,14 +198,14 @@ func TestVolumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Meta.Volumes != 3 || !equal(s.Data, []float32{1, 2}) {
+			if s.Meta.Volumes != 3 || !slices.Equal(s.Data, []float32{1, 2}) {
 				t.Fatalf("volumes %d data %v", s.Meta.Volumes, s.Data)
 			}
 			v2, err := ReadVolume(p, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equal(v2.Data, []float32{100, 200}) {
+			if !slices.Equal(v2.Data, []float32{100, 200}) {
 				t.Fatalf("volume 2: %v", v2.Data)
 			}
 			for _, bad := range []int{-1, 3} {
@@ -265,7 +254,7 @@ func TestPairs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !equal(s.Data, tc.want) || s.Kind != media.Image2D {
+				if !slices.Equal(s.Data, tc.want) || s.Kind != media.Image2D {
 					t.Fatalf("%s: data %v kind %s", filepath.Base(p), s.Data, s.Kind)
 				}
 			}

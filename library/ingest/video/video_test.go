@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,28 +120,16 @@ func TestFrameMatchesSampling(t *testing.T) {
 		if f.Frames != 1 || f.Width != s.Width || f.Channels != s.Channels {
 			t.Fatalf("frame %dx%dx%d c%d", f.Width, f.Height, f.Frames, f.Channels)
 		}
-		if !equal(f.Data, s.Frame(tc.sample)) {
+		if !slices.Equal(f.Data, s.Frame(tc.sample)) {
 			t.Errorf("clip frame %d differs from sample frame %d", tc.clip, tc.sample)
 		}
-		if equal(f.Data, s.Frame(tc.sample-1)) {
+		if slices.Equal(f.Data, s.Frame(tc.sample-1)) {
 			t.Errorf("clip frame %d equals sample frame %d too: sampling ignored?", tc.clip, tc.sample-1)
 		}
 	}
 	if _, err := Frame(path, 96); !errors.Is(err, ErrNoFrame) {
 		t.Errorf("frame past the end: %v", err)
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // An in-memory MP4, and the bare H.264 elementary stream ffmpeg extracts from
