@@ -170,16 +170,12 @@ func withTempCopy[T any](archive, member string, read func(string) (T, error)) (
 
 // dicomdirFiles lists the files a DICOMDIR refers to, as paths beside it.
 func dicomdirFiles(p string) ([]string, error) {
-	f, err := os.Open(p)
+	r, size, closeFn, err := openSeeker(p)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	ds, err := dcm.Parse(f, st.Size(), nil, dcm.SkipPixelData())
+	defer closeFn()
+	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData())
 	if err != nil {
 		return nil, fmt.Errorf("parse DICOMDIR: %w", err)
 	}
