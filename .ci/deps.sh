@@ -6,8 +6,13 @@
 # prints the exact apt line and stops.
 #   deps.sh --packaging          also the installer tools (mingw-w64, NSIS, wine)
 #   deps.sh --packaging --check  only report (exit 1) whether those are missing
+#   deps.sh --train              the training stack of `make train` (Debian's
+#                                PyTorch, ONNX, nibabel, Pillow, NumPy)
 set -euo pipefail
 pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools time npm ca-certificates"
+if [ "${1:-}" = --train ]; then
+  pkgs="python3-torch python3-onnx python3-nibabel python3-pil python3-numpy"
+fi
 if [ "${1:-}" = --packaging ]; then
   pkgs="gcc-mingw-w64-x86-64 nsis wine wine64 xz-utils imagemagick dpkg"
   if [ "${2:-}" = --check ]; then

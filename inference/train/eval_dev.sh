@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make eval`: the dev-set table of inference/train/README.md.
-# For each model (the baseline, and the random-init / MAE-only / MAE+SimDINO
-# encoders that `make train` left in build/train/out, or the shipped one),
-# import the dev set into a fresh library and run `m3ret eval` with both
-# labellings (anatomy+plane, series). Prints a Markdown table; JSON reports
-# and precision@k plots go to build/eval/.
+# For each model (the baseline; the random-init, MAE-only, MAE+SimDINO
+# before whitening and shipped encoders that `make train` left in
+# build/train/out, or else the shipped one), import the dev set into a fresh
+# library and run `m3ret eval` with both labellings (anatomy+plane, series).
+# Prints a Markdown table; JSON reports and precision@k plots go to build/eval/.
 #   BIN: the m3ret binary (default: build it headless into build/eval/m3ret)
 #   MODELS: space-separated NAME=MODEL (embedded name or .onnx path)
 set -euo pipefail
@@ -13,11 +13,13 @@ PY=/usr/bin/python3
 OUT=${EVAL_OUT:-build/eval}
 TR=${TRAIN_OUT:-build/train/out}
 mkdir -p "$OUT"
+$PY -c "import nibabel, PIL, numpy" 2>/dev/null || .ci/deps.sh --train
 cache=$($PY inference/train/prepare_data.py --manifest "$OUT/data_manifest.json")
 if [ -z "${BIN:-}" ]; then BIN=$OUT/m3ret; ${GO:-go} build -tags headless -o "$BIN" .; fi
 default_models="baseline=baseline"
 [ -f "$TR/m3ret-vit-random.onnx" ] && default_models+=" random-init=$TR/m3ret-vit-random.onnx"
 [ -f "$TR/m3ret-vit-mae.onnx" ] && default_models+=" mae=$TR/m3ret-vit-mae.onnx"
+[ -f "$TR/m3ret-vit-simdino.onnx" ] && default_models+=" mae+simdino-unwhitened=$TR/m3ret-vit-simdino.onnx"
 if [ -f "$TR/m3ret-vit.onnx" ]; then default_models+=" mae+simdino=$TR/m3ret-vit.onnx"; else default_models+=" mae+simdino=m3ret-vit"; fi
 MODELS=${MODELS:-$default_models}
 mapfile -t files < <(tail -n +2 "$cache/labels-anatomy.csv" | cut -d, -f1 | sed "s|^|$cache/|")

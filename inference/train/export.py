@@ -7,6 +7,7 @@ PyTorch output for a deterministic input (an integer LCG both Go and Python
 compute exactly, see lcg_input), which the Go test of the shipped model
 compares with what ONNX Runtime returns.
 """
+import copy
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ def lcg_input(shape):
 
 def export(model, template, out_dir, name, description, version=None):
     tmpl = json.load(open(template))
-    model = model.cpu().eval()
+    model = copy.deepcopy(model).cpu().eval()  # the caller's copy may stay on the GPU, training
     shape = [int(s) for s in tmpl["input"]["shape"]]
     x = torch.from_numpy(lcg_input([2] + shape[1:]))
     path = os.path.join(out_dir, name + ".onnx")
@@ -47,6 +48,4 @@ def export(model, template, out_dir, name, description, version=None):
         json.dump({"model_sha256": sha, "input": "lcg", "shape": [2] + shape[1:],
                    "embedding": [[round(float(v), 7) for v in row] for row in ref.numpy()]}, f)
         f.write("\n")
-    if model.training:
-        raise RuntimeError("export left the model in training mode")
     return path

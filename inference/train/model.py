@@ -8,8 +8,10 @@ intensity normalisation)
        for the smaller local crops of SimDINO training)
   -> depth x pre-norm transformer blocks (nn.MultiheadAttention, MLP x4)
   -> LayerNorm, mean over tokens
-  -> embedding head (Linear, GELU, Linear) -> L2 normalisation
-embedding [B, dim]
+  -> exported (Whitened): whitening projection, width -> width, fitted on
+     the training set -> L2 normalisation
+     training (SimDINO): projection head (Linear, GELU, Linear) -> L2
+embedding [B, width]
 
 A 2D image comes in with its frame repeated along T (time mapping
 "repeat"), a volume with T slices resampled along the acquisition axis, a
@@ -101,6 +103,24 @@ class Pooled(nn.Module):
 
     def forward(self, x):
         return F.normalize(self.vit.features(x), dim=-1)
+
+
+class Whitened(nn.Module):
+    """The exported encoder: the mean-pooled backbone features projected by
+    a whitening fitted on the training set (a Linear layer, width -> width)
+    and L2-normalised. The embedding head of ViT4D is SimDINO's projection
+    head: it shapes the training loss and, as in DINO, is not exported."""
+
+    def __init__(self, vit, weight, bias):
+        super().__init__()
+        self.vit = vit
+        self.proj = nn.Linear(vit.width, weight.shape[0])
+        with torch.no_grad():
+            self.proj.weight.copy_(weight)
+            self.proj.bias.copy_(bias)
+
+    def forward(self, x):
+        return F.normalize(self.proj(self.vit.features(x)), dim=-1)
 
 
 class MAEDecoder(nn.Module):

@@ -39,6 +39,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -56,16 +57,16 @@ DEBS = {
 
 # (package, file, split, planes, slices per plane, volumes of a 4-D file)
 VOLUMES = [
-    ("mricron-data", "ch2.nii.gz", "train", "axial coronal sagittal", 24, 1),
-    ("mricron-data", "ch2bet.nii.gz", "train", "axial coronal sagittal", 16, 1),
-    ("mricron-data", "ch2better.nii.gz", "train", "axial coronal sagittal", 24, 1),
-    ("python3-dipy", "aniso_vox.nii.gz", "train", "axial coronal sagittal", 12, 1),
-    ("python3-dipy", "ascm_out_test.nii.gz", "train", "axial", 12, 1),
+    ("mricron-data", "ch2.nii.gz", "train", "axial coronal sagittal", 64, 1),
+    ("mricron-data", "ch2bet.nii.gz", "train", "axial coronal sagittal", 48, 1),
+    ("mricron-data", "ch2better.nii.gz", "train", "axial coronal sagittal", 64, 1),
+    ("python3-dipy", "aniso_vox.nii.gz", "train", "axial coronal sagittal", 24, 1),
+    ("python3-dipy", "ascm_out_test.nii.gz", "train", "axial", 24, 1),
     ("python3-dipy", "test_piesno.nii.gz", "train", "axial", 10, 1),
-    ("python3-nibabel", "anatomical.nii", "train", "axial coronal sagittal", 10, 1),
+    ("python3-nibabel", "anatomical.nii", "train", "axial coronal sagittal", 24, 1),
     ("python3-nibabel", "functional.nii", "train", "axial", 8, 3),
     ("python3-nibabel", "example4d.nii.gz", "train", "axial", 2, 3),
-    ("python3-nibabel", "standard.nii.gz", "train", "axial coronal sagittal", 6, 1),
+    ("python3-nibabel", "standard.nii.gz", "train", "axial coronal sagittal", 16, 1),
     ("mricron-data", "inia19-t1-brain.nii.gz", "dev", "axial coronal sagittal", 8, 1),
     ("insighttoolkit5-examples", "KmeansTest_T1UCharRaw.nii.gz", "dev", "axial coronal sagittal", 8, 1),
     ("python3-dipy", "S0_10slices.nii.gz", "dev", "axial", 8, 1),
@@ -118,7 +119,9 @@ def write_png16(path, img):
 
 def slice_volume(path, n, planes, nvol):
     import nibabel as nib
-    img = nib.load(path)
+    # Voxel axes are not anatomical axes (ITK's KmeansTest is stored LSA):
+    # reorient to RAS first, so "axial" slices really are axial.
+    img = nib.as_closest_canonical(nib.load(path))
     data = np.asarray(img.dataobj, dtype=np.float32)
     vols = [data] if data.ndim == 3 else [data[..., i] for i in np.linspace(0, data.shape[3] - 1, nvol).astype(int)]
     out = []
@@ -155,6 +158,7 @@ def main():
     for p, info in pk.items():
         man["packages"][p] = {"deb": info["deb"], "sha256": info["deb_sha256"]}
     rows_anat, rows_series = [], []
+    shutil.rmtree(os.path.join(cache, "files"), ignore_errors=True)
     for pkg, name, split, planes, n, nvol in VOLUMES:
         src = os.path.join(pk[pkg]["dir"], name)
         base = name.replace(".nii.gz", "").replace(".nii", "")

@@ -2,7 +2,7 @@
 """Train the default encoder from scratch: MAE, then SimDINO; export ONNX.
 
     /usr/bin/python3 inference/train/train.py --data DIR --out DIR
-        [--mae-minutes M] [--dino-minutes M] [--seed S] [--smoke]
+        [--mae-minutes M] [--dino-minutes M] [--seed S] [--init mae.pt] ...
 
 DIR is what `m3ret dataset` wrote (index.json + .npy arrays preprocessed
 by the Go inference code at --size 128, T = 16 for volumes and videos).
@@ -41,6 +41,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -50,7 +51,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import MAEDecoder, Pooled, ViT4D, patchify  # noqa: E402
+from model import MAEDecoder, Pooled, ViT4D, Whitened, patchify  # noqa: E402
 import export  # noqa: E402
 
 T, SIZE, LOCAL = 8, 96, 48
@@ -63,6 +64,49 @@ def load(data):
         a = np.load(os.path.join(data, e["file"])).astype(np.float32)
         items.append((torch.from_numpy(a), e))
     return items, idx
+
+
+def slice_groups(entries):
+    """For every array, the arrays that are slices of the same volume in the
+    same plane (or frames of the same clip), in order, and its place among
+    them: [(members, position)]. Slices prepare_data.py cut from one NIfTI
+    volume are named BASE_vV_PLANE_NNN.png; slices and frames `m3ret
+    dataset` wrote share a source and say "slice N" / "frame N"."""
+    keys = []
+    for e in entries:
+        src, der = e["source"], e.get("derived", "")
+        m = re.match(r"(.*_v\d+_[a-z]+)_(\d+)\.png$", src)
+        if m:
+            keys.append((m.group(1), int(m.group(2))))
+        elif der:
+            keys.append((src, int(der.split()[-1])))
+        else:
+            keys.append((None, 0))
+    byk = {}
+    for i, (k, n) in enumerate(keys):
+        if k is not None:
+            byk.setdefault(k, []).append((n, i))
+    out = []
+    for i, (k, _) in enumerate(keys):
+        if k is None or len(byk[k]) < 2:
+            out.append(([i], 0))
+            continue
+        members = [j for _, j in sorted(byk[k])]
+        out.append((members, members.index(i)))
+    return out
+
+
+def neighbour(groups, i, reach):
+    """Index of a slice of i's volume and plane at most `reach` places away
+    (not i itself when there is another), or i when it has none."""
+    members, pos = groups[i]
+    if len(members) < 2:
+        return i
+    lo, hi = max(0, pos - reach), min(len(members) - 1, pos + reach)
+    j = pos
+    while j == pos:
+        j = random.randint(lo, hi)
+    return members[j]
 
 
 def pick_frames(a, kind):
@@ -99,15 +143,25 @@ def crop(a, out, scale):
     return F.interpolate(c, size=(out, out), mode=mode, **kw)[0]
 
 
-def intensity(x, strong):
+# Augmentation strengths: "mae" for stage 1; "strong" and "mild" for the
+# SimDINO views (--jitter). Window: shift and width ranges of the
+# normalised intensities; gamma: log range; blur: probability; noise: max sigma;
+# vflip: probability of a vertical flip (none by default: studies are shown
+# head up, and an upside-down coronal or sagittal slice never comes in).
+AUG = {
+    "mae": {"shift": (-0.05, 0.1), "width": (0.85, 1.15), "gamma": 0.15, "blur": 0.0, "noise": 0.02, "vflip": 0.0},
+    "mild": {"shift": (-0.05, 0.1), "width": (0.8, 1.2), "gamma": 0.2, "blur": 0.3, "noise": 0.03, "vflip": 0.0},
+    "strong": {"shift": (-0.15, 0.2), "width": (0.6, 1.3), "gamma": 0.4, "blur": 0.3, "noise": 0.05, "vflip": 0.0},
+}
+
+
+def intensity(x, aug):
     if random.random() < 0.8:
-        lo = random.uniform(-0.15, 0.2) if strong else random.uniform(-0.05, 0.1)
-        wd = random.uniform(0.6, 1.3) if strong else random.uniform(0.85, 1.15)
+        lo, wd = random.uniform(*aug["shift"]), random.uniform(*aug["width"])
         x = ((x - lo) / wd).clamp(0, 1)
     if random.random() < 0.5:
-        g = math.exp(random.uniform(-0.4, 0.4) if strong else random.uniform(-0.15, 0.15))
-        x = x.clamp(min=0) ** g
-    if strong and random.random() < 0.3:
+        x = x.clamp(min=0) ** math.exp(random.uniform(-aug["gamma"], aug["gamma"]))
+    if random.random() < aug["blur"]:
         s = random.uniform(0.3, 1.2)
         k = torch.arange(-2, 3, dtype=torch.float32)
         k = torch.exp(-k ** 2 / (2 * s * s))
@@ -117,23 +171,50 @@ def intensity(x, strong):
         y = F.conv2d(F.pad(y, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
         x = y[:, 0]
     if random.random() < 0.3:
-        x = x + torch.randn_like(x) * random.uniform(0.0, 0.05 if strong else 0.02)
+        x = x + torch.randn_like(x) * random.uniform(0.0, aug["noise"])
     return x
 
 
-def view(item, out, scale, strong):
+def view(item, out, scale, aug):
     a, e = item
     x = crop(pick_frames(a, e["kind"]), out, scale)
     if random.random() < 0.5:
         x = x.flip(-1)
-    if strong and random.random() < 0.2:
+    if random.random() < aug["vflip"]:
         x = x.flip(-2)
-    return intensity(x, strong)[None]  # [1, T, out, out]
+    return intensity(x, aug)[None]  # [1, T, out, out]
 
 
-def batch(items, n, out, scale, strong):
+def batch(items, n, out, scale, aug):
     sel = random.choices(items, k=n)
-    return torch.stack([view(it, out, scale, strong) for it in sel])
+    return torch.stack([view(it, out, scale, aug) for it in sel])
+
+
+def model_input(a):
+    """A stored array [F, S, S] as inference feeds it: [1, T, SIZE, SIZE],
+    a 2D image repeated, a volume or clip sampled evenly to T, area resize."""
+    x = a.expand(T, -1, -1) if a.shape[0] == 1 else a[torch.linspace(0, a.shape[0] - 1, T).round().long()]
+    return F.interpolate(x[None], size=(SIZE, SIZE), mode="area")
+
+
+@torch.no_grad()
+def whiten(vit, items, shrink, dev):
+    """Stage 3: shrunk PCA whitening of the pooled backbone features
+    (Jegou & Chum 2012; Radenovic et al. 2018), fitted on the training
+    arrays: f -> P (f - mu), P = U diag(1 / sqrt(lambda + shrink *
+    lambda_max)) U^T, then L2. It removes the direction every brain MR slice
+    shares and evens out the others. Returns the exportable model and what
+    the log records."""
+    vit.eval()
+    xs = torch.stack([model_input(a) for a, _ in items])
+    f = torch.cat([vit.features(xs[i:i + 64].to(dev)) for i in range(0, len(xs), 64)]).double()
+    mu = f.mean(0)
+    lam, U = torch.linalg.eigh((f - mu).T @ (f - mu) / len(f))
+    lam = lam.clamp(min=0)
+    P = U @ torch.diag(1 / torch.sqrt(lam + shrink * lam.max())) @ U.T
+    model = Whitened(vit, P.float(), (-P @ mu).float())
+    top = (lam.flip(0) / lam.sum())[:5]
+    return model, {"arrays": len(items), "shrink": shrink, "top_variance_share": [round(float(v), 4) for v in top]}
 
 
 def coding_rate(z, eps):
@@ -163,8 +244,8 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=20260107)
-    ap.add_argument("--mae-minutes", type=float, default=33)
-    ap.add_argument("--dino-minutes", type=float, default=40)
+    ap.add_argument("--mae-minutes", type=float, default=42)
+    ap.add_argument("--dino-minutes", type=float, default=30)
     ap.add_argument("--mae-steps", type=int, default=100000)
     ap.add_argument("--dino-steps", type=int, default=100000)
     ap.add_argument("--mae-batch", type=int, default=48)
@@ -172,6 +253,16 @@ def main():
     ap.add_argument("--gamma", type=float, default=1.0)
     ap.add_argument("--eps", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--jitter", choices=sorted(AUG), default="strong", help="SimDINO augmentation strength")
+    ap.add_argument("--global-scale", type=float, default=0.4, help="smallest area of a global crop")
+    ap.add_argument("--local-scale", default="0.08,0.4", help="area range of a local crop")
+    ap.add_argument("--neighbour", type=float, default=0.9, help="probability that the second global view is a nearby slice/frame")
+    ap.add_argument("--reach", type=int, default=2, help="how many slices/frames away a neighbour may be")
+    ap.add_argument("--whiten-shrink", type=float, default=0.1,
+                    help="shrinkage of the stage-3 whitening, relative to the largest eigenvalue; < 0: no whitening")
+    ap.add_argument("--patch", type=int, default=16, help="spatial tubelet size")
+    ap.add_argument("--dino-lr", type=float, default=2e-4)
+    ap.add_argument("--init", help="start stage 2 from this stage-1 checkpoint (mae.pt), skipping stage 1")
     ap.add_argument("--template", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifest.json"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -191,58 +282,79 @@ def main():
     def say(msg):
         print(time.strftime("%H:%M:%S"), msg, flush=True)
 
-    vit = ViT4D(frames=T, size=SIZE).to(dev)
+    vit = ViT4D(frames=T, size=SIZE, tubelet=(4, a.patch, a.patch)).to(dev)
     say(f"{len(items)} arrays; model {sum(p.numel() for p in vit.parameters()) / 1e6:.2f} M params on {dev}")
-    export.export(Pooled(vit), a.template, a.out, "m3ret-vit-random", "random initialisation (seed %d), pooled backbone features" % a.seed)
+    def readout(model, name, desc, version=None):
+        """Export a backbone as the shipped encoder is exported: pooled
+        features, the stage-3 whitening fitted on the training arrays, L2."""
+        if a.whiten_shrink >= 0:
+            enc, info = whiten(model, items, a.whiten_shrink, dev)
+            log.setdefault("whitening", {})[name] = info
+            desc += ", whitened on the training set"
+        else:
+            enc = Pooled(model)
+        export.export(enc, a.template, a.out, name, desc, version=version)
+        model.train()
+
+    readout(vit, "m3ret-vit-random", "random initialisation (seed %d), pooled backbone features" % a.seed)
 
     # ---- stage 1: MAE ----
-    dec = MAEDecoder(vit).to(dev)
-    params = [p for n, p in vit.named_parameters() if not n.startswith("head.")] + list(dec.parameters())
-    opt = torch.optim.AdamW(params, lr=1.5e-4 * a.mae_batch / 32 * 4, betas=(0.9, 0.95), weight_decay=0.05)
-    base_lr = opt.param_groups[0]["lr"]
-    gt, gh, gw = vit.grid
-    nsp = gh * gw
-    t0, step = time.time(), 0
-    vit.train()
-    while step < a.mae_steps:
-        prog = progress(step, a.mae_steps, time.time() - t0, a.mae_minutes)
-        if prog >= 1:
-            break
-        lr = base_lr * min(1.0, (step + 1) / 50) * (0.5 * (1 + math.cos(math.pi * prog)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        x = batch(items, a.mae_batch, SIZE, (0.4, 1.0), False).to(dev)
-        B = x.shape[0]
-        tok, _ = vit.tokens(x)
-        keep_sp = torch.rand(B, nsp, device=dev).argsort(dim=1)[:, : max(1, int(round(nsp * 0.25)))]
-        keep = torch.cat([keep_sp + t * nsp for t in range(gt)], dim=1)  # tube masking
-        vis = torch.gather(tok, 1, keep[..., None].expand(-1, -1, tok.shape[-1]))
-        pred = dec(vit.encode(vis), keep, tok.shape[1])
-        tgt = patchify(x, vit.tubelet)
-        tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6).sqrt()
-        masked = torch.ones(B, tok.shape[1], device=dev)
-        masked.scatter_(1, keep, 0)
-        loss = (((pred - tgt) ** 2).mean(-1) * masked).sum() / masked.sum()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        if step % 20 == 0:
-            log["mae"].append({"step": step, "seconds": round(time.time() - t0, 1), "loss": round(loss.item(), 4)})
-            say(f"mae step {step} loss {loss.item():.4f} lr {lr:.2e}")
-            save_log()
-        step += 1
-    log["mae_steps"], log["mae_seconds"] = step, round(time.time() - t0, 1)
-    torch.save(vit.state_dict(), os.path.join(a.out, "mae.pt"))
-    export.export(Pooled(vit), a.template, a.out, "m3ret-vit-mae", "after MAE only (%d steps), pooled backbone features" % step)
-    del dec, opt
+    if a.init:
+        vit.load_state_dict(torch.load(a.init, map_location=dev))
+        log["init"] = os.path.abspath(a.init)
+        log["mae_steps"] = 0
+    else:
+        dec = MAEDecoder(vit).to(dev)
+        params = [p for n, p in vit.named_parameters() if not n.startswith("head.")] + list(dec.parameters())
+        opt = torch.optim.AdamW(params, lr=1.5e-4 * a.mae_batch / 32 * 4, betas=(0.9, 0.95), weight_decay=0.05)
+        base_lr = opt.param_groups[0]["lr"]
+        gt, gh, gw = vit.grid
+        nsp = gh * gw
+        t0, step = time.time(), 0
+        vit.train()
+        while step < a.mae_steps:
+            prog = progress(step, a.mae_steps, time.time() - t0, a.mae_minutes)
+            if prog >= 1:
+                break
+            lr = base_lr * min(1.0, (step + 1) / 50) * (0.5 * (1 + math.cos(math.pi * prog)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x = batch(items, a.mae_batch, SIZE, (0.4, 1.0), AUG["mae"]).to(dev)
+            B = x.shape[0]
+            tok, _ = vit.tokens(x)
+            keep_sp = torch.rand(B, nsp, device=dev).argsort(dim=1)[:, : max(1, int(round(nsp * 0.25)))]
+            keep = torch.cat([keep_sp + t * nsp for t in range(gt)], dim=1)  # tube masking
+            vis = torch.gather(tok, 1, keep[..., None].expand(-1, -1, tok.shape[-1]))
+            pred = dec(vit.encode(vis), keep, tok.shape[1])
+            tgt = patchify(x, vit.tubelet)
+            tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6).sqrt()
+            masked = torch.ones(B, tok.shape[1], device=dev)
+            masked.scatter_(1, keep, 0)
+            loss = (((pred - tgt) ** 2).mean(-1) * masked).sum() / masked.sum()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            if step % 20 == 0:
+                log["mae"].append({"step": step, "seconds": round(time.time() - t0, 1), "loss": round(loss.item(), 4)})
+                say(f"mae step {step} loss {loss.item():.4f} lr {lr:.2e}")
+                save_log()
+            step += 1
+        log["mae_steps"], log["mae_seconds"] = step, round(time.time() - t0, 1)
+        torch.save(vit.state_dict(), os.path.join(a.out, "mae.pt"))
+        readout(vit, "m3ret-vit-mae", "after MAE only (%d steps), pooled backbone features" % step)
+        del dec, opt
 
     # ---- stage 2: SimDINO ----
-    teacher = ViT4D(frames=T, size=SIZE).to(dev)
+    teacher = ViT4D(frames=T, size=SIZE, tubelet=(4, a.patch, a.patch)).to(dev)
     teacher.load_state_dict(vit.state_dict())
     for p in teacher.parameters():
         p.requires_grad_(False)
-    opt = torch.optim.AdamW(vit.parameters(), lr=2e-4, betas=(0.9, 0.999), weight_decay=0.04)
+    aug = AUG[a.jitter]
+    groups = slice_groups([e for _, e in items])
+    log["neighbour_groups"] = sum(1 for m, p in groups if len(m) > 1 and p == 0)
+    gscale, lscale = (a.global_scale, 1.0), tuple(float(v) for v in a.local_scale.split(","))
+    opt = torch.optim.AdamW(vit.parameters(), lr=a.dino_lr, betas=(0.9, 0.999), weight_decay=0.04)
     base_lr = opt.param_groups[0]["lr"]
     t0, step = time.time(), 0
     while step < a.dino_steps:
@@ -254,10 +366,15 @@ def main():
             g["lr"] = lr
         mom = 1.0 - (1.0 - 0.996) * 0.5 * (1 + math.cos(math.pi * prog))
         B = a.dino_batch
-        sel = random.choices(items, k=B)
-        g1 = torch.stack([view(it, SIZE, (0.35, 1.0), True) for it in sel]).to(dev)
-        g2 = torch.stack([view(it, SIZE, (0.35, 1.0), True) for it in sel]).to(dev)
-        locs = torch.stack([view(it, LOCAL, (0.08, 0.35), True) for it in sel for _ in range(4)]).to(dev)
+        # Slice/frame jitter across arrays: with probability --neighbour the
+        # second global view is a nearby slice of the same volume and plane
+        # (or a nearby frame of the same clip), and so are half the local views.
+        sel = random.choices(range(len(items)), k=B)
+        sel2 = [neighbour(groups, i, a.reach) if random.random() < a.neighbour else i for i in sel]
+        g1 = torch.stack([view(items[i], SIZE, gscale, aug) for i in sel]).to(dev)
+        g2 = torch.stack([view(items[j], SIZE, gscale, aug) for j in sel2]).to(dev)
+        locs = torch.stack([view(items[(i, j)[k % 2]], LOCAL, lscale, aug)
+                            for i, j in zip(sel, sel2) for k in range(4)]).to(dev)
         with torch.no_grad():
             tz = teacher(torch.cat([g1, g2]))
         t1, t2 = tz[:B], tz[B:]
@@ -286,10 +403,13 @@ def main():
             save_log()
         step += 1
     log["dino_steps"], log["dino_seconds"] = step, round(time.time() - t0, 1)
-    torch.save(teacher.state_dict(), os.path.join(a.out, "m3ret-vit.pt"))
-    export.export(teacher, a.template, a.out, "m3ret-vit",
-                  "M3Ret-style ViT over 4-D tubelets, MAE (%d steps) then SimDINO (%d steps, EMA teacher); seed %d"
-                  % (log["mae_steps"], step, a.seed), version="1")
+    torch.save(teacher.state_dict(), os.path.join(a.out, "m3ret-vit-simdino.pt"))
+    export.export(Pooled(teacher), a.template, a.out, "m3ret-vit-simdino",
+                  "after MAE and SimDINO (%d + %d steps), pooled backbone features, not whitened"
+                  % (log["mae_steps"], step))
+    # ---- stage 3: retrieval whitening, fitted on the training arrays ----
+    readout(teacher, "m3ret-vit", "M3Ret-style ViT over 4-D tubelets, MAE (%d steps) then SimDINO (%d steps, "
+            "EMA teacher), pooled backbone features; seed %d" % (log["mae_steps"], step, a.seed), version="1")
     save_log()
     say("done")
 
