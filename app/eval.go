@@ -4,9 +4,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,8 +40,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	labels := fs.String("labels", "", "CSV of path,label (relative paths are read from the CSV's folder)")
 	k := fs.Int("k", 10, "ranks scored by recall@k and mAP@k")
 	plot := fs.String("plot", "", "write a precision@k plot (PNG) to this file")
+	var with listFlag
+	fs.Var(&with, "plot-with", "also draw the curve of an earlier `m3ret eval --json` report (repeatable)")
 	if parse(fs, args) != nil || fs.NArg() != 0 || *labels == "" || *k < 1 {
-		fmt.Fprintln(stderr, "usage: m3ret eval --labels FILE.csv [--k N] [--plot FILE.png] [--json]")
+		fmt.Fprintln(stderr, "usage: m3ret eval --labels FILE.csv [--k N] [--plot FILE.png [--plot-with REPORT.json]...] [--json]")
 		return ExitUsage
 	}
 	want, err := readLabels(*labels)
@@ -84,7 +83,12 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "m3ret: %d labelled paths are not in the library\n", rep.Missing)
 	}
 	if *plot != "" {
-		if err := writePlot(*plot, rep.PrecisionAt, rep.Model); err != nil {
+		curves, err := readCurves(with)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		curves = append([]curve{{modelName(rep.Model), rep.PrecisionAt}}, curves...)
+		if err := writePlot(*plot, curves); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -230,131 +234,5 @@ func printEval(w io.Writer, r *evalReport) {
 	for _, l := range sortedKeys(r.PerLabel) {
 		s := r.PerLabel[l]
 		fmt.Fprintf(w, "%-28s %4d %6.3f %6.3f %8.3f %8.3f\n", l, s.N, s.PrecisionA1, s.PrecisionA5, s.RecallAtK, s.MAPAtK)
-	}
-}
-
-// writePlot draws precision@k (k = 1..len(p)) as a PNG: axes, ticks with
-// numbers (a built-in 3x5 digit font), grid lines at 0.25 steps and the
-// curve with its points. Standard library only.
-func writePlot(path string, p []float64, _ string) error {
-	const W, H, left, right, top, bottom = 640, 400, 56, 24, 20, 44
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
-	white, grey, black, blue := color.RGBA{255, 255, 255, 255}, color.RGBA{220, 220, 220, 255}, color.RGBA{0, 0, 0, 255}, color.RGBA{31, 90, 180, 255}
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
-	_ = white
-	pw, ph := W-left-right, H-top-bottom
-	px := func(k int) int { // k in 1..n
-		if len(p) == 1 {
-			return left + pw/2
-		}
-		return left + (k-1)*pw/(len(p)-1)
-	}
-	py := func(v float64) int { return top + ph - int(v*float64(ph)+0.5) }
-	for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
-		y := py(v)
-		line(img, left, y, left+pw, y, grey)
-		line(img, left-5, y, left, y, black)
-		text(img, left-8-textWidth(fmt.Sprintf("%.2f", v)), y-5, fmt.Sprintf("%.2f", v), black)
-	}
-	line(img, left, top, left, top+ph, black)
-	line(img, left, top+ph, left+pw, top+ph, black)
-	step := max(1, len(p)/10)
-	for k := 1; k <= len(p); k++ {
-		if k == 1 || k%step == 0 {
-			x := px(k)
-			line(img, x, top+ph, x, top+ph+5, black)
-			s := fmt.Sprint(k)
-			text(img, x-textWidth(s)/2, top+ph+9, s, black)
-		}
-	}
-	text(img, left+pw/2-textWidth("K")/2, H-14, "K", black)
-	text(img, left-textWidth("P")/2, 4, "P", black)
-	for k := 1; k < len(p); k++ {
-		line(img, px(k), py(p[k-1]), px(k+1), py(p[k]), blue)
-	}
-	for k := 1; k <= len(p); k++ {
-		x, y := px(k), py(p[k-1])
-		for dy := -2; dy <= 2; dy++ {
-			for dx := -2; dx <= 2; dx++ {
-				img.Set(x+dx, y+dy, blue)
-			}
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// line draws a 1-pixel line (Bresenham).
-func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := 1, 1
-	if x0 > x1 {
-		sx = -1
-	}
-	if y0 > y1 {
-		sy = -1
-	}
-	e := dx + dy
-	for {
-		img.SetRGBA(x0, y0, c)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		e2 := 2 * e
-		if e2 >= dy {
-			e += dy
-			x0 += sx
-		}
-		if e2 <= dx {
-			e += dx
-			y0 += sy
-		}
-	}
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-// glyphs is a 3x5 pixel font for the plot's numbers and axis letters; each
-// row is 3 bits, most significant on the left.
-var glyphs = map[rune][5]uint8{
-	'0': {7, 5, 5, 5, 7}, '1': {2, 6, 2, 2, 7}, '2': {7, 1, 7, 4, 7}, '3': {7, 1, 7, 1, 7},
-	'4': {5, 5, 7, 1, 1}, '5': {7, 4, 7, 1, 7}, '6': {7, 4, 7, 5, 7}, '7': {7, 1, 1, 2, 2},
-	'8': {7, 5, 7, 5, 7}, '9': {7, 5, 7, 1, 7}, '.': {0, 0, 0, 0, 2}, 'K': {5, 5, 6, 5, 5},
-	'P': {7, 5, 7, 4, 4},
-}
-
-const glyphScale = 2
-
-func textWidth(s string) int { return len(s) * 4 * glyphScale }
-
-func text(img *image.RGBA, x, y int, s string, c color.RGBA) {
-	for i, r := range s {
-		g := glyphs[r]
-		for row := 0; row < 5; row++ {
-			for col := 0; col < 3; col++ {
-				if g[row]&(4>>col) == 0 {
-					continue
-				}
-				for sy := 0; sy < glyphScale; sy++ {
-					for sx := 0; sx < glyphScale; sx++ {
-						img.SetRGBA(x+(i*4+col)*glyphScale+sx, y+row*glyphScale+sy, c)
-					}
-				}
-			}
-		}
 	}
 }

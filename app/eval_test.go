@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -114,7 +115,46 @@ func TestEvalCommand(t *testing.T) {
 	if err != nil || img.Bounds().Dx() != 640 {
 		t.Fatalf("plot: %v", err)
 	}
+	// A second curve from the report just written, in the second colour.
+	rep := filepath.Join(t.TempDir(), "r.json")
+	if err := os.WriteFile(rep, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plot2 := filepath.Join(t.TempDir(), "p2.png")
+	if code, _, errs := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--plot", plot2, "--plot-with", rep); code != ExitOK {
+		t.Fatalf("eval --plot-with: %d %s", code, errs)
+	}
+	if n := countColour(t, plot2, palette[1]); n < 20 {
+		t.Fatalf("second curve: %d pixels of its colour", n)
+	}
+	if code, _, _ := runCLI(t, "eval", "--library", lib, "--labels", csv, "--plot", plot2, "--plot-with", csv); code == ExitOK {
+		t.Fatal("--plot-with a CSV was accepted")
+	}
 	if code, _, _ := runCLI(t, "eval", "--library", lib); code != ExitUsage {
 		t.Fatalf("eval without --labels: %d", code)
 	}
+}
+
+// countColour counts the pixels of one colour in a PNG.
+func countColour(t *testing.T, path string, c color.RGBA) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == c {
+				n++
+			}
+		}
+	}
+	return n
 }

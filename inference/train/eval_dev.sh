@@ -4,7 +4,8 @@
 # before whitening and shipped encoders that `make train` left in
 # build/train/out, or else the shipped one), import the dev set into a fresh
 # library and run `m3ret eval` with both labellings (anatomy+plane, series).
-# Prints a Markdown table; JSON reports and precision@k plots go to build/eval/.
+# Prints a Markdown table; JSON reports, one precision@k plot per model and
+# labelling, and precision-{anatomy,series}.png with every curve go to build/eval/.
 #   BIN: the m3ret binary (default: build it headless into build/eval/m3ret)
 #   MODELS: space-separated NAME=MODEL (embedded name or .onnx path)
 set -euo pipefail
@@ -32,6 +33,15 @@ for nm in $MODELS; do
     "$BIN" eval --library "$lib" --model "$model" --labels "$cache/labels-$lab.csv" --k 10 \
       --plot "$OUT/$name-$lab.png" --json > "$OUT/$name-$lab.json"
   done
+done
+# One plot per labelling with every model's precision@k curve: the last
+# model's run, drawn with the earlier ones' reports.
+last=${MODELS##* }
+for lab in anatomy series; do
+  with=()
+  for nm in $MODELS; do [ "$nm" = "$last" ] || with+=(--plot-with "$OUT/${nm%%=*}-$lab.json"); done
+  "$BIN" eval --library "$OUT/lib-${last%%=*}" --model "${last#*=}" --labels "$cache/labels-$lab.csv" --k 10 \
+    --plot "$OUT/precision-$lab.png" "${with[@]}" >/dev/null
 done
 $PY - "$OUT" $MODELS <<'PYEOF'
 import json, sys
