@@ -41,7 +41,7 @@ type common struct {
 // settings file when it sets them.
 func (c *common) register(fs *flag.FlagSet, st Settings) {
 	fs.StringVar(&c.library, "library", or(st.Library, library.DefaultDir()), "library folder")
-	fs.StringVar(&c.model, "model", or(st.Model, assets.DefaultModel), "model: an embedded name (baseline) or a path to .onnx/.json")
+	fs.StringVar(&c.model, "model", or(st.Model, assets.DefaultModel), "model: an embedded name (m3ret-vit, baseline) or a path to .onnx/.json")
 	fs.StringVar(&c.ortLib, "ort-lib", st.ORTLib, "path to the ONNX Runtime shared library")
 	fs.StringVar(&c.provider, "provider", or(st.Provider, "auto"), "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document on stdout")
