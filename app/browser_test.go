@@ -32,7 +32,9 @@ func TestLibraryBrowserSortFilterDetailsRemove(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g.sortBy.SetSelected(tc.order)
+			// Through do, as a click would come on the UI goroutine: the
+			// refresh it starts must not touch widgets at the same time.
+			g.do(func() { g.sortBy.SetSelected(tc.order) })
 			g.submitFilter(tc.filter)
 			g.Wait()
 			var got []string
