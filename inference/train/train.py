@@ -231,6 +231,15 @@ def progress(step, steps, elapsed, minutes):
     return max(step / max(1, steps), elapsed / (minutes * 60))
 
 
+def schedule(opt, base_lr, step, warmup, prog):
+    """Set and return the learning rate: linear warm-up over `warmup`
+    steps, then cosine decay over the stage's progress (0..1)."""
+    lr = base_lr * min(1.0, (step + 1) / warmup) * (0.5 * (1 + math.cos(math.pi * prog)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    return lr
+
+
 def commit():
     try:
         return subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=os.path.dirname(os.path.abspath(__file__)),
@@ -316,9 +325,7 @@ def main():
             prog = progress(step, a.mae_steps, time.time() - t0, a.mae_minutes)
             if prog >= 1:
                 break
-            lr = base_lr * min(1.0, (step + 1) / 50) * (0.5 * (1 + math.cos(math.pi * prog)))
-            for g in opt.param_groups:
-                g["lr"] = lr
+            lr = schedule(opt, base_lr, step, 50, prog)
             x = batch(items, a.mae_batch, SIZE, (0.4, 1.0), AUG["mae"]).to(dev)
             B = x.shape[0]
             tok, _ = vit.tokens(x)
@@ -361,9 +368,7 @@ def main():
         prog = progress(step, a.dino_steps, time.time() - t0, a.dino_minutes)
         if prog >= 1:
             break
-        lr = base_lr * min(1.0, (step + 1) / 30) * (0.5 * (1 + math.cos(math.pi * prog)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = schedule(opt, base_lr, step, 30, prog)
         mom = 1.0 - (1.0 - 0.996) * 0.5 * (1 + math.cos(math.pi * prog))
         B = a.dino_batch
         # Slice/frame jitter across arrays: with probability --neighbour the
