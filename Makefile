@@ -127,16 +127,17 @@ package-test:
 	  [ "$${M3RET_REQUIRE_PACKAGING:-0}" != 1 ] || exit 1; \
 	fi
 
-# The default encoder (issue 7): fetch the training data of shared/data/SOURCES.md,
-# preprocess it with the Go code, train MAE then SimDINO (about 75 minutes on
-# a 2-core CPU; a GPU when present) and install assets/models/m3ret-vit.*.
-# See inference/train/README.md. Needs Debian's python3-torch, python3-onnx,
-# python3-nibabel and python3-pil.
+# The trained encoder (issue 7): fetch the training data of shared/data/SOURCES.md,
+# preprocess it with the Go code, train MAE then SimDINO and fit the whitening
+# (about 75 minutes on a 2-core CPU; a GPU when present) and install
+# assets/models/m3ret-vit.*. See inference/train/README.md. Installs Debian's
+# python3-torch, python3-onnx, python3-nibabel and python3-pil when missing.
 .PHONY: train eval
 train: samples
 	inference/train/make_train.sh
 
-# The dev-set table of inference/train/README.md: baseline, random-init, MAE
-# only and MAE + SimDINO (the last three from build/train/out when present).
+# The dev-set table and plots of inference/train/README.md: baseline, random-init,
+# MAE only, MAE + SimDINO before whitening and shipped (from build/train/out
+# when present).
 eval: samples
 	inference/train/eval_dev.sh
