@@ -94,8 +94,9 @@ class ViT4D(nn.Module):
 
 
 class Pooled(nn.Module):
-    """Export wrapper for stages without a trained head (random init, MAE
-    only): the L2-normalised mean-pooled backbone features."""
+    """Export wrapper without the whitening (the "before whitening" row,
+    or --whiten-shrink < 0): the L2-normalised mean-pooled backbone
+    features."""
 
     def __init__(self, vit):
         super().__init__()

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Train the default encoder from scratch: MAE, then SimDINO; export ONNX.
+"""Train the encoder from scratch: MAE, then SimDINO, then the retrieval
+whitening; export ONNX.
 
     /usr/bin/python3 inference/train/train.py --data DIR --out DIR
         [--mae-minutes M] [--dino-minutes M] [--seed S] [--init mae.pt] ...
@@ -10,9 +11,12 @@ Each stage runs for a fixed wall-clock budget (so `make train` fits 90
 minutes on a 2-core CPU) or a fixed number of steps (--mae-steps,
 --dino-steps), whichever comes first. A GPU is used when present.
 
-Writes into --out: random.onnx/.json (the seeded initial model), mae.onnx/.json
-(after stage 1), m3ret-vit.onnx/.json (after stage 2, the shipped encoder),
-checkpoints, and log.json (loss curves, timings, seed, commit).
+Writes into --out: m3ret-vit-random (the seeded initial model),
+m3ret-vit-mae (after stage 1), m3ret-vit-simdino (after stage 2, not
+whitened) and m3ret-vit (the shipped encoder), each .onnx/.json/.reference.json
+and each but -simdino through its own stage-3 whitening; checkpoints
+(mae.pt, m3ret-vit-simdino.pt), and log.json (loss curves, timings, seed,
+commit). --init mae.pt skips stage 1 (for stage-2 trials).
 
 Stage 1, MAE (He et al. 2021): 75% of the spatial token positions masked,
 the same positions across time (tube masking, so the repeated frames of a
@@ -30,11 +34,15 @@ R_eps(Z) = 1/2 logdet(I + d/(n eps^2) Z^T Z) of the student's global-view
 embeddings (which keeps the embeddings from collapsing). No centring, no
 sharpening, no prototypes.
 
-Augmentation (per view, in PyTorch): random resized crops, horizontal and
-vertical flips, intensity window jitter (shift and scale of the normalised
+Stage 3, whitening: shrunk PCA whitening of the teacher's pooled features,
+fitted on the training arrays, exported as the projection (see whiten).
+
+Augmentation (per view, in PyTorch): random resized crops, horizontal
+flips, intensity window jitter (shift and scale of the normalised
 intensities, clipped to [0, 1]), gamma, Gaussian blur, Gaussian noise, and
-slice/frame jitter (which of the stored frames fill T, and contiguous
-sub-ranges of them) for volumes and videos.
+slice/frame jitter: which of the stored frames fill T (and contiguous
+sub-ranges of them) for volumes and videos, and nearby slices of the same
+volume and plane as the second view (--neighbour).
 """
 import argparse
 import json
