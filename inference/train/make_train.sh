@@ -7,7 +7,7 @@
 #      (`m3ret dataset`) from the files the manifest puts in the train split
 #   3. MAE then SimDINO (train.py; a GPU when present), ONNX export
 #   4. the shipped model and its manifest into assets/models/
-# Env: MAE_MINUTES, DINO_MINUTES (default 42 + 30), SEED, OUT (build/train),
+# Env: MAE_MINUTES, DINO_MINUTES (default 50 + 12), SEED, OUT (build/train),
 # INSTALL=0 (leave assets/ alone), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +35,7 @@ rm -rf "$OUT/data"
 "$OUT/m3ret" dataset --out "$OUT/data" --size 128 --frames 16 --slices 24 --root "$(dirname "$cache")" "${files[@]}"
 cp "$OUT/data/index.json" "$OUT/dataset-index.json"
 nice -n 10 $PY inference/train/train.py --data "$OUT/data" --out "$OUT/out" \
-  --mae-minutes "${MAE_MINUTES:-42}" --dino-minutes "${DINO_MINUTES:-30}" --seed "${SEED:-20260107}" ${TRAIN_ARGS:-}
+  --mae-minutes "${MAE_MINUTES:-50}" --dino-minutes "${DINO_MINUTES:-12}" --seed "${SEED:-20260107}" ${TRAIN_ARGS:-}
 if [ "${INSTALL:-1}" = 1 ]; then
   cp "$OUT/out/m3ret-vit.onnx" "$OUT/out/m3ret-vit.json" assets/models/
   mkdir -p inference/train/testdata

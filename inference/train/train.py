@@ -225,6 +225,24 @@ def whiten(vit, items, shrink, dev):
     return model, {"arrays": len(items), "shrink": shrink, "top_variance_share": [round(float(v), 4) for v in top]}
 
 
+def mae_loss(vit, dec, x):
+    """MAE loss on a batch: tube masking (75 % of the spatial positions,
+    the same across t), pixel-normalised targets, loss on masked tubelets."""
+    B = x.shape[0]
+    gt, gh, gw = vit.grid
+    nsp = gh * gw
+    tok, _ = vit.tokens(x)
+    keep_sp = torch.rand(B, nsp, device=x.device).argsort(dim=1)[:, : max(1, int(round(nsp * 0.25)))]
+    keep = torch.cat([keep_sp + t * nsp for t in range(gt)], dim=1)
+    vis = torch.gather(tok, 1, keep[..., None].expand(-1, -1, tok.shape[-1]))
+    pred = dec(vit.encode(vis), keep, tok.shape[1])
+    tgt = patchify(x, vit.tubelet)
+    tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6).sqrt()
+    masked = torch.ones(B, tok.shape[1], device=x.device)
+    masked.scatter_(1, keep, 0)
+    return (((pred - tgt) ** 2).mean(-1) * masked).sum() / masked.sum()
+
+
 def coding_rate(z, eps):
     n, d = z.shape
     a = d / (n * eps * eps)
@@ -261,15 +279,15 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=20260107)
-    ap.add_argument("--mae-minutes", type=float, default=42)
-    ap.add_argument("--dino-minutes", type=float, default=30)
+    ap.add_argument("--mae-minutes", type=float, default=50)
+    ap.add_argument("--dino-minutes", type=float, default=12)
     ap.add_argument("--mae-steps", type=int, default=100000)
     ap.add_argument("--dino-steps", type=int, default=100000)
     ap.add_argument("--mae-batch", type=int, default=48)
     ap.add_argument("--dino-batch", type=int, default=24)
     ap.add_argument("--gamma", type=float, default=1.0)
     ap.add_argument("--eps", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (on this 2-core machine one is as fast as two)")
     ap.add_argument("--jitter", choices=sorted(AUG), default="strong", help="SimDINO augmentation strength")
     ap.add_argument("--global-scale", type=float, default=0.4, help="smallest area of a global crop")
     ap.add_argument("--local-scale", default="0.08,0.4", help="area range of a local crop")
@@ -279,7 +297,9 @@ def main():
                     help="shrinkage of the stage-3 whitening, relative to the largest eigenvalue; < 0: no whitening")
     ap.add_argument("--patch", type=int, default=16, help="spatial tubelet size")
     ap.add_argument("--dino-lr", type=float, default=2e-4)
-    ap.add_argument("--init", help="start stage 2 from this stage-1 checkpoint (mae.pt), skipping stage 1")
+    ap.add_argument("--init", help="start from this stage-1 checkpoint (mae.pt; and mae-decoder.pt beside it, if there)")
+    ap.add_argument("--mae-weight", type=float, default=1, help="weight of the MAE loss kept on during SimDINO (0: off)")
+    ap.add_argument("--joint-batch", type=int, default=24, help="MAE batch per SimDINO step when --mae-weight > 0")
     ap.add_argument("--template", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifest.json"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -316,17 +336,18 @@ def main():
     readout(vit, "m3ret-vit-random", "random initialisation (seed %d), pooled backbone features" % a.seed)
 
     # ---- stage 1: MAE ----
+    dec = MAEDecoder(vit).to(dev)
     if a.init:
         vit.load_state_dict(torch.load(a.init, map_location=dev))
         log["init"] = os.path.abspath(a.init)
-        log["mae_steps"] = 0
-    else:
-        dec = MAEDecoder(vit).to(dev)
+        dpath = os.path.join(os.path.dirname(a.init), "mae-decoder.pt")
+        if os.path.exists(dpath):
+            dec.load_state_dict(torch.load(dpath, map_location=dev))
+    log["mae_steps"] = 0
+    if a.mae_minutes > 0:
         params = [p for n, p in vit.named_parameters() if not n.startswith("head.")] + list(dec.parameters())
         opt = torch.optim.AdamW(params, lr=1.5e-4 * a.mae_batch / 32 * 4, betas=(0.9, 0.95), weight_decay=0.05)
         base_lr = opt.param_groups[0]["lr"]
-        gt, gh, gw = vit.grid
-        nsp = gh * gw
         t0, step = time.time(), 0
         vit.train()
         while step < a.mae_steps:
@@ -334,18 +355,7 @@ def main():
             if prog >= 1:
                 break
             lr = schedule(opt, base_lr, step, 50, prog)
-            x = batch(items, a.mae_batch, SIZE, (0.4, 1.0), AUG["mae"]).to(dev)
-            B = x.shape[0]
-            tok, _ = vit.tokens(x)
-            keep_sp = torch.rand(B, nsp, device=dev).argsort(dim=1)[:, : max(1, int(round(nsp * 0.25)))]
-            keep = torch.cat([keep_sp + t * nsp for t in range(gt)], dim=1)  # tube masking
-            vis = torch.gather(tok, 1, keep[..., None].expand(-1, -1, tok.shape[-1]))
-            pred = dec(vit.encode(vis), keep, tok.shape[1])
-            tgt = patchify(x, vit.tubelet)
-            tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6).sqrt()
-            masked = torch.ones(B, tok.shape[1], device=dev)
-            masked.scatter_(1, keep, 0)
-            loss = (((pred - tgt) ** 2).mean(-1) * masked).sum() / masked.sum()
+            loss = mae_loss(vit, dec, batch(items, a.mae_batch, SIZE, (0.4, 1.0), AUG["mae"]).to(dev))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -357,8 +367,9 @@ def main():
             step += 1
         log["mae_steps"], log["mae_seconds"] = step, round(time.time() - t0, 1)
         torch.save(vit.state_dict(), os.path.join(a.out, "mae.pt"))
+        torch.save(dec.state_dict(), os.path.join(a.out, "mae-decoder.pt"))
         readout(vit, "m3ret-vit-mae", "after MAE only (%d steps), pooled backbone features" % step)
-        del dec, opt
+        del opt
 
     # ---- stage 2: SimDINO ----
     teacher = ViT4D(frames=T, size=SIZE, tubelet=(4, a.patch, a.patch)).to(dev)
@@ -369,7 +380,11 @@ def main():
     groups = slice_groups([e for _, e in items])
     log["neighbour_groups"] = sum(1 for m, p in groups if len(m) > 1 and p == 0)
     gscale, lscale = (a.global_scale, 1.0), tuple(float(v) for v in a.local_scale.split(","))
-    opt = torch.optim.AdamW(vit.parameters(), lr=a.dino_lr, betas=(0.9, 0.999), weight_decay=0.04)
+    # --mae-weight > 0 keeps the MAE objective on during stage 2, as a
+    # regulariser that holds on to what stage 1 learnt (M3Ret trains the two
+    # objectives together).
+    joint = list(dec.parameters()) if a.mae_weight > 0 else []
+    opt = torch.optim.AdamW(list(vit.parameters()) + joint, lr=a.dino_lr, betas=(0.9, 0.999), weight_decay=0.04)
     base_lr = opt.param_groups[0]["lr"]
     t0, step = time.time(), 0
     while step < a.dino_steps:
@@ -399,9 +414,13 @@ def main():
         align = align / 4
         rate = 0.5 * (coding_rate(s1, a.eps) + coding_rate(s2, a.eps))
         loss = align - a.gamma * rate / B
+        mae = torch.zeros(())
+        if joint:
+            mae = mae_loss(vit, dec, batch(items, a.joint_batch, SIZE, (0.4, 1.0), AUG["mae"]).to(dev))
+            loss = loss + a.mae_weight * mae
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(vit.parameters(), 3.0)
+        torch.nn.utils.clip_grad_norm_(list(vit.parameters()) + joint, 3.0)
         opt.step()
         with torch.no_grad():
             for pt, ps in zip(teacher.parameters(), vit.parameters()):
@@ -410,9 +429,9 @@ def main():
             with torch.no_grad():
                 cs = (t1 @ t1.T)[~torch.eye(B, dtype=torch.bool, device=dev)].mean().item()
             log["dino"].append({"step": step, "seconds": round(time.time() - t0, 1), "loss": round(loss.item(), 4),
-                                "align": round(align.item(), 4), "rate": round(rate.item(), 3),
+                                "align": round(align.item(), 4), "mae": round(mae.item(), 4), "rate": round(rate.item(), 3),
                                 "teacher_mean_cos": round(cs, 4)})
-            say(f"dino step {step} loss {loss.item():.4f} align {align.item():.4f} rate {rate.item():.2f} teacher cos {cs:.3f} lr {lr:.2e}")
+            say(f"dino step {step} loss {loss.item():.4f} align {align.item():.4f} mae {mae.item():.4f} rate {rate.item():.2f} teacher cos {cs:.3f} lr {lr:.2e}")
             save_log()
         step += 1
     log["dino_steps"], log["dino_seconds"] = step, round(time.time() - t0, 1)
