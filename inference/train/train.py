@@ -15,8 +15,10 @@ Writes into --out: m3ret-vit-random (the seeded initial model),
 m3ret-vit-mae (after stage 1), m3ret-vit-simdino (after stage 2, not
 whitened) and m3ret-vit (the shipped encoder), each .onnx/.json/.reference.json
 and each but -simdino through its own stage-3 whitening; checkpoints
-(mae.pt, m3ret-vit-simdino.pt), and log.json (loss curves, timings, seed,
-commit). --init mae.pt skips stage 1 (for stage-2 trials).
+(mae.pt, mae-decoder.pt, m3ret-vit-simdino.pt), and log.json (loss curves,
+timings, seed, commit). --init mae.pt starts from a stage-1 checkpoint;
+with --mae-minutes 0 it skips stage 1 (for stage-2 trials). SimDINO keeps
+the MAE loss on beside its own (--mae-weight, default 1).
 
 Stage 1, MAE (He et al. 2021): 75% of the spatial token positions masked,
 the same positions across time (tube masking, so the repeated frames of a
@@ -282,7 +284,7 @@ def main():
     ap.add_argument("--mae-minutes", type=float, default=50)
     ap.add_argument("--dino-minutes", type=float, default=12)
     ap.add_argument("--mae-steps", type=int, default=100000)
-    ap.add_argument("--dino-steps", type=int, default=100000)
+    ap.add_argument("--dino-steps", type=int, default=350, help="SimDINO steps at most (longer runs lost plane information on the dev set)")
     ap.add_argument("--mae-batch", type=int, default=48)
     ap.add_argument("--dino-batch", type=int, default=24)
     ap.add_argument("--gamma", type=float, default=1.0)
