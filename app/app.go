@@ -5,6 +5,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,7 +42,8 @@ type common struct {
 // settings file when it sets them.
 func (c *common) register(fs *flag.FlagSet, st Settings) {
 	fs.StringVar(&c.library, "library", or(st.Library, library.DefaultDir()), "library folder")
-	fs.StringVar(&c.model, "model", or(st.Model, assets.DefaultModel), "model: an embedded name (m3ret-vit, baseline) or a path to .onnx/.json")
+	fs.StringVar(&c.model, "model", st.Model, "model: an embedded name (m3ret-vit, baseline) or a path to .onnx/.json;\n"+
+		"default: the embedded model the library was built with, else "+assets.DefaultModel)
 	fs.StringVar(&c.ortLib, "ort-lib", st.ORTLib, "path to the ONNX Runtime shared library")
 	fs.StringVar(&c.provider, "provider", or(st.Provider, "auto"), "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document on stdout")
@@ -108,11 +110,35 @@ exit codes: 0 ok, 1 failed, 2 bad arguments, 3 some files failed
 // fail prints a one-line message and returns ExitError.
 func fail(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "m3ret: %v\n", err)
+	if errors.Is(err, library.ErrModelMismatch) {
+		fmt.Fprintln(stderr, "m3ret: to search it with that model, re-embed it first: m3ret reindex --library DIR --model NAME")
+	}
 	return ExitError
 }
 
-// loadEncoder starts ONNX Runtime and the chosen model.
+// chooseModel fills in the model when neither --model nor the settings name
+// one: the embedded model the library was built with, so that a library
+// made before the default changed keeps working as it was, else
+// assets.DefaultModel for a new library (or one built with a model file).
+func (c *common) chooseModel() {
+	if c.model != "" {
+		return
+	}
+	c.model = assets.DefaultModel
+	id, err := library.RecordedModel(c.library)
+	if err != nil || id == "" {
+		return
+	}
+	if name, _, _ := strings.Cut(id, "@"); name != "" {
+		if _, _, err := assets.Model(name); err == nil {
+			c.model = name
+		}
+	}
+}
+
+// loadEncoder starts ONNX Runtime and the chosen model (see chooseModel).
 func loadEncoder(c *common, stderr io.Writer) (*inference.Encoder, inference.Runtime, error) {
+	c.chooseModel()
 	rt, err := inference.Start(c.ortLib)
 	if err != nil {
 		return nil, rt, err

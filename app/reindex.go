@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/m3ret/viewer/assets"
 	"github.com/m3ret/viewer/library"
 )
 
@@ -17,6 +18,7 @@ func cmdReindex(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: m3ret reindex [--model NAME|PATH] [--json]")
 		return ExitUsage
 	}
+	c.model = or(c.model, assets.DefaultModel) // reindex moves a library to the default
 	enc, _, err := loadEncoder(c, stderr)
 	if err != nil {
 		return fail(stderr, err)

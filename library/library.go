@@ -72,6 +72,21 @@ func DefaultDir() string {
 	return filepath.Join(base, "m3ret", "library")
 }
 
+// RecordedModel returns the ID of the model whose embeddings the library in
+// dir holds, or "" when dir holds no library yet.
+func RecordedModel(dir string) (string, error) {
+	path := filepath.Join(dir, "catalog.db")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	cat, err := catalog.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer cat.Close()
+	return cat.Setting(settingModel), nil
+}
+
 // Open opens the library in dir (creating it, readable by the user alone)
 // for the embedding space of emb. A library built with another model is
 // refused with ErrModelMismatch. Missing or corrupt indexes are rebuilt from
