@@ -7,6 +7,7 @@ BIN := build/m3ret
 DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
 DEMO_LIBRARY ?= $(DATA_HOME)/m3ret/demo-library
 SAMPLES = $(shell .ci/fetch-samples.sh)
+DEFAULT_MODEL := $(shell sed -n 's/^const DefaultModel = "\(.*\)"/\1/p' assets/assets.go)
 VERSION := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X github.com/m3ret/viewer/app.Version=$(VERSION)
 
@@ -47,13 +48,14 @@ build-headless:
 	$(GO) build -tags headless -ldflags "$(LDFLAGS) -s -w" -o build/m3ret-headless .
 
 # The demo library: every sample file, imported once. Files the readers do
-# not support yet are listed as failures (exit code 3) and skipped.
+# not support yet are listed as failures (exit code 3) and skipped. A demo
+# library built with another model is re-embedded with the default one.
 demo: build
 	@if [ ! -f "$(DEMO_LIBRARY)/catalog.db" ]; then \
 	  echo "building the demo library in $(DEMO_LIBRARY) from $(SAMPLES)"; \
 	  $(BIN) import --library "$(DEMO_LIBRARY)" "$(SAMPLES)"; rc=$$?; \
 	  [ $$rc = 0 ] || [ $$rc = 3 ] || exit $$rc; \
-	elif ! $(BIN) info --library "$(DEMO_LIBRARY)" >/dev/null 2>&1; then \
+	elif ! $(BIN) info --library "$(DEMO_LIBRARY)" --model "$(DEFAULT_MODEL)" >/dev/null 2>&1; then \
 	  echo "re-embedding the demo library in $(DEMO_LIBRARY) with the default model"; \
 	  $(BIN) reindex --library "$(DEMO_LIBRARY)"; \
 	fi
