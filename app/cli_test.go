@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m3ret/viewer/assets"
 	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -128,7 +129,7 @@ func TestEndToEnd(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &info); err != nil || code != ExitOK {
 			t.Fatalf("%d %v %s", code, err, out)
 		}
-		if info.Model.Name != "baseline" || info.Runtime.Provider == "" || info.Library.Items != 4 ||
+		if info.Model.Name != assets.DefaultModel || info.Runtime.Provider == "" || info.Library.Items != 4 ||
 			!strings.HasPrefix(info.Runtime.ORTVersion, "1.") {
 			t.Fatalf("%+v", info)
 		}

@@ -14,11 +14,11 @@ var Icon []byte
 //go:embed models/*.onnx models/*.json
 var models embed.FS
 
-// DefaultModel is the name of the model used when none is asked for. The
-// trained encoder "m3ret-vit" (inference/train) is embedded and selectable
-// with --model m3ret-vit; it becomes the default once it beats this
-// baseline on the dev set (inference/train/README.md).
-const DefaultModel = "baseline"
+// DefaultModel is the name of the model used for a new library when none is
+// asked for: the trained M3Ret-style encoder (inference/train), which beats
+// the non-learned "baseline" on the dev set (inference/train/README.md).
+// The baseline stays embedded and selectable with --model baseline.
+const DefaultModel = "m3ret-vit"
 
 // Model returns the manifest and ONNX bytes of an embedded model by name.
 func Model(name string) (manifest, onnx []byte, err error) {

@@ -289,7 +289,7 @@ def main():
     ap.add_argument("--dino-batch", type=int, default=24)
     ap.add_argument("--gamma", type=float, default=1.0)
     ap.add_argument("--eps", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=1, help="CPU threads (on this 2-core machine one is as fast as two)")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (on the 2-core development machine one trained faster than two)")
     ap.add_argument("--jitter", choices=sorted(AUG), default="strong", help="SimDINO augmentation strength")
     ap.add_argument("--global-scale", type=float, default=0.4, help="smallest area of a global crop")
     ap.add_argument("--local-scale", default="0.08,0.4", help="area range of a local crop")
