@@ -46,7 +46,13 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	st.imports = fs.Args()
 	s, err := openSession(c, stderr)
 	if err != nil {
-		return fail(stderr, err)
+		code := fail(stderr, err)
+		if st.readyFile == "" { // a desktop user sees no terminal: say it in a window
+			a := fyneapp.NewWithID(AppID)
+			a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+			startupErrorWindow(a, startupMessage(c, err)).ShowAndRun()
+		}
+		return code
 	}
 	defer s.Close()
 	log.SetFlags(0)

@@ -1,0 +1,42 @@
+//go:build !headless
+
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/library/catalog"
+)
+
+// startupMessage says in plain words why the window could not open, and
+// what to do about it, for a user who sees no terminal.
+func startupMessage(c *common, err error) string {
+	switch {
+	case errors.Is(err, library.ErrModelMismatch):
+		return fmt.Sprintf("The library in %s was built with another model than %q.\n\n"+
+			"To search it with that model, re-embed it once:\n    m3ret reindex --library %q --model %q\n"+
+			"or, to open it with its own model, drop --model (and \"model\" in %s).",
+			c.library, c.model, c.library, c.model, SettingsPath())
+	case errors.Is(err, catalog.ErrLocked):
+		return fmt.Sprintf("The library in %s is open in another M3Ret Viewer window or command.\n\n"+
+			"Close that one and start again.", c.library)
+	}
+	return fmt.Sprintf("M3Ret Viewer could not start:\n\n%v", err)
+}
+
+// startupErrorWindow shows msg with a Close button.
+func startupErrorWindow(a fyne.App, msg string) fyne.Window {
+	w := a.NewWindow("M3Ret Viewer")
+	text := widget.NewLabel(msg) // the lines are broken by hand: a wrapped label would ask for the whole screen
+	closeBtn := widget.NewButton("Close", w.Close)
+	w.SetContent(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), closeBtn), nil, nil, text))
+	w.SetFixedSize(true)
+	return w
+}
