@@ -10,6 +10,19 @@ import (
 	"testing"
 )
 
+// TestMain keeps the user's own settings file out of the tests: they run
+// on the defaults unless a test sets M3RET_SETTINGS itself.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "m3ret-settings")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("M3RET_SETTINGS", filepath.Join(dir, "settings.json"))
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // writeImages writes n synthetic grey PNGs (shifted bright squares on a
 // gradient) to a new folder and returns it.
 func writeImages(t *testing.T, n int) string {
