@@ -51,7 +51,7 @@ func (g *GUI) StartQueryItem(id string) {
 		if err != nil {
 			return nil, id, err
 		}
-		q.Sample, _ = g.s.lib.Load(id) // a missing source still leaves the results
+		q.Sample, _ = g.s.lib.Load(context.Background(), id) // a missing source still leaves the results
 		return q, filepath.Base(it.Path), nil
 	})
 }
@@ -127,7 +127,7 @@ func (g *GUI) ShowResult(id string) {
 	g.jobs.Add(1)
 	go func() {
 		defer g.jobs.Done()
-		s, err := g.s.lib.Load(id)
+		s, err := g.s.lib.Load(context.Background(), id)
 		if err != nil {
 			g.setStatus("Could not open the result: its source file is missing or unreadable.")
 			logf("load %s: %v", id, err)

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -172,7 +173,7 @@ func (g *GUI) OpenItem(id string) {
 			g.setStatus("Could not open the item: " + plain(err))
 			return
 		}
-		s, err := g.s.lib.Load(id)
+		s, err := g.s.lib.Load(context.Background(), id)
 		if err != nil {
 			g.setStatus("Could not open the item: its source file is missing or unreadable.")
 			logf("load %s: %v", id, err)

@@ -18,11 +18,11 @@ func (l *Library) Match(filter string) (map[string]bool, error) {
 
 // loadItem decodes an item's sources: every file of a series, in order, so
 // a volume comes back whole (thinned as at import when it is very long).
-func loadItem(it Item) (*media.Sample, error) {
+func loadItem(ctx context.Context, it Item) (*media.Sample, error) {
 	if len(it.Files) <= 1 {
-		return ingest.ReadFile(it.Path)
+		return ingest.ReadFileContext(ctx, it.Path)
 	}
-	units, problems := ingest.Plan(context.Background(), it.Files, nil, nil)
+	units, problems := ingest.Plan(ctx, it.Files, nil, nil)
 	var best *ingest.Unit
 	for i := range units {
 		if best == nil || len(units[i].Paths) > len(best.Paths) {
@@ -35,7 +35,7 @@ func loadItem(it Item) (*media.Sample, error) {
 		}
 		return nil, errors.New("no readable slices")
 	}
-	return best.Read()
+	return best.Read(ctx)
 }
 
 // QuerySample embeds a sample that is not in the library (a region cut

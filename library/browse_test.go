@@ -68,7 +68,7 @@ func TestLoadSeries(t *testing.T) {
 	if err != nil || rep.Imported != 1 {
 		t.Fatalf("import %+v %v", rep, err)
 	}
-	s, err := l.Load(rep.Items[0].ID)
+	s, err := l.Load(context.Background(), rep.Items[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,10 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 		files = append(files, fs...)
 	}
 	start := time.Now().UTC() // every item of this run: ties sort by path
-	units := l.plan(ctx, files, rep)
+	units, err := l.plan(ctx, files, rep)
+	if err != nil {
+		return rep, err
+	}
 	planned := 0 // files that did not become part of a unit count as done
 	for _, u := range units {
 		planned += len(u.Paths)
@@ -79,7 +82,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	if progress != nil {
 		shifted = func(d, n int) { progress(base+d, base+n) }
 	}
-	err := l.pipeline(ctx, units, rep, l.importWriter(rep, start), shifted)
+	err = l.pipeline(ctx, units, rep, l.importWriter(rep, start), shifted)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -93,8 +96,19 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 
 // plan groups files into units (DICOM series become one), recording files
 // skipped or failed on the way.
-func (l *Library) plan(ctx context.Context, files []string, rep *Report) []ingest.Unit {
-	units, problems := ingest.Plan(ctx, files, l.cat.HasInstance, nil)
+func (l *Library) plan(ctx context.Context, files []string, rep *Report) ([]ingest.Unit, error) {
+	var lookupErr error
+	known := func(uid string) bool {
+		has, err := l.cat.HasInstance(uid)
+		if err != nil && lookupErr == nil {
+			lookupErr = err
+		}
+		return has
+	}
+	units, problems := ingest.Plan(ctx, files, known, nil)
+	if lookupErr != nil {
+		return nil, fmt.Errorf("plan import: %w", lookupErr)
+	}
 	for _, p := range problems {
 		f := Failure{Path: p.Path, Error: p.Err.Error()}
 		if p.Skipped {
@@ -104,7 +118,7 @@ func (l *Library) plan(ctx context.Context, files []string, rep *Report) []inges
 		}
 		rep.Failed = append(rep.Failed, f)
 	}
-	return units
+	return units, nil
 }
 
 // pipeline decodes units with a pool of workers while one writer embeds
@@ -140,18 +154,17 @@ func (l *Library) batchSize() int {
 }
 
 func (l *Library) decodeAll(ctx context.Context, units []ingest.Unit, out chan<- decoded) error {
-	workers := l.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
 	var pool errgroup.Group
-	pool.SetLimit(workers)
+	pool.SetLimit(runtime.NumCPU())
 	for _, u := range units {
 		if ctx.Err() != nil {
 			break
 		}
 		pool.Go(func() error {
-			d := decodeUnit(u)
+			d := decodeUnit(ctx, u)
+			if ctx.Err() != nil {
+				return nil // cancelled mid-decode: not a failure of the file
+			}
 			select {
 			case out <- d:
 			case <-ctx.Done():
@@ -163,10 +176,10 @@ func (l *Library) decodeAll(ctx context.Context, units []ingest.Unit, out chan<-
 	return ctx.Err()
 }
 
-func decodeUnit(u ingest.Unit) decoded {
+func decodeUnit(ctx context.Context, u ingest.Unit) decoded {
 	path := u.Paths[0]
 	d := decoded{path: path, files: len(u.Paths)}
-	s, err := u.Read()
+	s, err := u.Read(ctx)
 	if err != nil {
 		d.err = err
 		return d
@@ -323,7 +336,11 @@ func (l *Library) importWriter(rep *Report, added time.Time) writer {
 	seen := map[string]bool{}
 	return writer{
 		admit: func(d *decoded) error {
-			if seen[d.item.ID] || l.cat.Has(d.item.ID) {
+			has, err := l.cat.Has(d.item.ID)
+			if err != nil {
+				return fmt.Errorf("look up item: %w", err)
+			}
+			if seen[d.item.ID] || has {
 				return errSkip
 			}
 			seen[d.item.ID] = true

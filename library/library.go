@@ -33,6 +33,7 @@ type Item = catalog.Item
 // Errors a caller may test for.
 var (
 	ErrNotFound      = catalog.ErrNotFound
+	ErrLocked        = catalog.ErrLocked // another process has the library open
 	ErrModelMismatch = errors.New("library was built with another model")
 )
 
@@ -52,8 +53,6 @@ type Library struct {
 	importMu  sync.Mutex
 	closeOnce sync.Once
 	closeErr  error
-	// Workers bounds the decode workers of an import (default: CPU count).
-	Workers int
 	// BatchSize is the number of samples embedded together (default 16).
 	BatchSize int
 }
@@ -84,7 +83,7 @@ func RecordedModel(dir string) (string, error) {
 		return "", err
 	}
 	defer cat.Close()
-	return cat.Setting(settingModel), nil
+	return cat.Setting(settingModel)
 }
 
 // Open opens the library in dir (creating it, readable by the user alone)
@@ -112,7 +111,11 @@ func Open(dir string, emb Embedder) (*Library, error) {
 
 func (l *Library) open() error {
 	model := l.emb.ModelID()
-	switch have := l.cat.Setting(settingModel); have {
+	have, err := l.cat.Setting(settingModel)
+	if err != nil {
+		return err
+	}
+	switch have {
 	case "":
 		if err := l.cat.SetSetting(settingModel, model); err != nil {
 			return err
@@ -177,13 +180,17 @@ func (l *Library) Item(id string) (Item, error) { return l.cat.Get(id) }
 // Thumbnail returns an item's PNG thumbnail.
 func (l *Library) Thumbnail(id string) ([]byte, error) { return l.cat.Thumbnail(id) }
 
-// Load decodes an item's sources again, for viewing.
-func (l *Library) Load(id string) (*media.Sample, error) {
+// Load decodes an item's sources again, for viewing; it stops with
+// ctx.Err() when ctx is done.
+func (l *Library) Load(ctx context.Context, id string) (*media.Sample, error) {
 	it, err := l.cat.Get(id)
 	if err != nil {
 		return nil, err
 	}
-	s, err := loadItem(it)
+	s, err := loadItem(ctx, it)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load item %s: %w", id, err)
 	}

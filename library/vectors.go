@@ -17,23 +17,28 @@ func newVectors() *index.HNSW { return index.NewHNSW(0, index.DefaultHNSW) }
 
 // indexTag names the embedding space and catalog generation a saved graph
 // belongs to.
-func (l *Library) indexTag() string {
-	return l.emb.ModelID() + "#" + strconv.FormatUint(l.cat.Generation(), 10)
+func (l *Library) indexTag() (string, error) {
+	g, err := l.cat.Generation()
+	return l.emb.ModelID() + "#" + strconv.FormatUint(g, 10), err
 }
 
 // loadVectors opens the saved graph if it matches the catalog, else
 // rebuilds it from the catalog (and says why in Notes).
 func (l *Library) loadVectors() error {
 	path := filepath.Join(l.dir, vectorsFile)
+	want, terr := l.indexTag()
+	if terr != nil {
+		return terr
+	}
 	g, tag, err := index.LoadHNSW(path)
 	switch {
-	case err == nil && tag == l.indexTag():
+	case err == nil && tag == want:
 		l.vecs = g
 		return nil
 	case err == nil:
 		l.note("the vector index was older than the catalog; rebuilt it from the catalog")
 	case errors.Is(err, fs.ErrNotExist):
-		if l.cat.Generation() > 0 {
+		if gen, _ := l.cat.Generation(); gen > 0 { // read a moment ago
 			l.note("the vector index was missing; rebuilt it from the catalog")
 		}
 	default:
@@ -58,7 +63,11 @@ func (l *Library) saveVectors() error {
 	if !ok {
 		return nil
 	}
-	if err := g.Save(filepath.Join(l.dir, vectorsFile), l.indexTag(), index.StringKeys); err != nil {
+	tag, err := l.indexTag()
+	if err != nil {
+		return fmt.Errorf("save vector index: %w", err)
+	}
+	if err := g.Save(filepath.Join(l.dir, vectorsFile), tag, index.StringKeys); err != nil {
 		return fmt.Errorf("save vector index: %w", err)
 	}
 	return nil

@@ -87,15 +87,15 @@ func bump(tx *bolt.Tx) error {
 
 // Generation counts the transactions that changed items or vectors: an
 // index saved at one generation is stale at any other.
-func (c *Catalog) Generation() uint64 {
+func (c *Catalog) Generation() (uint64, error) {
 	var g uint64
-	_ = c.db.View(func(tx *bolt.Tx) error {
+	err := c.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bSettings).Get(keyGeneration); len(v) == 8 {
 			g = binary.LittleEndian.Uint64(v)
 		}
 		return nil
 	})
-	return g
+	return g, err
 }
 
 // Catalog is an open catalog file. It is safe for concurrent use.
@@ -198,23 +198,22 @@ func (c *Catalog) PutVectors(entries []Entry) error {
 
 // HasInstance reports whether a DICOM instance (SOP Instance UID) belongs
 // to a stored item.
-func (c *Catalog) HasInstance(uid string) bool {
-	found := false
-	_ = c.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bInstances).Get([]byte(uid)) != nil
-		return nil
-	})
-	return found
+func (c *Catalog) HasInstance(uid string) (bool, error) {
+	return c.has(bInstances, uid)
 }
 
 // Has reports whether an item with this id is stored.
-func (c *Catalog) Has(id string) bool {
+func (c *Catalog) Has(id string) (bool, error) {
+	return c.has(bItems, id)
+}
+
+func (c *Catalog) has(bucket []byte, key string) (bool, error) {
 	found := false
-	_ = c.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bItems).Get([]byte(id)) != nil
+	err := c.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucket).Get([]byte(key)) != nil
 		return nil
 	})
-	return found
+	return found, err
 }
 
 // Get returns the item with this id.
@@ -305,8 +304,12 @@ func (c *Catalog) Delete(id string) error {
 		if err := bump(tx); err != nil {
 			return err
 		}
-		_ = tx.Bucket(bItems).Delete(k)
-		_ = tx.Bucket(bThumbs).Delete(k)
+		if err := tx.Bucket(bItems).Delete(k); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bThumbs).Delete(k); err != nil {
+			return err
+		}
 		if err := deleteInstances(tx.Bucket(bInstances), id); err != nil {
 			return err
 		}
@@ -320,13 +323,13 @@ func (c *Catalog) Delete(id string) error {
 }
 
 // Setting returns a stored setting ("" when unset).
-func (c *Catalog) Setting(key string) string {
+func (c *Catalog) Setting(key string) (string, error) {
 	var v string
-	_ = c.db.View(func(tx *bolt.Tx) error {
+	err := c.db.View(func(tx *bolt.Tx) error {
 		v = string(tx.Bucket(bSettings).Get([]byte(key)))
 		return nil
 	})
-	return v
+	return v, err
 }
 
 // SetSetting stores a setting.

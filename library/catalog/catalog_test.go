@@ -59,7 +59,10 @@ func TestPutGetDelete(t *testing.T) {
 	if err := c.Delete("a"); err != nil {
 		t.Fatal(err)
 	}
-	if c.Has("a") || !c.Has("b") {
+	if has, _ := c.Has("a"); has {
+		t.Fatal("delete kept the item")
+	}
+	if has, err := c.Has("b"); !has || err != nil {
 		t.Fatal("delete removed the wrong item")
 	}
 	if _, err := c.Thumbnail("a"); !errors.Is(err, ErrNotFound) {
@@ -74,13 +77,13 @@ func TestPutGetDelete(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	c, _ := openTemp(t)
-	if c.Setting("model") != "" {
+	if v, err := c.Setting("model"); v != "" || err != nil {
 		t.Fatal("unset setting not empty")
 	}
 	if err := c.SetSetting("model", "baseline@1"); err != nil {
 		t.Fatal(err)
 	}
-	if c.Setting("model") != "baseline@1" {
+	if v, err := c.Setting("model"); v != "baseline@1" || err != nil {
 		t.Fatal("setting not kept")
 	}
 }

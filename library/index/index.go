@@ -2,10 +2,12 @@
 // over embeddings and a bleve index over metadata. Both can be rebuilt from
 // the catalog at any time.
 //
-// Vectors is the interface the library searches through. Exact, a
-// brute-force scan, is both the shipped implementation until the HNSW graph
-// lands and the oracle its recall is tested against; swapping is one line in
-// library.Open.
+// Vectors is the interface the library searches through. HNSW, our own
+// graph (hnsw.go, saved and loaded by persist.go with the catalog generation
+// it was built at), is the shipped implementation; Exact, a brute-force
+// scan, is the oracle its recall is tested against. library.newVectors is
+// the one place that chooses between them. Meta is the bleve index over
+// item metadata that filters and the search box use.
 package index
 
 import (

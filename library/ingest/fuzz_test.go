@@ -34,7 +34,7 @@ func FuzzIngest(f *testing.F) {
 			}
 			units, _ := Plan(context.Background(), []string{p}, nil, nil)
 			for _, u := range units {
-				_, _ = u.Read()
+				_, _ = u.Read(context.Background())
 			}
 		}
 	})

@@ -1,9 +1,15 @@
-// Package ingest turns a file on disk into a media.Sample by sniffing its
-// first bytes and handing it to the reader for its format. Each format lives
-// in a subpackage (dicom, raster, nifti, video); this package only dispatches.
+// Package ingest turns what a user drops into media samples. It expands
+// paths (Walk: folders, DICOMDIR, ZIP archives with bomb and traversal
+// guards), plans DICOM files into series from their headers (Plan: one
+// Unit per series or file, duplicates and known instances skipped), and
+// decodes a file by sniffing its first bytes and handing it to the reader
+// for its format (ReadFile). Each format lives in a subpackage (dicom,
+// raster, nifti, video); every decode takes a context that reaches the
+// reader's own loops and child processes.
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +30,18 @@ var ErrUnsupported = errors.New("unsupported file format")
 // ReadFile decodes the file at path (or archive member, as Walk names
 // them) with the reader its content calls for.
 func ReadFile(path string) (*media.Sample, error) {
+	return ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile stopping, with ctx.Err(), when ctx is done:
+// the context reaches the DICOM frame loop, the NIfTI inflater and the
+// ffmpeg child.
+func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if a, m, ok := splitMember(path); ok {
-		return readMemberSample(path, a, m)
+		return readMemberSample(ctx, path, a, m)
 	}
 	head, err := readHead(path, 348) // NIfTI-1's magic ends at 348
 	if err != nil {
@@ -33,23 +49,23 @@ func ReadFile(path string) (*media.Sample, error) {
 	}
 	switch {
 	case dicom.Sniff(head):
-		return dicom.ReadFile(path)
+		return dicom.ReadFileContext(ctx, path)
 	case raster.Sniff(head):
 		return raster.ReadFile(path)
 	case nifti.Sniff(head, path): // magic, or a name with a header beside it
-		return nifti.ReadFile(path)
+		return nifti.ReadFileContext(ctx, path)
 	case looksLikeRawDICOM(path, head):
 		// DICOM files without the Part 10 preamble: let the parser try.
-		return dicom.ReadFile(path)
+		return dicom.ReadFileContext(ctx, path)
 	case video.Sniff(head, path):
-		return video.ReadFile(path)
+		return video.ReadFileContext(ctx, path)
 	}
 	return nil, ErrUnsupported
 }
 
 // readMemberSample reads an archive member: DICOM and raster images from
 // memory, other formats from a private temporary copy.
-func readMemberSample(full, archive, member string) (*media.Sample, error) {
+func readMemberSample(ctx context.Context, full, archive, member string) (*media.Sample, error) {
 	r, size, closeFn, err := openSeeker(full)
 	if err != nil {
 		return nil, err
@@ -63,7 +79,7 @@ func readMemberSample(full, archive, member string) (*media.Sample, error) {
 	}
 	switch {
 	case dicom.Sniff(head) || looksLikeRawDICOM(member, head):
-		return dicom.Read(r, size)
+		return dicom.ReadContext(ctx, r, size)
 	case raster.Sniff(head):
 		s, err := raster.Read(r)
 		if err == nil {
@@ -71,7 +87,7 @@ func readMemberSample(full, archive, member string) (*media.Sample, error) {
 		}
 		return s, err
 	}
-	return withTempCopy(archive, member, ReadFile)
+	return withTempCopy(archive, member, func(tmp string) (*media.Sample, error) { return ReadFileContext(ctx, tmp) })
 }
 
 // looksLikeRawDICOM accepts files without the 128-byte preamble: a .dcm

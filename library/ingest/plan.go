@@ -21,12 +21,12 @@ type Unit struct {
 	stack     []dicom.Header
 }
 
-// Read decodes the unit.
-func (u Unit) Read() (*media.Sample, error) {
+// Read decodes the unit, stopping with ctx.Err() when ctx is done.
+func (u Unit) Read(ctx context.Context) (*media.Sample, error) {
 	if len(u.stack) > 1 {
-		return dicom.ReadSeries(u.stack, openSeeker)
+		return dicom.ReadSeries(ctx, u.stack, openSeeker)
 	}
-	return ReadFile(u.Paths[0])
+	return ReadFileContext(ctx, u.Paths[0])
 }
 
 // Problem is a file that was not planned into a unit, and why. Skipped

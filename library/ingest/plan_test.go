@@ -36,7 +36,7 @@ func TestPlanBrainSeries(t *testing.T) {
 			t.Fatalf("slice %d is %s, want %s", i, filepath.Base(p), want)
 		}
 	}
-	s, err := u.Read()
+	s, err := u.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestZip(t *testing.T) {
 	if len(units) != 1 || len(problems) != 0 || len(units[0].Paths) != 20 {
 		t.Fatalf("%d units, problems %v", len(units), problems)
 	}
-	if s, err := units[0].Read(); err != nil || s.Frames != 20 {
+	if s, err := units[0].Read(context.Background()); err != nil || s.Frames != 20 {
 		t.Fatalf("read from zip: %v", err)
 	}
 

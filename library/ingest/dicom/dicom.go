@@ -26,6 +26,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/frame"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 	"github.com/m3ret/viewer/library/ingest/video"
 	"github.com/m3ret/viewer/library/media"
 )
@@ -52,6 +53,12 @@ func Sniff(head []byte) bool {
 
 // ReadFile decodes the DICOM file at path.
 func ReadFile(path string) (*media.Sample, error) {
+	return ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile stopping early, with ctx.Err(), when ctx is
+// done.
+func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -61,13 +68,19 @@ func ReadFile(path string) (*media.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Read(f, st.Size())
+	return ReadContext(ctx, f, st.Size())
 }
 
 // Read decodes a DICOM file of size bytes from r. Element lengths are
 // checked against the file size first (see precheck), so corrupt files fail
 // fast and in bounded memory.
-func Read(r io.ReadSeeker, size int64) (s *media.Sample, err error) {
+func Read(r io.ReadSeeker, size int64) (*media.Sample, error) {
+	return ReadContext(context.Background(), r, size)
+}
+
+// ReadContext is Read stopping early, with ctx.Err(), when ctx is done:
+// the parser's reads fail and the frame loop checks between frames.
+func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 	defer func() { // the parser may panic on corrupt input
 		if p := recover(); p != nil {
 			s, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
@@ -79,14 +92,17 @@ func Read(r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	ds, err := dcm.Parse(r, size, nil, dcm.AllowMismatchPixelDataLength())
+	ds, err := dcm.Parse(ctxio.Reader(ctx, r), size, nil, dcm.AllowMismatchPixelDataLength())
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("parse dicom: %w", err)
 	}
-	return fromDataset(&ds)
+	return fromDataset(ctx, &ds)
 }
 
-func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
+func fromDataset(ctx context.Context, ds *dcm.Dataset) (*media.Sample, error) {
 	h := readHeader(ds)
 	if err := h.checkImage(); err != nil {
 		return nil, err
@@ -104,7 +120,7 @@ func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 	}
 	frames := info.Frames
 	if info.IsEncapsulated && isVideoSyntax(h.syntax) {
-		return h.readVideo(frames)
+		return h.readVideo(ctx, frames)
 	}
 	if info.IsEncapsulated {
 		frames = assemble(info.Frames, h.frames)
@@ -120,6 +136,9 @@ func fromDataset(ds *dcm.Dataset) (*media.Sample, error) {
 	s := &media.Sample{Width: h.cols, Height: h.rows, Frames: len(frames), Channels: channels,
 		Data: make([]float32, 0, n), Spacing: h.spacing, FrameTime: h.frameTime, Window: h.window, VOI: h.voi, Meta: h.meta}
 	for i, fr := range frames {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		vals, err := h.decodeFrame(fr)
 		if err != nil {
 			return nil, fmt.Errorf("frame %d: %w", i, err)
@@ -329,12 +348,12 @@ func isVideoSyntax(uid string) bool {
 
 // readVideo decodes a DICOM-wrapped video stream through ffmpeg, like any
 // other video file, keeping the DICOM labels.
-func (h *header) readVideo(frags []*frame.Frame) (*media.Sample, error) {
+func (h *header) readVideo(ctx context.Context, frags []*frame.Frame) (*media.Sample, error) {
 	var stream []byte
 	for _, f := range frags {
 		stream = append(stream, f.EncapsulatedData.Data...)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	s, err := video.DecodeBytes(ctx, stream, 0)
 	if err != nil {

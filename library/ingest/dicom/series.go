@@ -1,6 +1,7 @@
 package dicom
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -148,8 +149,9 @@ type Opener func(path string) (io.ReadSeeker, int64, func() error, error)
 
 // ReadSeries reads the slices of one stack (as Group returned it) into a
 // volume, one file at a time into a sample allocated once. A stack longer
-// than MaxSeriesValues allows is sampled evenly.
-func ReadSeries(stack []Header, open Opener) (*media.Sample, error) {
+// than MaxSeriesValues allows is sampled evenly. It stops between slices,
+// and inside one, when ctx is done.
+func ReadSeries(ctx context.Context, stack []Header, open Opener) (*media.Sample, error) {
 	if len(stack) == 0 {
 		return nil, ErrNoPixels
 	}
@@ -157,7 +159,10 @@ func ReadSeries(stack []Header, open Opener) (*media.Sample, error) {
 	keep := pickSlices(len(stack), max(1, MaxSeriesValues/max(per, 1)))
 	var s *media.Sample
 	for k, i := range keep {
-		sl, err := readOne(stack[i].Path, open)
+		sl, err := readOne(ctx, stack[i].Path, open)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("slice %d: %w", i+1, err)
 		}
@@ -190,13 +195,13 @@ func ReadSeries(stack []Header, open Opener) (*media.Sample, error) {
 	return s, s.Validate()
 }
 
-func readOne(path string, open Opener) (*media.Sample, error) {
+func readOne(ctx context.Context, path string, open Opener) (*media.Sample, error) {
 	r, size, closeFn, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer closeFn()
-	return Read(r, size)
+	return ReadContext(ctx, r, size)
 }
 
 // pickSlices chooses at most limit of n slice indices, evenly spread and

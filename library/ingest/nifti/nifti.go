@@ -29,6 +29,7 @@ package nifti
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 	"github.com/m3ret/viewer/library/ingest/raster"
 	"github.com/m3ret/viewer/library/media"
 )
@@ -63,12 +65,23 @@ var (
 // ReadFile decodes the first volume of the NIfTI image at path (a .nii or
 // .nii.gz file, or either half of a .hdr/.img pair).
 func ReadFile(path string) (*media.Sample, error) {
-	return ReadVolume(path, 0)
+	return ReadVolumeContext(context.Background(), path, 0)
+}
+
+// ReadFileContext is ReadFile stopping, with ctx.Err(), when ctx is done.
+func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
+	return ReadVolumeContext(ctx, path, 0)
 }
 
 // ReadVolume decodes volume index (0-based) of a 4-D image; volume 0 is what
 // ReadFile returns.
 func ReadVolume(path string, index int) (*media.Sample, error) {
+	return ReadVolumeContext(context.Background(), path, index)
+}
+
+// ReadVolumeContext is ReadVolume stopping, with ctx.Err(), when ctx is
+// done (a large gzipped volume is inflated through a reader that checks).
+func ReadVolumeContext(ctx context.Context, path string, index int) (*media.Sample, error) {
 	hdrPath, err := headerPath(path)
 	if err != nil {
 		return nil, err
@@ -90,7 +103,10 @@ func ReadVolume(path string, index int) (*media.Sample, error) {
 			return nil, ErrNoImageFile
 		}
 	}
-	raw, err := readVoxels(dataPath, h.voxOffset+int64(index)*volBytes, volBytes)
+	raw, err := readVoxels(ctx, dataPath, h.voxOffset+int64(index)*volBytes, volBytes)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +171,7 @@ func readHeaderFile(path string) (*header, error) {
 // readVoxels reads n bytes at offset off of the (possibly gzipped) file at
 // path. A plain file is checked against its size before anything is
 // allocated; a gzip stream is read no further than off+n.
-func readVoxels(path string, off, n int64) ([]byte, error) {
+func readVoxels(ctx context.Context, path string, off, n int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -176,7 +192,7 @@ func readVoxels(path string, off, n int64) ([]byte, error) {
 		}
 		return buf, nil
 	}
-	return inflate(br, off, n)
+	return inflate(ctxio.Reader(ctx, br), off, n)
 }
 
 // inflate reads n bytes at offset off of the gzip stream r, reading r no

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/m3ret/viewer/library/media"
 )
@@ -289,6 +290,7 @@ func run(ctx context.Context, name string, in input, args []string, out io.Write
 		return err
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.WaitDelay = time.Second // a killed child's pipes never hold a cancel up
 	cmd.Stdout = out
 	var stderr tail
 	cmd.Stderr = &stderr

@@ -62,7 +62,13 @@ var (
 // ReadFile decodes up to MaxFrames frames, sampled evenly, of the clip at
 // path.
 func ReadFile(path string) (*media.Sample, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), CountTimeout+DecodeTimeout)
+	return ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile stopping when ctx is done: ffprobe and ffmpeg
+// are killed and ctx.Err() is returned.
+func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, CountTimeout+DecodeTimeout)
 	defer cancel()
 	p, err := probeInput(ctx, input{path: path}, true)
 	if err != nil {
