@@ -68,6 +68,21 @@ func TestVectorIndexSavedAndRebuilt(t *testing.T) {
 	}
 }
 
+// TestEmptyLibraryReopensQuietly: a library with no items yet saves an
+// empty graph, and opening it again must not call that graph corrupt (it
+// once did, on every command run on a new library).
+func TestEmptyLibraryReopensQuietly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lib")
+	emb := &fakeEmbedder{id: "fake@1"}
+	for range 2 {
+		l := openLib(t, dir, emb)
+		if notes := l.Notes(); len(notes) != 0 {
+			t.Fatalf("notes %q", notes)
+		}
+		l.Close()
+	}
+}
+
 func (l *Library) mustFirstID(t *testing.T) string {
 	items, err := l.Items()
 	if err != nil || len(items) == 0 {

@@ -232,7 +232,9 @@ func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, err
 	tag := r.str()
 	dim, m, efc, efs, count := int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
 	entry, top := int32(r.u32()), int(r.u32())
-	if r.err != nil || dim <= 0 || dim > 1<<16 || count < 0 || int64(count) > r.left/int64(4*dim) || top > 64 {
+	// An empty graph has no dimension yet (it takes the first vector's).
+	if r.err != nil || dim < 0 || dim > 1<<16 || count < 0 || top > 64 ||
+		(dim == 0 && count != 0) || (dim > 0 && int64(count) > r.left/int64(4*dim)) {
 		return nil, "", errors.New("bad header")
 	}
 	h := NewGraph[K](dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
