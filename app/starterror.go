@@ -11,22 +11,22 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library"
-	"github.com/m3ret/viewer/library/catalog"
 )
 
 // startupMessage says in plain words why the window could not open, and
 // what to do about it, for a user who sees no terminal.
-func startupMessage(c *common, err error) string {
+func startupMessage(c *cli.Common, err error) string {
 	switch {
 	case errors.Is(err, library.ErrModelMismatch):
 		return fmt.Sprintf("The library in %s was built with another model than %q.\n\n"+
 			"To search it with that model, re-embed it once:\n    m3ret reindex --library %q --model %q\n"+
 			"or, to open it with its own model, drop --model (and \"model\" in %s).",
-			c.library, c.model, c.library, c.model, SettingsPath())
-	case errors.Is(err, catalog.ErrLocked):
+			c.Library, c.Model, c.Library, c.Model, cli.SettingsPath())
+	case errors.Is(err, library.ErrLocked):
 		return fmt.Sprintf("The library in %s is open in another M3Ret Viewer window or command.\n\n"+
-			"Close that one and start again.", c.library)
+			"Close that one and start again.", c.Library)
 	}
 	return fmt.Sprintf("M3Ret Viewer could not start:\n\n%v", err)
 }

@@ -10,12 +10,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library"
-	"github.com/m3ret/viewer/library/catalog"
 )
 
 func TestStartupMessage(t *testing.T) {
-	c := &common{library: "/home/u/lib", model: "baseline"}
+	c := &cli.Common{Library: "/home/u/lib", Model: "baseline"}
 	tests := []struct {
 		name string
 		err  error
@@ -23,7 +23,7 @@ func TestStartupMessage(t *testing.T) {
 	}{
 		{"model mismatch", fmt.Errorf("%w: it holds m3ret-vit@1-x embeddings", library.ErrModelMismatch),
 			[]string{"another model", `m3ret reindex --library "/home/u/lib" --model "baseline"`}},
-		{"locked", fmt.Errorf("open catalog: %w", catalog.ErrLocked), []string{"/home/u/lib", "open in another"}},
+		{"locked", fmt.Errorf("open catalog: %w", library.ErrLocked), []string{"/home/u/lib", "open in another"}},
 		{"other", fmt.Errorf("start onnx runtime: no library"), []string{"could not start", "no library"}},
 	}
 	for _, tt := range tests {

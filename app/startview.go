@@ -10,7 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/m3ret/viewer/library/ingest"
+	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/viewer"
 )
 
@@ -65,8 +65,8 @@ func waitPainted(painted <-chan int, f int) error {
 }
 
 // startupView performs --open and --fps: it shows the file in the Viewer
-// tab through the same path as the library's Open button (or reads it
-// when no item holds it), then measures scrolling.
+// tab through the same job as the library's Open button (the item holding
+// the file, or the file itself when no item does), then measures scrolling.
 func (g *GUI) startupView(st *startup) error {
 	if st.open == "" {
 		return nil
@@ -75,15 +75,19 @@ func (g *GUI) startupView(st *startup) error {
 	if err != nil {
 		return err
 	}
-	if id := g.itemHolding(abs); id != "" {
-		fyne.DoAndWait(func() { g.OpenItem(id) })
-		g.Wait()
-	} else {
-		s, err := ingest.ReadFile(abs)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", filepath.Base(abs), err)
-		}
-		g.showViewer(s, "", filepath.Base(abs))
+	var openErr error
+	fyne.DoAndWait(func() {
+		openErr = g.s.StartViewFile(abs, func(l *controller.Loaded, err error) {
+			if err != nil {
+				openErr = fmt.Errorf("open %s: %w", filepath.Base(abs), err)
+			}
+			g.showLoaded(l, err)
+		})
+	})
+	g.Wait()
+	fyne.DoAndWait(func() { err = openErr }) // after the delivery queued before it
+	if err != nil {
+		return err
 	}
 	time.Sleep(300 * time.Millisecond) // the first layout of the view
 	if r := []rune(st.preset); len(r) == 1 {
@@ -102,20 +106,4 @@ func (g *GUI) startupView(st *startup) error {
 		logf("scrolled %d slices at %.1f frames/s", st.fps, fps)
 	}
 	return nil
-}
-
-// itemHolding is the library item with the file at path among its sources.
-func (g *GUI) itemHolding(path string) string {
-	items, err := g.s.lib.Items()
-	if err != nil {
-		return ""
-	}
-	for _, it := range items {
-		for _, f := range it.Sources() {
-			if f == path {
-				return it.ID
-			}
-		}
-	}
-	return ""
 }

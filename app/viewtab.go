@@ -3,9 +3,7 @@
 package app
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -13,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/viewer"
 )
@@ -27,12 +26,22 @@ type itemViewer struct {
 	cine   *viewer.CineView
 	image  *viewer.ImageView
 	region *widget.Button
-	mode   string // "volume", "cine", "image" or ""
+	mode   viewMode
 	name   string // file name of the item shown
 	itemID string
 
 	content fyne.CanvasObject
 }
+
+// viewMode is the view the Viewer tab shows.
+type viewMode int
+
+const (
+	viewNone   viewMode = iota // nothing opened yet
+	viewVolume                 // a volume in three planes
+	viewCine                   // a video or multi-frame image, played
+	viewImage                  // a single image
+)
 
 func newItemViewer(g *GUI) *itemViewer {
 	iv := &itemViewer{g: g, title: widget.NewLabel("Open an item from the library to view it."),
@@ -63,11 +72,11 @@ func (iv *itemViewer) imageViews(all bool) []*viewer.ImageView {
 	switch {
 	case all:
 		return append(vol, iv.cine.View, iv.image)
-	case iv.mode == "volume":
+	case iv.mode == viewVolume:
 		return vol
-	case iv.mode == "cine":
+	case iv.mode == viewCine:
 		return []*viewer.ImageView{iv.cine.View}
-	case iv.mode == "image":
+	case iv.mode == viewImage:
 		return []*viewer.ImageView{iv.image}
 	}
 	return nil
@@ -83,15 +92,15 @@ func (iv *itemViewer) show(s *media.Sample, id, name string) {
 	iv.itemID, iv.name = id, name
 	switch {
 	case s.Kind == media.Volume && s.Frames > 1:
-		iv.mode = "volume"
+		iv.mode = viewVolume
 		iv.volume.SetSample(s)
 		iv.volume.Show()
 	case s.Frames > 1:
-		iv.mode = "cine"
+		iv.mode = viewCine
 		iv.cine.SetSample(s)
 		iv.cine.Show()
 	default:
-		iv.mode = "image"
+		iv.mode = viewImage
 		iv.image.SetSample(s)
 		iv.image.Show()
 	}
@@ -110,7 +119,7 @@ func (iv *itemViewer) toggleRegion() {
 
 func (iv *itemViewer) setRegion(on bool) {
 	for _, v := range iv.imageViews(true) {
-		v.SetRegionMode(on && iv.mode != "")
+		v.SetRegionMode(on && iv.mode != viewNone)
 	}
 	iv.region.Importance = widget.MediumImportance
 	if on {
@@ -143,51 +152,40 @@ func (iv *itemViewer) typedKey(e *fyne.KeyEvent) {
 // summary says what the viewer shows, for the ready file.
 func (iv *itemViewer) summary() string {
 	switch iv.mode {
-	case "volume":
+	case viewVolume:
 		var names []string
 		for _, v := range iv.volume.Views {
 			names = append(names, fmt.Sprintf("%s:%d", v.PlaneName(), v.Frames()))
 		}
 		return "volume " + strings.Join(names, ",")
-	case "cine":
+	case viewCine:
 		return fmt.Sprintf("cine frames:%d fps:%g", iv.cine.View.Frames(), iv.cine.Rate())
-	case "image":
+	case viewImage:
 		return "image"
 	}
 	return "none"
 }
 
 // OpenItem shows a library item in the Viewer tab, decoding it in the
-// background.
+// background; a newer one supersedes it.
 func (g *GUI) OpenItem(id string) {
 	if id == "" {
 		g.status.SetText("Choose an item in the library first.")
 		return
 	}
-	g.setStatus("Opening…")
-	g.jobs.Add(1)
-	go func() {
-		defer g.jobs.Done()
-		it, err := g.s.lib.Item(id)
-		if err != nil {
-			g.setStatus("Could not open the item: " + plain(err))
-			return
-		}
-		s, err := g.s.lib.Load(context.Background(), id)
-		if err != nil {
-			g.setStatus("Could not open the item: its source file is missing or unreadable.")
-			logf("load %s: %v", id, err)
-			return
-		}
-		g.showViewer(s, id, filepath.Base(it.Path))
-	}()
+	g.status.SetText("Opening…")
+	g.started("Opening the item", g.s.StartView(id, g.showLoaded))
 }
 
-// showViewer puts a decoded sample in the Viewer tab (off the UI goroutine).
-func (g *GUI) showViewer(s *media.Sample, id, name string) {
-	g.do(func() {
-		g.viewer.show(s, id, name)
-		g.tabs.SelectIndex(2)
-		g.status.SetText("Viewing " + name)
-	})
+// showLoaded puts a decoded item or file in the Viewer tab (on the UI
+// goroutine).
+func (g *GUI) showLoaded(l *controller.Loaded, err error) {
+	if err != nil {
+		g.status.SetText("Could not open the item: its source file is missing or unreadable.")
+		logf("open for viewing: %v", err)
+		return
+	}
+	g.viewer.show(l.Sample, l.ID, l.Name)
+	g.showTab(tabViewer)
+	g.status.SetText("Viewing " + l.Name)
 }

@@ -3,10 +3,9 @@
 package app
 
 import (
-	"bytes"
-	"context"
+	"errors"
 	"fmt"
-	"image/png"
+	"image"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/viewer"
@@ -25,9 +26,13 @@ import (
 
 // GUI is the main window: the library grid on the left; the query pane,
 // the results and the comparison on the right; a status bar with the
-// progress of background work.
+// progress of background work. It is a set of views over the session's
+// controller, which holds the state (current search, selection, filter,
+// jobs). Every field is the UI goroutine's: jobs hand their results back
+// through the controller's Post, which is do.
 type GUI struct {
-	s   *session
+	s   *cli.Session
+	ui  *poster
 	win fyne.Window
 
 	libGrid   *viewer.ThumbGrid
@@ -44,26 +49,35 @@ type GUI struct {
 	status    *widget.Label
 	progress  *widget.ProgressBar
 	cancelBtn *widget.Button
-
-	selected  string // library item chosen in the grid
 	details   *widget.Label
 	sortBy    *widget.Select
-	comparing string // result shown in the comparison
-
-	uiMu      sync.Mutex // serialises do (see there)
-	mu        sync.Mutex
-	cancel    context.CancelFunc // of the running import
-	query     *library.Query     // last query
-	queryName string
-	queryPath string // file of the last file query
-	libFilter string // the search box, as last submitted
-	libOrder  string // the library's sort order
-	jobs      sync.WaitGroup
 }
 
-// NewGUI builds the window for an open session.
-func NewGUI(a fyne.App, s *session) *GUI {
-	g := &GUI{s: s, win: a.NewWindow("M3Ret Viewer")}
+// tab is one of the right-hand tabs, in their order.
+type tab int
+
+const (
+	tabResults tab = iota
+	tabCompare
+	tabViewer
+)
+
+var tabTitles = [...]string{tabResults: "Results", tabCompare: "Compare", tabViewer: "Viewer"}
+
+// poster runs functions on the UI goroutine, one at a time: drivers that
+// run fn at once on the caller's goroutine (the test driver) then never
+// run two together. fn must not call do itself.
+type poster struct{ mu sync.Mutex }
+
+func (p *poster) do(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fyne.Do(fn)
+}
+
+// NewGUI builds the window for a session opened with ui.do as its Post.
+func NewGUI(a fyne.App, s *cli.Session, ui *poster) *GUI {
+	g := &GUI{s: s, ui: ui, win: a.NewWindow("M3Ret Viewer")}
 	g.build()
 	g.win.SetOnDropped(g.HandleDrop)
 	g.win.Resize(fyne.NewSize(1280, 800))
@@ -78,7 +92,7 @@ func (g *GUI) build() {
 	g.libTitle = widget.NewLabel("Library")
 	g.libTitle.TextStyle.Bold = true
 	g.queryView = viewer.NewImageView()
-	g.queryView.OnRegion = func(crop *media.Sample) { g.StartQueryRegion(crop, g.queryName) }
+	g.queryView.OnRegion = func(crop *media.Sample) { g.StartQueryRegion(crop, g.queryName()) }
 	g.queryHint = widget.NewLabel("Drop a study here to find similar cases")
 	g.queryHint.Alignment = fyne.TextAlignCenter
 	g.queryPane = container.NewBorder(g.queryHint, nil, nil, nil, g.queryView)
@@ -86,29 +100,38 @@ func (g *GUI) build() {
 	g.compare.OnStep = g.stepResult
 	g.compare.OnRefine = g.refineWithShown
 	g.viewer = newItemViewer(g)
-	g.tabs = container.NewAppTabs(container.NewTabItem("Results", g.results), container.NewTabItem("Compare", g.compare),
-		container.NewTabItem("Viewer", g.viewer.content))
-	g.tabs.OnSelected = g.tabChanged
+	g.tabs = container.NewAppTabs(container.NewTabItem(tabTitles[tabResults], g.results),
+		container.NewTabItem(tabTitles[tabCompare], g.compare), container.NewTabItem(tabTitles[tabViewer], g.viewer.content))
+	g.tabs.OnSelected = func(*container.TabItem) { g.tabChanged(g.shownTab()) }
+	g.right = container.NewVSplit(g.queryPane, g.tabs)
+	g.right.Offset = 0.4
+	split := container.NewHSplit(g.buildBrowser(), g.right)
+	split.Offset = 0.36
+	g.win.SetContent(container.NewBorder(g.buildToolbar(), g.buildStatusBar(), nil, nil, split))
+	g.win.Canvas().SetOnTypedKey(g.typedKey)
+}
+
+func (g *GUI) buildToolbar() fyne.CanvasObject {
 	g.filter = widget.NewEntry()
 	g.filter.SetPlaceHolder("Search, e.g. modality:MR +body_part:BRAIN (Enter)")
 	g.filter.OnSubmitted = g.submitFilter
-	toolbar := container.NewBorder(nil, nil, container.NewHBox(
+	return container.NewBorder(nil, nil, container.NewHBox(
 		widget.NewButtonWithIcon("Import…", theme.FolderOpenIcon(), g.chooseImport),
 		widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), g.findSimilar),
 	), widget.NewButtonWithIcon("", theme.SettingsIcon(), g.showSettings), g.filter)
+}
+
+func (g *GUI) buildStatusBar() fyne.CanvasObject {
 	g.status = widget.NewLabel("")
 	g.progress = widget.NewProgressBar()
 	g.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), g.CancelImport)
 	g.progress.Hide()
 	g.cancelBtn.Hide()
-	statusBar := container.NewBorder(nil, nil, nil, container.NewHBox(g.progress, g.cancelBtn), g.status)
-	g.right = container.NewVSplit(g.queryPane, g.tabs)
-	g.right.Offset = 0.4
-	split := container.NewHSplit(g.buildBrowser(), g.right)
-	split.Offset = 0.36
-	g.win.SetContent(container.NewBorder(toolbar, statusBar, nil, nil, split))
-	g.win.Canvas().SetOnTypedKey(g.typedKey)
+	return container.NewBorder(nil, nil, nil, container.NewHBox(g.progress, g.cancelBtn), g.status)
 }
+
+func (g *GUI) showTab(t tab) { g.tabs.SelectIndex(int(t)) }
+func (g *GUI) shownTab() tab { return tab(g.tabs.SelectedIndex()) }
 
 // HandleDrop is the window's drop handler: files dropped on the query pane
 // are searched for (the first one), anything dropped elsewhere is imported.
@@ -137,80 +160,63 @@ func (g *GUI) overQueryPane(pos fyne.Position) bool {
 }
 
 // QueryPanePosition is a point inside the query pane, in window coordinates.
-func (g *GUI) QueryPanePosition() fyne.Position {
-	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(g.queryPane)
-	s := g.queryPane.Size()
-	return at.Add(fyne.NewPos(s.Width/2, s.Height/2))
-}
+func (g *GUI) QueryPanePosition() fyne.Position { return centre(g.queryPane) }
 
 // LibraryPosition is a point inside the library grid, in window coordinates.
-func (g *GUI) LibraryPosition() fyne.Position {
-	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(g.libGrid)
-	s := g.libGrid.Size()
+func (g *GUI) LibraryPosition() fyne.Position { return centre(g.libGrid) }
+
+func centre(o fyne.CanvasObject) fyne.Position {
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+	s := o.Size()
 	return at.Add(fyne.NewPos(s.Width/2, s.Height/2))
 }
 
-// do runs fn on the UI goroutine. Calls are serialised so that drivers
-// which run fn at once on the caller's goroutine (the test driver) never
-// run two at a time; fn must not call do itself.
-func (g *GUI) do(fn func()) {
-	g.uiMu.Lock()
-	defer g.uiMu.Unlock()
-	fyne.Do(fn)
+// do runs fn on the UI goroutine (see poster).
+func (g *GUI) do(fn func()) { g.ui.do(fn) }
+
+// Wait blocks until background jobs have finished (for tests and scripts).
+func (g *GUI) Wait() { g.s.Wait() }
+
+// started reports a job that could not start (on the UI goroutine).
+func (g *GUI) started(what string, err error) {
+	switch {
+	case err == nil, errors.Is(err, controller.ErrClosed):
+	case errors.Is(err, controller.ErrBusy):
+		g.status.SetText(fmt.Sprintf("%s is already running; wait for it or cancel it.", what))
+	default:
+		g.status.SetText(what + " could not start: " + plain(err))
+		logf("start %s: %v", what, err)
+	}
 }
-
-// Wait blocks until background jobs have finished (for tests and exit).
-func (g *GUI) Wait() { g.jobs.Wait() }
-
-func (g *GUI) setStatus(text string) { g.do(func() { g.status.SetText(text) }) }
 
 // refreshLibrary reloads the library grid in the background, then shows
 // status (or, when empty, the library and runtime summary).
 func (g *GUI) refreshLibrary(status string) {
-	g.jobs.Add(1)
-	go func() {
-		defer g.jobs.Done()
-		items, total, err := g.browseItems()
+	g.started("Reading the library", g.s.StartRefresh(func(l *controller.Listing, err error) {
 		if err != nil {
-			g.setStatus("Could not read the library: " + plain(err))
+			g.status.SetText("Could not read the library: " + plain(err))
 			logf("read library: %v", err)
 			return
 		}
-		tiles := make([]viewer.Tile, len(items))
-		for i, it := range items {
-			tiles[i] = g.tileFor(it, fmt.Sprintf("%s %s", it.Modality, it.Kind))
-			tiles[i].Badges = []string{it.Modality, it.Kind}
+		tiles := make([]viewer.Tile, len(l.Items))
+		for i, it := range l.Items {
+			tiles[i] = tileFor(it, fmt.Sprintf("%s %s", it.Modality, it.Kind), l.Thumbs)
 		}
-		st := status
-		if st == "" {
-			st = g.statusText(total)
+		title := fmt.Sprintf("Library — %d items", l.Total)
+		if len(l.Items) != l.Total {
+			title = fmt.Sprintf("Library — %d of %d items", len(l.Items), l.Total)
 		}
-		title := fmt.Sprintf("Library — %d items", total)
-		if len(items) != total {
-			title = fmt.Sprintf("Library — %d of %d items", len(items), total)
-		}
-		g.do(func() {
-			g.libGrid.SetTiles(tiles)
-			g.libTitle.SetText(title)
-			g.status.SetText(st)
-			g.showDetails()
-		})
-	}()
+		g.libGrid.SetTiles(tiles)
+		g.libTitle.SetText(title)
+		g.status.SetText(cli.Or(status, g.s.Status(l.Total)))
+		g.showDetails()
+	}))
 }
 
-func (g *GUI) statusText(n int) string {
-	return fmt.Sprintf("%d items · model %s · ONNX Runtime %s on %s", n, g.s.enc.Manifest().Name,
-		g.s.rt.Version, strings.ToUpper(g.s.enc.Provider()))
-}
-
-func (g *GUI) tileFor(it library.Item, title string) viewer.Tile {
-	t := viewer.Tile{ID: it.ID, Title: title, Caption: filepath.Base(it.Path)}
-	if b, err := g.s.lib.Thumbnail(it.ID); err == nil {
-		if img, err := png.Decode(bytes.NewReader(b)); err == nil {
-			t.Thumb = img
-		}
-	}
-	return t
+// tileFor is an item's tile, with its thumbnail when there is one.
+func tileFor(it library.Item, title string, thumbs map[string]image.Image) viewer.Tile {
+	return viewer.Tile{ID: it.ID, Title: title, Caption: filepath.Base(it.Path), Thumb: thumbs[it.ID],
+		Badges: []string{it.Modality, it.Kind}}
 }
 
 func (g *GUI) chooseImport() {
@@ -224,54 +230,42 @@ func (g *GUI) chooseImport() {
 // StartImport imports paths in the background, with a progress bar and
 // Cancel; at the end one summary lists the files that failed.
 func (g *GUI) StartImport(paths []string) {
-	g.mu.Lock()
-	if g.cancel != nil {
-		g.mu.Unlock()
-		g.setStatus("An import is already running; wait for it or cancel it.")
+	if g.s.Running(controller.Import) {
+		g.started("An import", controller.ErrBusy)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g.cancel = cancel
-	g.mu.Unlock()
-	g.do(func() {
-		g.progress.SetValue(0)
-		g.progress.Show()
-		g.cancelBtn.Show()
-		g.status.SetText("Importing…")
+	g.progress.SetValue(0)
+	g.progress.Show()
+	g.cancelBtn.Show()
+	g.status.SetText("Importing…")
+	progress := throttle(g.do, func(done, total int) {
+		g.progress.SetValue(float64(done) / float64(max(total, 1)))
+		g.status.SetText(fmt.Sprintf("Importing %d of %d…", done, total))
 	})
-	g.jobs.Add(1)
-	go func() {
-		defer g.jobs.Done()
-		rep, err := g.s.lib.Import(ctx, paths, throttle(g.do, func(done, total int) {
-			g.progress.SetValue(float64(done) / float64(max(total, 1)))
-			g.status.SetText(fmt.Sprintf("Importing %d of %d…", done, total))
-		}))
-		cancel()
-		g.mu.Lock()
-		g.cancel = nil
-		g.mu.Unlock()
-		g.finishImport(rep, err)
-	}()
+	if err := g.s.StartImport(paths, progress, g.finishImport); err != nil {
+		g.progress.Hide()
+		g.cancelBtn.Hide()
+		g.started("An import", err)
+	}
 }
 
+// finishImport shows an import's summary (on the UI goroutine).
 func (g *GUI) finishImport(rep *library.Report, err error) {
 	msg := fmt.Sprintf("Imported %d, skipped %d already in the library", rep.Imported, rep.Skipped)
 	if len(rep.Failed) > 0 {
 		msg += fmt.Sprintf(", %d could not be read", len(rep.Failed))
 	}
-	if err == context.Canceled {
+	if controller.IsCancel(err) {
 		msg = "Import cancelled. " + msg
 	} else if err != nil {
 		msg = "Import stopped: " + plain(err) + ". " + msg
 		logf("import: %v", err)
 	}
-	g.do(func() {
-		g.progress.Hide()
-		g.cancelBtn.Hide()
-		if len(rep.Failed) > 0 {
-			g.showFailures(rep.Failed)
-		}
-	})
+	g.progress.Hide()
+	g.cancelBtn.Hide()
+	if len(rep.Failed) > 0 {
+		g.showFailures(rep.Failed)
+	}
 	g.refreshLibrary(msg)
 }
 
@@ -289,13 +283,7 @@ func (g *GUI) showFailures(failed []library.Failure) {
 }
 
 // CancelImport stops the running import; what it stored stays.
-func (g *GUI) CancelImport() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.cancel != nil {
-		g.cancel()
-	}
-}
+func (g *GUI) CancelImport() { g.s.Cancel(controller.Import) }
 
 // plain turns an error into a short message for the user.
 func plain(err error) string {

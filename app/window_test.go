@@ -13,6 +13,9 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
 )
 
 // newTestGUI opens a session on a temporary library with the embedded
@@ -21,12 +24,13 @@ func newTestGUI(t *testing.T) *GUI {
 	t.Helper()
 	requireORT(t)
 	a := test.NewTempApp(t)
-	c := &common{library: filepath.Join(t.TempDir(), "lib"), model: "baseline", provider: "cpu"}
-	s, err := openSession(c, io.Discard)
+	c := &cli.Common{Library: filepath.Join(t.TempDir(), "lib"), Model: "baseline", Provider: "cpu"}
+	ui := &poster{}
+	s, err := cli.Open(c, io.Discard, controller.Options{Post: ui.do})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := NewGUI(a, s)
+	g := NewGUI(a, s, ui)
 	t.Cleanup(func() {
 		g.Wait()
 		s.Close()
@@ -135,7 +139,7 @@ func TestSettingsDialogSaves(t *testing.T) {
 	}
 	sel.SetSelected("cpu")
 	test.Tap(save)
-	st, err := LoadSettings()
+	st, err := cli.LoadSettings()
 	if err != nil || st.Provider != "cpu" {
 		t.Fatalf("saved %+v %v", st, err)
 	}

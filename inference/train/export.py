@@ -1,5 +1,5 @@
 """ONNX export of the encoder with its manifest (the model contract of
-shared/design/ARCHITECTURE.md): opset 17, input "pixels" [B, 1, T, H, W]
+the README's model section): opset 17, input "pixels" [B, 1, T, H, W]
 with a dynamic batch, output "embedding" [B, dim], L2-normalised.
 
 Beside MODEL.onnx and MODEL.json it writes MODEL.reference.json: the

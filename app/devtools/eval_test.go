@@ -1,4 +1,4 @@
-package app
+package devtools
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/internal/apptest"
 	"github.com/m3ret/viewer/library/samples"
 )
 
@@ -73,12 +75,10 @@ func TestReadLabelsRelative(t *testing.T) {
 // MR, 2 Visible Woman head photographs), labels them by their folder and
 // runs `m3ret eval --json --plot` on them.
 func TestEvalCommand(t *testing.T) {
-	requireORT(t)
+	apptest.RequireORT(t)
 	itk := samples.Dir(t, "itk")
 	lib := filepath.Join(t.TempDir(), "lib")
-	if code, _, errs := runCLI(t, "import", "--library", lib, itk); code != ExitOK {
-		t.Fatalf("import: %d %s", code, errs)
-	}
+	importInto(t, lib, itk)
 	files, _ := filepath.Glob(filepath.Join(itk, "*", "*.png"))
 	var b strings.Builder
 	b.WriteString("path,label\n")
@@ -92,7 +92,7 @@ func TestEvalCommand(t *testing.T) {
 	}
 	plot := filepath.Join(t.TempDir(), "p.png")
 	code, out, errs := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--plot", plot, "--json")
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("eval: %d %s", code, errs)
 	}
 	var r evalReport
@@ -121,16 +121,16 @@ func TestEvalCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	plot2 := filepath.Join(t.TempDir(), "p2.png")
-	if code, _, errs := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--plot", plot2, "--plot-with", rep); code != ExitOK {
+	if code, _, errs := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--plot", plot2, "--plot-with", rep); code != cli.ExitOK {
 		t.Fatalf("eval --plot-with: %d %s", code, errs)
 	}
 	if n := countColour(t, plot2, palette[1]); n < 20 {
 		t.Fatalf("second curve: %d pixels of its colour", n)
 	}
-	if code, _, _ := runCLI(t, "eval", "--library", lib, "--labels", csv, "--plot", plot2, "--plot-with", csv); code == ExitOK {
+	if code, _, _ := runCLI(t, "eval", "--library", lib, "--labels", csv, "--plot", plot2, "--plot-with", csv); code == cli.ExitOK {
 		t.Fatal("--plot-with a CSV was accepted")
 	}
-	if code, _, _ := runCLI(t, "eval", "--library", lib); code != ExitUsage {
+	if code, _, _ := runCLI(t, "eval", "--library", lib); code != cli.ExitUsage {
 		t.Fatalf("eval without --labels: %d", code)
 	}
 }

@@ -1,9 +1,11 @@
-package app
+package devtools
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -11,9 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library"
-	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -40,33 +42,71 @@ type datasetEntry struct {
 // volumes and videos with T = --frames, plus up to --slices of their slices
 // or frames, each as an image2d sample (per-slice normalisation, as when a
 // user drops one slice). Used by `make train` (inference/train/).
-func cmdDataset(args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("dataset", stderr)
-	out := fs.String("out", "", "output folder")
-	manifest := fs.String("manifest", "inference/train/manifest.json", "model manifest whose normalisation and time mapping to use")
-	size := fs.Int("size", 128, "side of the arrays written")
-	frames := fs.Int("frames", 16, "T of the arrays written for volumes and videos")
-	slices := fs.Int("slices", 24, "at most this many slices/frames of each volume or video also written as image2d")
-	root := fs.String("root", "", "folder the source paths in index.json are relative to")
-	if parse(fs, args) != nil || fs.NArg() == 0 || *out == "" || *size < 8 || *frames < 1 {
-		fmt.Fprintln(stderr, "usage: m3ret dataset --out DIR [--manifest FILE] [--size N] [--frames T] [--slices N] [--root DIR] PATH...")
-		return ExitUsage
-	}
-	data, err := os.ReadFile(*manifest)
+// datasetOptions are the flags of `m3ret dataset`.
+type datasetOptions struct {
+	out, manifest, root  string
+	size, frames, slices int
+}
+
+func datasetCommand() cli.Command {
+	var o datasetOptions
+	return cli.Command{Name: "dataset", Args: "--out DIR [--manifest FILE] [--size N] [--frames T] [--slices N] [--root DIR] PATH...",
+		Help: "training arrays for inference/train (make train)",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&o.out, "out", "", "output folder")
+			fs.StringVar(&o.manifest, "manifest", "inference/train/manifest.json", "model manifest whose normalisation and time mapping to use")
+			fs.IntVar(&o.size, "size", 128, "side of the arrays written")
+			fs.IntVar(&o.frames, "frames", 16, "T of the arrays written for volumes and videos")
+			fs.IntVar(&o.slices, "slices", 24, "at most this many slices/frames of each volume or video also written as image2d")
+			fs.StringVar(&o.root, "root", "", "folder the source paths in index.json are relative to")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() > 0 && o.out != "" && o.size >= 8 && o.frames >= 1 },
+		Run:   func(e *cli.Env) int { return runDataset(e, &o) }}
+}
+
+func runDataset(e *cli.Env, o *datasetOptions) int {
+	data, err := os.ReadFile(o.manifest)
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(e.Stderr, err)
 	}
 	m, err := inference.ParseManifest(data)
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(e.Stderr, err)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fail(stderr, err)
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return cli.Fail(e.Stderr, err)
 	}
+	files, failed := walkAll(e.Args, e.Stderr)
+	var entries []datasetEntry
+	for i, path := range files {
+		s, err := library.ReadFile(context.Background(), path)
+		if err == nil {
+			err = s.Validate()
+		}
+		if err != nil {
+			fmt.Fprintf(e.Stderr, "m3ret dataset: skipped %s: %v\n", path, err)
+			failed++
+			continue
+		}
+		es, err := writeSampleArrays(o.out, fmt.Sprintf("%05d", i), path, o.root, s, m, o.size, o.frames, o.slices)
+		if err != nil {
+			return cli.Fail(e.Stderr, err)
+		}
+		entries = append(entries, es...)
+	}
+	if err := writeIndex(o, m, entries); err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	fmt.Fprintf(e.Stdout, "dataset: %d files read, %d skipped, %d arrays in %s\n", len(files)-failed, failed, len(entries), o.out)
+	return cli.ExitOK
+}
+
+// walkAll expands the paths, reporting those that cannot be walked.
+func walkAll(paths []string, stderr io.Writer) ([]string, int) {
 	var files []string
 	failed := 0
-	for _, p := range fs.Args() {
-		f, err := ingest.Walk(p)
+	for _, p := range paths {
+		f, err := library.Walk(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "m3ret dataset: skipped %s: %v\n", p, err)
 			failed++
@@ -74,34 +114,21 @@ func cmdDataset(args []string, stdout, stderr io.Writer) int {
 		}
 		files = append(files, f...)
 	}
-	var entries []datasetEntry
-	for i, path := range files {
-		s, err := ingest.ReadFile(path)
-		if err == nil {
-			err = s.Validate()
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "m3ret dataset: skipped %s: %v\n", path, err)
-			failed++
-			continue
-		}
-		es, err := writeSampleArrays(*out, fmt.Sprintf("%05d", i), path, *root, s, m, *size, *frames, *slices)
-		if err != nil {
-			return fail(stderr, err)
-		}
-		entries = append(entries, es...)
-	}
-	f, err := os.Create(filepath.Join(*out, "index.json"))
+	return files, failed
+}
+
+// writeIndex writes index.json, the list of arrays the trainer reads.
+func writeIndex(o *datasetOptions, m *inference.Manifest, entries []datasetEntry) error {
+	f, err := os.Create(filepath.Join(o.out, "index.json"))
 	if err != nil {
-		return fail(stderr, err)
+		return err
 	}
-	writeJSON(f, map[string]any{"manifest": m.Name, "size": *size, "frames": *frames,
+	err = cli.WriteJSON(f, map[string]any{"manifest": m.Name, "size": o.size, "frames": o.frames,
 		"normalisation": m.Normalisation, "time_mapping": m.TimeMapping, "entries": entries})
-	if err := f.Close(); err != nil {
-		return fail(stderr, err)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	fmt.Fprintf(stdout, "dataset: %d files read, %d skipped, %d arrays in %s\n", len(files)-failed, failed, len(entries), *out)
-	return ExitOK
+	return err
 }
 
 // writeSampleArrays writes the sample (and its slices) as .npy files.

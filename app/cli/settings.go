@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"encoding/json"
@@ -68,9 +68,35 @@ func (s Settings) Save() error {
 	if err != nil {
 		return err
 	}
+	return writeFileSync(p, append(data, '\n'))
+}
+
+// writeFileSync replaces the file at p with data, readable by the user
+// alone: a temporary file synced to disk, renamed over p, and the folder
+// synced, so that a crash leaves either the old settings or the new.
+func writeFileSync(p string, data []byte) error {
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, p)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if dir, err := os.Open(filepath.Dir(p)); err == nil {
+		defer dir.Close()
+		return dir.Sync()
+	}
+	return nil
 }

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// WriteJSON writes v as one indented JSON document.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// Output prints v as one JSON document (--json) or as text, and returns
+// ExitOK, or ExitError when stdout could not be written (a closed pipe, a
+// full disk): a script must not read a cut document as a success.
+func (e *Env) Output(v any, text func(io.Writer)) int {
+	var err error
+	if e.JSON {
+		err = WriteJSON(e.Stdout, v)
+	} else {
+		w := &errWriter{w: e.Stdout}
+		text(w)
+		err = w.err
+	}
+	if err != nil {
+		return Fail(e.Stderr, err)
+	}
+	return ExitOK
+}
+
+// errWriter keeps the first write error; later writes do nothing.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.err = fmt.Errorf("write output: %w", err)
+	}
+	return n, err
+}
+
+// Progress reports progress on stderr at most a few times a second.
+func Progress(stderr io.Writer, what string) func(done, total int) {
+	var last time.Time
+	return func(done, total int) {
+		if done != total && time.Since(last) < 250*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(stderr, "\r%s %d/%d", what, done, total)
+		if done == total {
+			fmt.Fprintln(stderr)
+		}
+	}
+}

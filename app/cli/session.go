@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/assets"
+	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library"
+)
+
+// Session is an open encoder and a controller over the library it embeds
+// for.
+type Session struct {
+	Enc *inference.Encoder
+	RT  inference.Runtime
+	*controller.Controller
+}
+
+// Open starts the encoder (see ChooseModel) and opens the library as a
+// session; the library's notes (indexes rebuilt, say) go to stderr.
+func Open(c *Common, stderr io.Writer, o controller.Options) (*Session, error) {
+	enc, rt, err := LoadEncoder(c, stderr)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := library.Open(c.Library, enc)
+	if err != nil {
+		enc.Close()
+		return nil, err
+	}
+	for _, n := range lib.Notes() {
+		fmt.Fprintf(stderr, "m3ret: %s\n", n)
+	}
+	return &Session{Enc: enc, RT: rt, Controller: controller.New(lib, o)}, nil
+}
+
+// Close cancels the session's jobs, closes the library (saving its index)
+// and the encoder, and returns what failed.
+func (s *Session) Close() error {
+	return errors.Join(s.Controller.Close(), s.Enc.Close())
+}
+
+// ChooseModel fills in the model when neither --model nor the settings
+// name one: the embedded model the library was built with, so that a
+// library made before the default changed keeps working as it was, else
+// assets.DefaultModel for a new library (or one built with a model file).
+func (c *Common) ChooseModel() {
+	if c.Model != "" {
+		return
+	}
+	c.Model = assets.DefaultModel
+	id, err := library.RecordedModel(c.Library)
+	if err != nil || id == "" {
+		return
+	}
+	if name, _, _ := strings.Cut(id, "@"); name != "" {
+		if _, _, err := assets.Model(name); err == nil {
+			c.Model = name
+		}
+	}
+}
+
+// LoadEncoder starts ONNX Runtime and the chosen model (see ChooseModel).
+func LoadEncoder(c *Common, stderr io.Writer) (*inference.Encoder, inference.Runtime, error) {
+	c.ChooseModel()
+	rt, err := inference.Start(c.ORTLib)
+	if err != nil {
+		return nil, rt, err
+	}
+	enc, err := loadModel(c.Model, inference.Options{Provider: c.Provider})
+	if err != nil {
+		return nil, rt, err
+	}
+	noteProvider(stderr, c.Provider, enc)
+	return enc, rt, nil
+}
+
+// loadModel loads an embedded model by name, or a model file by path.
+func loadModel(model string, opts inference.Options) (*inference.Encoder, error) {
+	if man, onnx, err := assets.Model(model); err == nil {
+		return inference.Load(man, onnx, opts)
+	}
+	if _, err := os.Stat(model); err != nil {
+		return nil, fmt.Errorf("model %q is neither embedded nor a file", model)
+	}
+	return inference.LoadFile(model, opts)
+}
+
+// noteProvider says once, on stderr, when a provider asked for by name was
+// not used, and why.
+func noteProvider(stderr io.Writer, asked string, enc *inference.Encoder) {
+	asked = strings.ToLower(asked)
+	if asked == "" || asked == "auto" || asked == enc.Provider() {
+		return
+	}
+	fmt.Fprintf(stderr, "m3ret: provider %s unavailable (%s); using %s\n", asked, enc.ProviderNotes()[asked], strings.ToUpper(enc.Provider()))
+}
+
+// Status is the one-line summary of the library and runtime in use.
+func (s *Session) Status(items int) string {
+	return fmt.Sprintf("%d items · model %s · ONNX Runtime %s on %s", items, s.Enc.Manifest().Name,
+		s.RT.Version, strings.ToUpper(s.Enc.Provider()))
+}

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/assets"
+	"github.com/m3ret/viewer/library"
+)
+
+// The JSON documents of the commands keep the field names scripts rely on.
+
+// importDoc is what `import --json` prints.
+type importDoc struct {
+	Imported int               `json:"imported"`
+	Skipped  int               `json:"skipped"`
+	Failed   []library.Failure `json:"failed"`
+	Items    []importItem      `json:"items"`
+}
+
+// importItem is one imported item.
+type importItem struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Modality string `json:"modality"`
+	Frames   int    `json:"frames"`
+	Path     string `json:"path"`
+	// Files lists a series' slices in order (absent for single files).
+	Files []string `json:"files,omitempty"`
+}
+
+func importCommand() cli.Command {
+	return cli.Command{Name: "import", Args: "[--json] PATH...", Help: "import files and folders",
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() > 0 },
+		Run:   runImport}
+}
+
+func runImport(e *cli.Env) int {
+	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	defer closeSession(e, s)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := s.Import(ctx, e.Args, cli.Progress(e.Stderr, "importing"))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return cli.Fail(e.Stderr, err)
+	}
+	if code := e.Output(newImportDoc(rep), func(w io.Writer) { printImport(w, rep) }); code != cli.ExitOK {
+		return code
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(e.Stderr, "m3ret: import cancelled; items stored so far are kept")
+		return cli.ExitError
+	case len(rep.Failed) > 0:
+		return cli.ExitPartial
+	}
+	return cli.ExitOK
+}
+
+func newImportDoc(rep *library.Report) importDoc {
+	d := importDoc{rep.Imported, rep.Skipped, rep.Failed, []importItem{}}
+	if d.Failed == nil {
+		d.Failed = []library.Failure{}
+	}
+	for _, it := range rep.Items {
+		d.Items = append(d.Items, importItem{it.ID, it.Kind, it.Modality, it.Frames, it.Path, it.Files})
+	}
+	return d
+}
+
+func printImport(w io.Writer, rep *library.Report) {
+	fmt.Fprintf(w, "imported %d, skipped %d (already in the library), failed %d\n", rep.Imported, rep.Skipped, len(rep.Failed))
+	printFailures(w, rep.Failed)
+}
+
+func printFailures(w io.Writer, failed []library.Failure) {
+	for _, f := range failed {
+		fmt.Fprintf(w, "  failed: %s: %s\n", f.Path, f.Error)
+	}
+}
+
+// closeSession closes the session, saying on stderr when that failed (the
+// vector index could not be saved, say: it is rebuilt at the next open).
+func closeSession(e *cli.Env, s *cli.Session) {
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(e.Stderr, "m3ret: close library: %v\n", err)
+	}
+}
+
+// reindexDoc is what `reindex --json` prints.
+type reindexDoc struct {
+	Model     string            `json:"model"`
+	Reindexed int               `json:"reindexed"`
+	Skipped   int               `json:"skipped"`
+	Failed    []library.Failure `json:"failed"`
+}
+
+func reindexCommand() cli.Command {
+	return cli.Command{Name: "reindex", Args: "[--model NAME|PATH] [--json]",
+		Help: "re-embed the library with a model, rebuild the indexes", Run: runReindex}
+}
+
+func runReindex(e *cli.Env) int {
+	e.Model = cli.Or(e.Model, assets.DefaultModel) // reindex moves a library to the default
+	enc, _, err := cli.LoadEncoder(&e.Common, e.Stderr)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	defer enc.Close()
+	lib, err := library.OpenForReindex(e.Library, enc)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	c := controller.New(lib, controller.Options{})
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := c.Reindex(ctx, cli.Progress(e.Stderr, "re-embedding"))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return cli.Fail(e.Stderr, err)
+	}
+	doc := reindexDoc{enc.ModelID(), rep.Imported, rep.Skipped, rep.Failed}
+	code := e.Output(doc, func(w io.Writer) {
+		fmt.Fprintf(w, "model %s: re-embedded %d, already embedded %d, failed %d\n", doc.Model, rep.Imported, rep.Skipped, len(rep.Failed))
+		printFailures(w, rep.Failed)
+	})
+	switch {
+	case code != cli.ExitOK:
+		return code
+	case err != nil:
+		fmt.Fprintln(e.Stderr, "m3ret: reindex cancelled; the library keeps its previous model")
+		return cli.ExitError
+	case len(rep.Failed) > 0:
+		return cli.ExitPartial
+	}
+	return cli.ExitOK
+}

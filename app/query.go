@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library"
+)
+
+// queryDoc is what `query --json` prints.
+type queryDoc struct {
+	Query   queryInfo     `json:"query"`
+	Results []queryResult `json:"results"`
+}
+
+// queryInfo says what was asked: an item, or a file (with its kind and
+// modality once read).
+type queryInfo struct {
+	K        int     `json:"k"`
+	Filter   string  `json:"filter"`
+	Model    string  `json:"model"`
+	Item     string  `json:"item,omitempty"`
+	Path     string  `json:"path,omitempty"`
+	Kind     *string `json:"kind,omitempty"`
+	Modality *string `json:"modality,omitempty"`
+}
+
+// queryResult is one neighbour.
+type queryResult struct {
+	Rank     int     `json:"rank"`
+	ID       string  `json:"id"`
+	Score    float32 `json:"score"`
+	Kind     string  `json:"kind"`
+	Modality string  `json:"modality"`
+	Path     string  `json:"path"`
+	Series   string  `json:"series"`
+}
+
+func queryCommand() cli.Command {
+	var r controller.QueryRequest
+	return cli.Command{Name: "query", Args: "[--k N] [--filter Q] [--json] (PATH | --item ID)",
+		Help: "the library items most similar to a file or an item",
+		Flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&r.K, "k", 10, "number of neighbours")
+			fs.StringVar(&r.Filter, "filter", "", "bleve query on metadata, e.g. 'modality:CT'")
+			fs.StringVar(&r.ItemID, "item", "", "query with a library item instead of a file")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return (fs.NArg() == 1) != (r.ItemID != "") && r.K >= 1 },
+		Run: func(e *cli.Env) int {
+			if r.ItemID == "" {
+				r.Path = e.Args[0]
+			}
+			return runQuery(e, r)
+		}}
+}
+
+func runQuery(e *cli.Env, r controller.QueryRequest) int {
+	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	defer closeSession(e, s)
+	found, err := s.Query(context.Background(), r)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	doc := queryDoc{Query: queryInfo{K: r.K, Filter: r.Filter, Model: s.Enc.ModelID(), Item: r.ItemID, Path: r.Path},
+		Results: make([]queryResult, 0, len(found.Results))}
+	if smp := found.Sample; smp != nil && r.Path != "" {
+		kind := string(smp.Kind)
+		doc.Query.Kind, doc.Query.Modality = &kind, &smp.Meta.Modality
+	}
+	for _, x := range found.Results {
+		it := x.Item
+		doc.Results = append(doc.Results, queryResult{x.Rank, it.ID, x.Score, it.Kind, it.Modality, it.Path, it.Description})
+	}
+	return e.Output(doc, func(w io.Writer) {
+		for _, x := range doc.Results {
+			fmt.Fprintf(w, "%2d  %.4f  %-8s %-4s %s\n", x.Rank, x.Score, x.Kind, x.Modality, x.Path)
+		}
+	})
+}
+
+// infoDoc is what `info --json` prints.
+type infoDoc struct {
+	Version string      `json:"version"`
+	Model   modelInfo   `json:"model"`
+	Runtime runtimeInfo `json:"runtime"`
+	Library libraryInfo `json:"library"`
+}
+
+type modelInfo struct {
+	Name       string  `json:"name"`
+	Version    string  `json:"version"`
+	ID         string  `json:"id"`
+	SHA256     string  `json:"sha256"`
+	Dimension  int     `json:"dimension"`
+	InputShape []int64 `json:"input_shape"`
+}
+
+type runtimeInfo struct {
+	ORTVersion  string            `json:"ort_version"`
+	Library     string            `json:"library"`
+	Provider    string            `json:"provider"`
+	Available   []string          `json:"available"`
+	Unavailable map[string]string `json:"unavailable"`
+}
+
+type libraryInfo struct {
+	Path string `json:"path"`
+	library.Stats
+}
+
+func infoCommand() cli.Command {
+	return cli.Command{Name: "info", Args: "[--json]", Help: "version, model, runtime, library counts", Run: runInfo}
+}
+
+func runInfo(e *cli.Env) int {
+	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	defer closeSession(e, s)
+	st, err := s.Library().Stats()
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	m := s.Enc.Manifest()
+	d := infoDoc{Version: Version, Runtime: runtimeOf(s),
+		Model:   modelInfo{m.Name, m.Version, m.ID(), m.SHA256, m.Output.Dim, m.Input.Shape},
+		Library: libraryInfo{Path: s.Library().Dir(), Stats: st}}
+	return e.Output(d, func(w io.Writer) { printInfo(w, d) })
+}
+
+func runtimeOf(s *cli.Session) runtimeInfo {
+	avail, unavail := inference.Probe()
+	r := runtimeInfo{ORTVersion: s.RT.Version, Library: s.RT.Path, Provider: strings.ToUpper(s.Enc.Provider()),
+		Available: make([]string, len(avail)), Unavailable: map[string]string{}}
+	for i, p := range avail {
+		r.Available[i] = strings.ToUpper(p)
+	}
+	for p, reason := range unavail {
+		r.Unavailable[strings.ToUpper(p)] = reason
+	}
+	for p, reason := range s.Enc.ProviderNotes() { // tried for this model and failed
+		r.Unavailable[strings.ToUpper(p)] = reason
+	}
+	return r
+}
+
+func printInfo(w io.Writer, d infoDoc) {
+	fmt.Fprintf(w, "M3Ret Viewer %s\n", d.Version)
+	fmt.Fprintf(w, "model:    %s (%d-d, sha256 %.12s)\n", d.Model.ID, d.Model.Dimension, d.Model.SHA256)
+	fmt.Fprintf(w, "runtime:  ONNX Runtime %s, provider %s (%s)\n", d.Runtime.ORTVersion, d.Runtime.Provider, d.Runtime.Library)
+	for _, p := range cli.SortedKeys(d.Runtime.Unavailable) {
+		fmt.Fprintf(w, "          %s unavailable: %s\n", p, d.Runtime.Unavailable[p])
+	}
+	fmt.Fprintf(w, "library:  %s, %d items\n", d.Library.Path, d.Library.Items)
+}
