@@ -43,11 +43,10 @@ func importCommand() cli.Command {
 }
 
 func runImport(e *cli.Env) int {
-	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
-	if err != nil {
-		return cli.Fail(e.Stderr, err)
-	}
-	defer closeSession(e, s)
+	return e.Session(func(s *cli.Session) int { return importInto(e, s) })
+}
+
+func importInto(e *cli.Env, s *cli.Session) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := s.Import(ctx, e.Args, cli.Progress(e.Stderr, "importing"))
@@ -86,14 +85,6 @@ func printImport(w io.Writer, rep *library.Report) {
 func printFailures(w io.Writer, failed []library.Failure) {
 	for _, f := range failed {
 		fmt.Fprintf(w, "  failed: %s: %s\n", f.Path, f.Error)
-	}
-}
-
-// closeSession closes the session, saying on stderr when that failed (the
-// vector index could not be saved, say: it is rebuilt at the next open).
-func closeSession(e *cli.Env, s *cli.Session) {
-	if err := s.Close(); err != nil {
-		fmt.Fprintf(e.Stderr, "m3ret: close library: %v\n", err)
 	}
 }
 

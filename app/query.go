@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
@@ -61,12 +63,13 @@ func queryCommand() cli.Command {
 }
 
 func runQuery(e *cli.Env, r controller.QueryRequest) int {
-	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
-	if err != nil {
-		return cli.Fail(e.Stderr, err)
-	}
-	defer closeSession(e, s)
-	found, err := s.Query(context.Background(), r)
+	return e.Session(func(s *cli.Session) int { return query(e, s, r) })
+}
+
+func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	found, err := s.Query(ctx, r)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
@@ -121,12 +124,9 @@ func infoCommand() cli.Command {
 	return cli.Command{Name: "info", Args: "[--json]", Help: "version, model, runtime, library counts", Run: runInfo}
 }
 
-func runInfo(e *cli.Env) int {
-	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
-	if err != nil {
-		return cli.Fail(e.Stderr, err)
-	}
-	defer closeSession(e, s)
+func runInfo(e *cli.Env) int { return e.Session(func(s *cli.Session) int { return info(e, s) }) }
+
+func info(e *cli.Env, s *cli.Session) int {
 	st, err := s.Library().Stats()
 	if err != nil {
 		return cli.Fail(e.Stderr, err)

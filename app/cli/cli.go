@@ -107,14 +107,14 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
-// Find returns the command args name (the longest match of one or two
-// words) and the arguments after its name.
+// Find returns the command that args name (the longest match of one or two
+// words) and the arguments after its name; nil when none matches.
 func Find(table []Command, args []string) (*Command, []string) {
 	if len(args) == 0 {
 		return nil, nil
 	}
 	var found *Command
-	rest := args
+	var rest []string
 	for i := range table {
 		words := strings.Fields(table[i].Name)
 		if len(words) <= len(args) && slices.Equal(words, args[:len(words)]) &&

@@ -39,6 +39,22 @@ func Open(c *Common, stderr io.Writer, o controller.Options) (*Session, error) {
 	return &Session{Enc: enc, RT: rt, Controller: controller.New(lib, o)}, nil
 }
 
+// Session opens the session of the command's flags, runs fn on it and
+// closes it; a failure to close (the vector index not saved, say: it is
+// rebuilt at the next open) is said on stderr and fails the command.
+func (e *Env) Session(fn func(s *Session) int) int {
+	s, err := Open(&e.Common, e.Stderr, controller.Options{})
+	if err != nil {
+		return Fail(e.Stderr, err)
+	}
+	code := fn(s)
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(e.Stderr, "m3ret: close library: %v\n", err)
+		code = max(code, ExitError)
+	}
+	return code
+}
+
 // Close cancels the session's jobs, closes the library (saving its index)
 // and the encoder, and returns what failed.
 func (s *Session) Close() error {

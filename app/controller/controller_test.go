@@ -1,12 +1,8 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -15,14 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m3ret/viewer/app/internal/apptest"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
 )
 
-// fakeEmbedder embeds a sample as the normalised vector (m, 1-m) of its
-// mean intensity, so that images of similar brightness are neighbours. With
-// gate set, Embed waits for a value on it first, ignoring its context (a
-// slow model that returns late); with block set, it waits for its context.
+// fakeEmbedder embeds a sample as the normalised vector (x, 1-x) of its
+// brightness-weighted horizontal centre x (0 left, 1 right), so that the
+// test images, a bright square shifted along x, are neighbours in order.
+// With gate set, Embed waits for a value on it first, ignoring its context
+// (a slow model that returns late); with block set, it waits for its
+// context.
 type fakeEmbedder struct {
 	gate  chan struct{}
 	block bool
@@ -40,13 +39,14 @@ func (f *fakeEmbedder) Embed(ctx context.Context, samples []media.Sample) ([][]f
 	}
 	out := make([][]float32, len(samples))
 	for i, s := range samples {
-		var sum float64
-		for _, v := range s.Data {
-			sum += float64(v)
+		var sum, moment float64
+		for p, v := range s.Data {
+			x := float64(p%(s.Width*max(s.Channels, 1))) / float64(s.Width*max(s.Channels, 1))
+			sum, moment = sum+float64(v), moment+x*float64(v)
 		}
-		m := sum / float64(max(len(s.Data), 1)) / 255
-		n := math.Hypot(m, 1-m)
-		out[i] = []float32{float32(m / n), float32((1 - m) / n)}
+		x := moment / max(sum, 1e-9)
+		n := math.Hypot(x, 1-x)
+		out[i] = []float32{float32(x / n), float32((1 - x) / n)}
 	}
 	return out, nil
 }
@@ -63,30 +63,7 @@ func newController(t *testing.T, emb library.Embedder) *Controller {
 	return c
 }
 
-// writeImages writes n grey PNGs of rising brightness and returns their
-// folder.
-func writeImages(t *testing.T, n int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "MR-brain")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		img := image.NewGray(image.Rect(0, 0, 32, 32))
-		for p := range img.Pix {
-			img.Pix[p] = uint8(20 + 40*i + p%7)
-		}
-		img.SetGray(0, 0, color.Gray{Y: uint8(i)})
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".png"), b.Bytes(), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+var writeImages = apptest.WriteImages
 
 // deliveries collects what jobs deliver.
 type deliveries[T any] struct {

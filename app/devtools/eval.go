@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
-	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library"
 )
 
@@ -68,11 +67,10 @@ func runEval(e *cli.Env, o *evalOptions) int {
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
-	s, err := cli.Open(&e.Common, e.Stderr, controller.Options{})
-	if err != nil {
-		return cli.Fail(e.Stderr, err)
-	}
-	defer s.Close()
+	return e.Session(func(s *cli.Session) int { return evalLibrary(e, o, s, want) })
+}
+
+func evalLibrary(e *cli.Env, o *evalOptions, s *cli.Session, want map[string]string) int {
 	vecs, labs, err := labelledVectors(s.Library(), want)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)

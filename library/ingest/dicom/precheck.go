@@ -226,7 +226,7 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 		if limit >= 0 && w.left <= stop {
 			return nil
 		}
-		if _, err := w.r.Peek(1); err == io.EOF || w.left == 0 {
+		if _, err := w.r.Peek(1); errors.Is(err, io.EOF) || w.left == 0 {
 			return nil
 		}
 		t, vr, vl, err := w.header()
