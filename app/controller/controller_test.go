@@ -253,7 +253,9 @@ func TestCloseDuringVideoDecode(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > time.Second {
+	took := time.Since(start)
+	t.Logf("Close returned in %v while ffmpeg was decoding", took)
+	if took > time.Second {
 		t.Fatalf("Close took %v while a clip was decoding", took)
 	}
 	if len(d.got) != 0 {
