@@ -60,6 +60,12 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}
+	return rep, l.importPaths(ctx, paths, nil, rep, progress)
+}
+
+// importPaths imports into rep; src, when not nil, is recorded as the
+// items' source. The caller holds importMu.
+func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, rep *Report, progress func(done, total int)) error {
 	var files []string
 	for _, p := range paths {
 		fs, err := ingest.Walk(p)
@@ -71,7 +77,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	start := time.Now().UTC() // every item of this run: ties sort by path
 	units, err := l.plan(ctx, files, rep)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	planned := 0 // files that did not become part of a unit count as done
 	for _, u := range units {
@@ -82,7 +88,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	if progress != nil {
 		shifted = func(d, n int) { progress(base+d, base+n) }
 	}
-	err = l.pipeline(ctx, units, rep, l.importWriter(rep, start), shifted)
+	err = l.pipeline(ctx, units, rep, l.importWriter(rep, start, src), shifted)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -91,7 +97,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 			err = serr
 		}
 	}
-	return rep, err
+	return err
 }
 
 // plan groups files into units (DICOM series become one), recording files
@@ -332,7 +338,7 @@ func (l *Library) embedBatch(ctx context.Context, batch []decoded, rep *Report, 
 }
 
 // importWriter admits files not yet in the library and stores them whole.
-func (l *Library) importWriter(rep *Report, added time.Time) writer {
+func (l *Library) importWriter(rep *Report, added time.Time, src *Source) writer {
 	seen := map[string]bool{}
 	return writer{
 		admit: func(d *decoded) error {
@@ -344,6 +350,7 @@ func (l *Library) importWriter(rep *Report, added time.Time) writer {
 				return errSkip
 			}
 			seen[d.item.ID] = true
+			d.item.Source = src
 			return nil
 		},
 		store: func(batch []decoded, vecs [][]float32) error { return l.storeBatch(batch, vecs, rep, added) },

@@ -30,6 +30,9 @@ type Embedder interface {
 // Item is the record of one imported image, volume or video.
 type Item = catalog.Item
 
+// Source is where an item pulled from a PACS came from.
+type Source = catalog.Source
+
 // Errors a caller may test for.
 var (
 	ErrNotFound      = catalog.ErrNotFound
@@ -48,6 +51,7 @@ type Library struct {
 	vecs index.Vectors
 	emb  Embedder
 
+	pacsFor   PACSResolver // how Load reaches a pulled item's PACS (nil: it does not)
 	notes     []string
 	dirty     bool // vectors changed since the graph was saved
 	importMu  sync.Mutex
@@ -188,6 +192,13 @@ func (l *Library) Load(ctx context.Context, id string) (*media.Sample, error) {
 		return nil, err
 	}
 	s, err := loadItem(ctx, it)
+	if err != nil { // a pulled item whose local copy is gone is fetched again
+		if again, ferr := l.refetch(ctx, it, err); ferr != nil {
+			err = ferr
+		} else if again {
+			s, err = loadItem(ctx, it)
+		}
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

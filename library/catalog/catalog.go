@@ -53,6 +53,16 @@ type Item struct {
 	Duration  float64 `json:"duration_s,omitempty"`
 	// Orientation names the patient directions of +x, +y, +t (e.g. "LPS").
 	Orientation string `json:"orientation,omitempty"`
+	// Source says where an item pulled from a PACS came from, so that its
+	// pixels can be fetched again; nil for files imported from disk.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is the PACS an item was pulled from and its DICOM UIDs there.
+type Source struct {
+	Server    string `json:"server"`
+	StudyUID  string `json:"study_uid"`
+	SeriesUID string `json:"series_uid"`
 }
 
 // Sources returns the item's source files.

@@ -1,0 +1,167 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/m3ret/viewer/library/pacs"
+)
+
+// pullFolder is where pulled instances live inside the library folder
+// (readable by the user alone, like the rest of it).
+const pullFolder = "pacs"
+
+// Pull retrieves series of a study from a PACS (all of them when
+// seriesUIDs is empty) and imports them through the same path as a dropped
+// folder; each item records its source (server, Study and Series UIDs). A
+// series is downloaded whole into a private folder before it is imported,
+// so a cancel or a failure mid-series leaves no partial item; series pulled
+// before (by this library) are skipped, so a later pull resumes where a
+// cancelled one stopped. progress counts instances received.
+func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, seriesUIDs []string, progress func(done, total int)) (*Report, error) {
+	l.importMu.Lock()
+	defer l.importMu.Unlock()
+	rep := &Report{Failed: []Failure{}, Items: []Item{}}
+	series, err := l.seriesToPull(ctx, c, studyUID, seriesUIDs)
+	if err != nil {
+		return rep, err
+	}
+	total, done := 0, 0
+	for _, s := range series {
+		total += max(s.Instances, 1)
+	}
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, total)
+	for _, s := range series {
+		src := &Source{Server: c.Name(), StudyUID: studyUID, SeriesUID: s.UID}
+		err := l.pullSeries(ctx, c, src, rep, func(n int) { progress(done+n, max(total, done+n)) })
+		done += max(s.Instances, 1)
+		progress(min(done, total), total)
+		if ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+		if err != nil {
+			rep.Failed = append(rep.Failed, Failure{Path: sourceName(src), Error: err.Error()})
+		}
+	}
+	return rep, nil
+}
+
+// seriesToPull lists the series asked for, with their instance counts.
+func (l *Library) seriesToPull(ctx context.Context, c *pacs.Client, studyUID string, want []string) ([]pacs.Series, error) {
+	all, err := c.FindSeries(ctx, studyUID, pacs.Query{})
+	if err != nil {
+		return nil, fmt.Errorf("list series of the study: %w", err)
+	}
+	if len(want) == 0 {
+		if len(all) == 0 {
+			return nil, fmt.Errorf("study %s: %w", studyUID, pacs.ErrNotFound)
+		}
+		return all, nil
+	}
+	byUID := map[string]pacs.Series{}
+	for _, s := range all {
+		byUID[s.UID] = s
+	}
+	out := make([]pacs.Series, 0, len(want))
+	for _, uid := range want {
+		s, ok := byUID[uid]
+		if !ok {
+			return nil, fmt.Errorf("series %s: %w", uid, pacs.ErrNotFound)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// pullSeries downloads one series whole, then imports it; a series pulled
+// before is skipped.
+func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, rep *Report, progress func(int)) error {
+	marker := "pulled:" + sourceKey(src)
+	if v, err := l.cat.Setting(marker); err != nil {
+		return err
+	} else if v != "" {
+		rep.Skipped++
+		return nil
+	}
+	dir, err := l.fetchSeries(ctx, c, src, progress)
+	if err != nil {
+		return err
+	}
+	if err := l.importPaths(ctx, []string{dir}, src, rep, nil); err != nil {
+		return err
+	}
+	return l.cat.SetSetting(marker, "1")
+}
+
+// fetchSeries retrieves a series into its folder in the library: into a
+// .partial folder first, renamed when whole.
+func (l *Library) fetchSeries(ctx context.Context, c *pacs.Client, src *Source, progress func(int)) (string, error) {
+	dir := l.seriesDir(src)
+	partial := dir + ".partial"
+	if err := os.RemoveAll(partial); err != nil {
+		return "", err
+	}
+	_, err := c.Retrieve(ctx, src.StudyUID, src.SeriesUID, partial, func(n int, _ int64) { progress(n) })
+	if err == nil {
+		if err = os.RemoveAll(dir); err == nil {
+			err = os.Rename(partial, dir)
+		}
+	}
+	if err != nil {
+		os.RemoveAll(partial)
+		return "", err
+	}
+	return dir, nil
+}
+
+// seriesDir is the folder of a pulled series: hashed names, so that no
+// UID or server name appears in a path.
+func (l *Library) seriesDir(src *Source) string {
+	h := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:8])
+	}
+	return filepath.Join(l.dir, pullFolder, h(src.Server), h(src.StudyUID), h(src.SeriesUID))
+}
+
+func sourceKey(src *Source) string {
+	return src.Server + "\x00" + src.StudyUID + "\x00" + src.SeriesUID
+}
+
+// sourceName names a series in a report without its UIDs' patient
+// context: the server and the Series UID.
+func sourceName(src *Source) string {
+	return fmt.Sprintf("pacs:%s series %s", src.Server, src.SeriesUID)
+}
+
+// PACSResolver turns a server name into a client, for fetching the pixels
+// of a pulled item again when its local copy is gone.
+type PACSResolver func(server string) (*pacs.Client, error)
+
+// SetPACS sets how Load reaches the PACS an item came from.
+func (l *Library) SetPACS(r PACSResolver) { l.pacsFor = r }
+
+// refetch downloads a pulled item's series again when its local files are
+// gone; it reports whether it did.
+func (l *Library) refetch(ctx context.Context, it Item, readErr error) (bool, error) {
+	if it.Source == nil || l.pacsFor == nil || !errors.Is(readErr, fs.ErrNotExist) {
+		return false, nil
+	}
+	c, err := l.pacsFor(it.Source.Server)
+	if err != nil {
+		return false, fmt.Errorf("fetch again from %s: %w", it.Source.Server, err)
+	}
+	if _, err := l.fetchSeries(ctx, c, it.Source, func(int) {}); err != nil {
+		return false, fmt.Errorf("fetch again from %s: %w", it.Source.Server, err)
+	}
+	return true, nil
+}
