@@ -1,0 +1,72 @@
+package pacstest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// MakeSeries writes an n-slice series made from one real slice with
+// dcmtk's dcmodify (a new Series UID; per slice a new SOP Instance UID,
+// Instance Number and Image Position, 5 mm apart) into dir, and returns
+// the files and the Series UID. Only the UIDs and positions are synthetic.
+func MakeSeries(t testing.TB, template string, n int, dir string) ([]string, string) {
+	t.Helper()
+	if _, err := exec.LookPath("dcmodify"); err != nil {
+		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+			t.Fatal("dcmtk is needed (apt-get install dcmtk): ", err)
+		}
+		t.Skip(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	series := fmt.Sprintf("2.25.%d", time.Now().UnixNano())
+	files := make([]string, n)
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
+	for i := range n {
+		files[i] = filepath.Join(dir, fmt.Sprintf("IM%05d.dcm", i+1))
+		g.Go(func() error { return makeSlice(template, files[i], series, i+1) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return files, series
+}
+
+func makeSlice(template, out, series string, i int) error {
+	if err := copyFile(template, out); err != nil {
+		return err
+	}
+	cmd := exec.Command("dcmodify", "-nb", "-q", "-i", "(0020,000E)="+series, "-i", fmt.Sprintf("(0008,0018)=%s.%d", series, i),
+		"-i", fmt.Sprintf("(0020,0013)=%d", i), "-i", fmt.Sprintf("(0020,0032)=-120\\-120\\%d", 5*i), out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("dcmodify: %v: %s", err, msg)
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

