@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages M3Ret Viewer needs to build and test:
 # Fyne's cgo headers, Xvfb for GUI checks, ffmpeg for video, dcmtk and gdcm
-# for reference DICOM decodes in tests, npm for fetching ONNX Runtime and
-# sample data. Installs when root or with password-less sudo; otherwise
+# for reference DICOM decodes in tests, Orthanc with its DICOMweb plugin (a
+# real PACS for the PACS tests; its service is not started: the tests run
+# their own, in a private network namespace made with iproute2 and
+# util-linux's unshare), npm for fetching ONNX Runtime and sample data. Installs when root or with password-less sudo; otherwise
 # prints the exact apt line and stops.
 #   deps.sh --packaging          also the installer tools (mingw-w64, NSIS, wine)
 #   deps.sh --packaging --check  only report (exit 1) whether those are missing
 #   deps.sh --train              the training stack of `make train` (Debian's
 #                                PyTorch, ONNX, nibabel, Pillow, NumPy)
 set -euo pipefail
-pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools time npm ca-certificates"
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools time npm ca-certificates orthanc orthanc-dicomweb iproute2 util-linux"
 if [ "${1:-}" = --train ]; then
   pkgs="python3-torch python3-onnx python3-nibabel python3-pil python3-numpy"
 fi
@@ -37,4 +39,17 @@ else
 fi
 echo "installing:$missing" >&2
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo $line
+# Orthanc's package would start its service, listening on every interface:
+# keep services from starting during the install (policy-rc.d), and make
+# sure it is stopped and off afterwards. Tests start their own.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  guard=1
+fi
+DEBIAN_FRONTEND=noninteractive $sudo $line || { [ -z "$guard" ] || $sudo rm -f /usr/sbin/policy-rc.d; exit 1; }
+[ -z "$guard" ] || $sudo rm -f /usr/sbin/policy-rc.d
+if [[ "$missing" == *orthanc* ]] && command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now orthanc >/dev/null 2>&1 || true
+fi

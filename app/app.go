@@ -45,8 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // commands is the table of subcommands: the product's, then the
 // developer tools'.
 func commands() []cli.Command {
-	return append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand()},
-		devtools.Commands()...)
+	table := append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand()}, pacsCommands()...)
+	return append(table, devtools.Commands()...)
 }
 
 func usage(w io.Writer, table []cli.Command) {

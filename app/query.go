@@ -46,24 +46,54 @@ type queryResult struct {
 
 func queryCommand() cli.Command {
 	var r controller.QueryRequest
-	return cli.Command{Name: "query", Args: "[--k N] [--filter Q] [--json] (PATH | --item ID)",
-		Help: "the library items most similar to a file or an item",
+	var server string
+	return cli.Command{Name: "query", Args: "[--k N] [--filter Q] [--json] (PATH | --item ID | --pacs NAME STUDY_UID [SERIES_UID])",
+		Help: "the library items most similar to a file, an item, or a study pulled from a PACS",
 		Flags: func(fs *flag.FlagSet) {
 			fs.IntVar(&r.K, "k", 10, "number of neighbours")
 			fs.StringVar(&r.Filter, "filter", "", "bleve query on metadata, e.g. 'modality:CT'")
 			fs.StringVar(&r.ItemID, "item", "", "query with a library item instead of a file")
+			fs.StringVar(&server, "pacs", "", "pull STUDY_UID (or one series of it) from this PACS, then query with it")
 		},
-		Valid: func(fs *flag.FlagSet) bool { return (fs.NArg() == 1) != (r.ItemID != "") && r.K >= 1 },
-		Run: func(e *cli.Env) int {
-			if r.ItemID == "" {
-				r.Path = e.Args[0]
+		Valid: func(fs *flag.FlagSet) bool {
+			if server != "" {
+				return r.ItemID == "" && fs.NArg() >= 1 && fs.NArg() <= 2 && r.K >= 1
 			}
-			return runQuery(e, r)
+			return (fs.NArg() == 1) != (r.ItemID != "") && r.K >= 1
+		},
+		Run: func(e *cli.Env) int {
+			return e.Session(func(s *cli.Session) int {
+				if server != "" {
+					return queryPACS(e, s, server, r)
+				}
+				if r.ItemID == "" {
+					r.Path = e.Args[0]
+				}
+				return query(e, s, r)
+			})
 		}}
 }
 
-func runQuery(e *cli.Env, r controller.QueryRequest) int {
-	return e.Session(func(s *cli.Session) int { return query(e, s, r) })
+// queryPACS pulls a study (or one series) and queries with what it holds:
+// the series named, else the item with the most frames.
+func queryPACS(e *cli.Env, s *cli.Session, server string, r controller.QueryRequest) int {
+	study, series := e.Args[0], ""
+	var only []string
+	if len(e.Args) == 2 {
+		series, only = e.Args[1], e.Args[1:]
+	}
+	if rep, code := pull(e, s, server, study, only); rep == nil || code == cli.ExitError {
+		return code
+	}
+	items, err := s.ItemsFrom(server, study, series)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	if len(items) == 0 {
+		return cli.Fail(e.Stderr, fmt.Errorf("study %s on %s: nothing the library can read was pulled", study, server))
+	}
+	r.ItemID = items[0].ID
+	return query(e, s, r)
 }
 
 func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {

@@ -33,6 +33,7 @@ func Open(c *Common, stderr io.Writer, o controller.Options) (*Session, error) {
 		enc.Close()
 		return nil, err
 	}
+	lib.SetPACS(OpenPACS) // a pulled item whose files are gone is fetched again
 	for _, n := range lib.Notes() {
 		fmt.Fprintf(stderr, "m3ret: %s\n", n)
 	}

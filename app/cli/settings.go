@@ -72,9 +72,13 @@ func (s Settings) Save() error {
 }
 
 // writeFileSync replaces the file at p with data, readable by the user
-// alone: a temporary file synced to disk, renamed over p, and the folder
-// synced, so that a crash leaves either the old settings or the new.
+// alone (its folder created, likewise): a temporary file synced to disk,
+// renamed over p, and the folder synced, so that a crash leaves either the
+// old file or the new.
 func writeFileSync(p string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
 	tmp := p + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -92,7 +96,7 @@ func writeFileSync(p string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("save settings: %w", err)
+		return fmt.Errorf("save %s: %w", filepath.Base(p), err)
 	}
 	if dir, err := os.Open(filepath.Dir(p)); err == nil {
 		defer dir.Close()

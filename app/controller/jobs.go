@@ -21,10 +21,12 @@ const (
 	Compare             // decode a result for the comparison
 	Refresh             // list the library for the grid
 	Remove              // take an item out of the library
+	Pull                // retrieve series from a PACS into the library
+	Find                // search a PACS
 	numKinds
 )
 
-var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove"}
+var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {
@@ -43,7 +45,7 @@ const (
 
 func (k Kind) policy() policy {
 	switch k {
-	case Import, Reindex:
+	case Import, Reindex, Pull:
 		return exclusive
 	case Remove:
 		return every
