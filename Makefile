@@ -89,6 +89,14 @@ screenshots: build demo
 	@rm -rf build/screenshots && mkdir -p build/screenshots
 	xvfb-run -a -s "-screen 0 1400x900x24" .ci/screenshots.sh $(BIN) build/screenshots "$(SAMPLES)" "$(DEMO_LIBRARY)"
 
+# A real Orthanc PACS with the sample studies and a 1000-slice CT series,
+# in a private network namespace: `m3ret bench pacs` (pull against local
+# import) and screenshots of the PACS tab under Xvfb, in build/pacs-check/.
+.PHONY: pacs-check
+pacs-check: build
+	@rm -rf build/pacs-check && mkdir -p build/pacs-check
+	.ci/netns.sh xvfb-run -a -s "-screen 0 1400x900x24" .ci/pacs-check.sh $(BIN) build/pacs-check "$(SAMPLES)" $(or $(N),1000)
+
 # What the accelerator machine's check (.ci/gpu-check.sh) needs: the headless
 # CLI and the ONNX Runtime library, in build/device/.
 device-bundle: ort build-headless

@@ -134,6 +134,9 @@ func (g *GUI) tabChanged(t tab) {
 	}
 	g.right.SetOffset(0.18)
 	g.viewer.pauseUnlessShown(t == tabViewer)
+	if t == tabPACS {
+		g.pacs.reloadServers()
+	}
 }
 
 // typedKey handles keys no widget took: the comparison steps through the

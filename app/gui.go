@@ -30,6 +30,8 @@ type startup struct {
 	preset    string   // with open: the window preset key (0-5) to apply
 	fps       int      // scroll the opened view through this many slices, report frames/s
 	readyFile string   // written when the work above is done; quit when removed
+	pacs      string   // search this PACS server in the PACS tab
+	pacsPull  int      // with pacs: retrieve study N (1-based); ready once it is under way
 	fpsResult float64
 }
 
@@ -43,6 +45,8 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	fs.StringVar(&st.preset, "preset", "", "with --open: apply the window preset on this number key (CT: 1 lung, 2 mediastinum, 3 abdomen, 4 bone, 5 brain)")
 	fs.IntVar(&st.fps, "fps", 0, "for scripts: with --open, scroll N slices through the window and report frames/s in the ready file")
 	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
+	fs.StringVar(&st.pacs, "pacs", "", "open the PACS tab and search this server (a name from m3ret pacs list)")
+	fs.IntVar(&st.pacsPull, "pacs-pull", 0, "with --pacs: retrieve study N of the results")
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.ExitUsage
 	}
@@ -110,6 +114,9 @@ func (g *GUI) runStartup(a fyne.App, st startup) error {
 	if err := g.startupView(&st); err != nil {
 		return err
 	}
+	if err := g.startupPACS(st); err != nil {
+		return err
+	}
 	if st.readyFile == "" {
 		return nil
 	}
@@ -141,9 +148,9 @@ func (g *GUI) summary() string {
 			differ++
 		}
 	}
-	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\n",
+	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\npacs=%d studies, %d previews\n",
 		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r,
-		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary())
+		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary(), len(g.pacs.studies), len(g.pacs.thumbs))
 }
 
 // logf logs without patient data: callers pass ids and counts, never

@@ -107,3 +107,38 @@ func (g *GUI) startupView(st *startup) error {
 	}
 	return nil
 }
+
+// startupPACS performs --pacs and --pacs-pull through the PACS tab's own
+// controls: choose the server, search, retrieve a study; it returns once
+// the retrieve is under way (its first instances received).
+func (g *GUI) startupPACS(st startup) error {
+	if st.pacs == "" {
+		return nil
+	}
+	fyne.DoAndWait(func() {
+		g.showTab(tabPACS)
+		g.pacs.server.SetSelected(st.pacs)
+		g.pacs.search()
+	})
+	g.Wait()
+	if st.pacsPull <= 0 {
+		return nil
+	}
+	var err error
+	fyne.DoAndWait(func() {
+		if st.pacsPull > len(g.pacs.studies) {
+			err = fmt.Errorf("--pacs-pull %d: the search found %d studies", st.pacsPull, len(g.pacs.studies))
+			return
+		}
+		g.pacs.list.Select(st.pacsPull - 1)
+		g.pacs.retrieve(false)
+	})
+	for start := time.Now(); err == nil && time.Since(start) < time.Minute; time.Sleep(20 * time.Millisecond) {
+		var v float64
+		fyne.DoAndWait(func() { v = g.progress.Value })
+		if v > 0 {
+			return nil
+		}
+	}
+	return err
+}

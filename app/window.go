@@ -51,6 +51,9 @@ type GUI struct {
 	cancelBtn *widget.Button
 	details   *widget.Label
 	sortBy    *widget.Select
+	pacs      *pacsView
+	// cancelKind is the kind of job the status bar's Cancel stops.
+	cancelKind controller.Kind
 }
 
 // tab is one of the right-hand tabs, in their order.
@@ -60,9 +63,10 @@ const (
 	tabResults tab = iota
 	tabCompare
 	tabViewer
+	tabPACS
 )
 
-var tabTitles = [...]string{tabResults: "Results", tabCompare: "Compare", tabViewer: "Viewer"}
+var tabTitles = [...]string{tabResults: "Results", tabCompare: "Compare", tabViewer: "Viewer", tabPACS: "PACS"}
 
 // poster runs functions on the UI goroutine, one at a time: drivers that
 // run fn at once on the caller's goroutine (the test driver) then never
@@ -100,8 +104,10 @@ func (g *GUI) build() {
 	g.compare.OnStep = g.stepResult
 	g.compare.OnRefine = g.refineWithShown
 	g.viewer = newItemViewer(g)
+	g.pacs = newPACSView(g)
 	g.tabs = container.NewAppTabs(container.NewTabItem(tabTitles[tabResults], g.results),
-		container.NewTabItem(tabTitles[tabCompare], g.compare), container.NewTabItem(tabTitles[tabViewer], g.viewer.content))
+		container.NewTabItem(tabTitles[tabCompare], g.compare), container.NewTabItem(tabTitles[tabViewer], g.viewer.content),
+		container.NewTabItem(tabTitles[tabPACS], g.pacs.content))
 	g.tabs.OnSelected = func(*container.TabItem) { g.tabChanged(g.shownTab()) }
 	g.right = container.NewVSplit(g.queryPane, g.tabs)
 	g.right.Offset = 0.4
@@ -124,7 +130,7 @@ func (g *GUI) buildToolbar() fyne.CanvasObject {
 func (g *GUI) buildStatusBar() fyne.CanvasObject {
 	g.status = widget.NewLabel("")
 	g.progress = widget.NewProgressBar()
-	g.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), g.CancelImport)
+	g.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), g.CancelJob)
 	g.progress.Hide()
 	g.cancelBtn.Hide()
 	return container.NewBorder(nil, nil, nil, container.NewHBox(g.progress, g.cancelBtn), g.status)
@@ -234,17 +240,13 @@ func (g *GUI) StartImport(paths []string) {
 		g.started("An import", controller.ErrBusy)
 		return
 	}
-	g.progress.SetValue(0)
-	g.progress.Show()
-	g.cancelBtn.Show()
-	g.status.SetText("Importing…")
+	g.showProgress("Importing…", controller.Import)
 	progress := throttle(g.do, func(done, total int) {
 		g.progress.SetValue(float64(done) / float64(max(total, 1)))
 		g.status.SetText(fmt.Sprintf("Importing %d of %d…", done, total))
 	})
 	if err := g.s.StartImport(paths, progress, g.finishImport); err != nil {
-		g.progress.Hide()
-		g.cancelBtn.Hide()
+		g.hideProgress()
 		g.started("An import", err)
 	}
 }
@@ -261,8 +263,7 @@ func (g *GUI) finishImport(rep *library.Report, err error) {
 		msg = "Import stopped: " + plain(err) + ". " + msg
 		logf("import: %v", err)
 	}
-	g.progress.Hide()
-	g.cancelBtn.Hide()
+	g.hideProgress()
 	if len(rep.Failed) > 0 {
 		g.showFailures(rep.Failed)
 	}
@@ -282,8 +283,23 @@ func (g *GUI) showFailures(failed []library.Failure) {
 	dialog.ShowCustom(fmt.Sprintf("%d files could not be imported", len(failed)), "Close", scroll, g.win)
 }
 
-// CancelImport stops the running import; what it stored stays.
-func (g *GUI) CancelImport() { g.s.Cancel(controller.Import) }
+// showProgress shows the progress bar and a Cancel for a job of kind k.
+func (g *GUI) showProgress(status string, k controller.Kind) {
+	g.cancelKind = k
+	g.progress.SetValue(0)
+	g.progress.Show()
+	g.cancelBtn.Show()
+	g.status.SetText(status)
+}
+
+func (g *GUI) hideProgress() {
+	g.progress.Hide()
+	g.cancelBtn.Hide()
+}
+
+// CancelJob stops the job the progress bar shows (an import or a
+// retrieve); what it stored stays.
+func (g *GUI) CancelJob() { g.s.Cancel(g.cancelKind) }
 
 // plain turns an error into a short message for the user.
 func plain(err error) string {

@@ -23,10 +23,11 @@ const (
 	Remove              // take an item out of the library
 	Pull                // retrieve series from a PACS into the library
 	Find                // search a PACS
+	Preview             // fetch rendered previews of PACS studies
 	numKinds
 )
 
-var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find"}
+var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {

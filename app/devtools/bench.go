@@ -25,7 +25,7 @@ import (
 // the evaluation harness and the training-data exporter.
 func Commands() []cli.Command {
 	return []cli.Command{benchEmbedCommand(), benchIndexCommand(), benchIngestCommand(), benchLoadCommand(),
-		evalCommand(), datasetCommand()}
+		benchPACSCommand(), evalCommand(), datasetCommand()}
 }
 
 func benchEmbedCommand() cli.Command {

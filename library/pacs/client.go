@@ -187,7 +187,7 @@ func (c *Client) authorize(req *http.Request) {
 
 // statusError maps an HTTP status to an error class.
 func statusError(method, path string, resp *http.Response) error {
-	code := resp.StatusCode
+	code, path := resp.StatusCode, redact(path)
 	switch {
 	case code == http.StatusOK || code == http.StatusNoContent || (method == http.MethodPost && code/100 == 2):
 		return nil
@@ -199,6 +199,18 @@ func statusError(method, path string, resp *http.Response) error {
 		return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrServer)
 	}
 	return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrBadAnswer)
+}
+
+// redact drops the UIDs from a resource path for messages and logs
+// ("/studies/…/series/…"): UIDs identify a patient's studies.
+func redact(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if p != "" && strings.Trim(p, "0123456789.") == "" {
+			parts[i] = "…"
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // netReason is the short cause of a transport failure, without the URL

@@ -108,8 +108,9 @@ func TestErrorClasses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		calls.Store(0)
-		_, err := c.FindSeries(context.Background(), tc.study, Query{})
-		if !errors.Is(err, tc.want) || calls.Load() != tc.calls || strings.Contains(err.Error(), "pa55word") {
+		_, err := c.FindInstances(context.Background(), tc.study, "1.2.840.99", Query{})
+		if !errors.Is(err, tc.want) || calls.Load() != tc.calls || strings.Contains(err.Error(), "pa55word") ||
+			strings.Contains(err.Error(), "1.2.840") {
 			t.Errorf("%s: %v after %d calls", tc.study, err, calls.Load())
 		}
 		if strings.Count(err.Error(), "\n") != 0 {

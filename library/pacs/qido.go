@@ -217,14 +217,14 @@ func (c *Client) qido(ctx context.Context, path string, v url.Values) ([]dataset
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", path, ErrTruncated)
+		return nil, fmt.Errorf("search %s: %w", redact(path), ErrTruncated)
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, nil
 	}
 	var ds []dataset
 	if err := json.Unmarshal(body, &ds); err != nil {
-		return nil, fmt.Errorf("search %s: %w (%v)", path, ErrBadAnswer, err)
+		return nil, fmt.Errorf("search %s: %w (%v)", redact(path), ErrBadAnswer, err)
 	}
 	return ds, nil
 }

@@ -47,7 +47,7 @@ func (c *Client) Retrieve(ctx context.Context, studyUID, seriesUID, dir string, 
 	defer resp.Body.Close()
 	mr, err := multipartReader(resp)
 	if err != nil {
-		return nil, fmt.Errorf("retrieve %s: %w", path, err)
+		return nil, fmt.Errorf("retrieve %s: %w", redact(path), err)
 	}
 	var files []string
 	var total int64
@@ -77,9 +77,9 @@ func (c *Client) streamError(ctx context.Context, path string, err error) error 
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.Is(err, ErrNotDICOM):
-		return fmt.Errorf("retrieve %s: %w", path, err)
+		return fmt.Errorf("retrieve %s: %w", redact(path), err)
 	}
-	return fmt.Errorf("retrieve %s: %w (%v)", path, ErrTruncated, err)
+	return fmt.Errorf("retrieve %s: %w (%v)", redact(path), ErrTruncated, err)
 }
 
 // multipartReader checks that an answer is multipart/related and returns
