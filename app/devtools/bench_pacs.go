@@ -15,6 +15,7 @@ import (
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/library/pacs"
 )
 
 // pacsBench is what `m3ret bench pacs` reports: a pull (retrieve and
@@ -26,6 +27,9 @@ type pacsBench struct {
 	MB           float64 `json:"mb"`
 	Items        int     `json:"items"`
 	PullSeconds  float64 `json:"pull_seconds"`
+	// RetrieveSeconds is the download alone (WADO-RS to disk), in a third
+	// step: the pull's time less it is the import's share.
+	RetrieveSeconds float64 `json:"retrieve_seconds"`
 	LocalSeconds float64 `json:"local_seconds"`
 	// Ratio is the local import's time over the pull's (1: pulling costs
 	// no more than importing files already on disk).
@@ -74,12 +78,32 @@ func runBenchPACS(e *cli.Env) int {
 	if code != cli.ExitOK {
 		return code
 	}
+	if r.RetrieveSeconds, err = timeRetrieve(c, e.Args[1], e.Args[2:], filepath.Join(scratch, "retrieved")); err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
 	r.Ratio = r.LocalSeconds / max(r.PullSeconds, 1e-9)
 	return e.Output(r, func(w io.Writer) {
 		fmt.Fprintf(w, "%d instances, %.1f MB, %d items from %s\n", r.Instances, r.MB, r.Items, r.Server)
-		fmt.Fprintf(w, "pull + import %.2f s, local import %.2f s: ratio %.2f× (local time / pull time); peak RSS %.0f MB\n",
-			r.PullSeconds, r.LocalSeconds, r.Ratio, r.PeakRSSMB)
+		fmt.Fprintf(w, "pull + import %.2f s (download alone %.2f s), local import %.2f s: ratio %.2f× (local time / pull time); peak RSS %.0f MB\n",
+			r.PullSeconds, r.RetrieveSeconds, r.LocalSeconds, r.Ratio, r.PeakRSSMB)
 	})
+}
+
+// timeRetrieve times downloading the series (all of the study's when none
+// is named) without importing them.
+func timeRetrieve(c *pacs.Client, study string, series []string, dir string) (float64, error) {
+	ctx := context.Background()
+	start := time.Now()
+	if len(series) == 0 {
+		_, err := c.Retrieve(ctx, study, "", dir, nil)
+		return time.Since(start).Seconds(), err
+	}
+	for i, s := range series {
+		if _, err := c.Retrieve(ctx, study, s, filepath.Join(dir, strconv.Itoa(i)), nil); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
 }
 
 // timedSession opens a library at dir, times fn on it, and closes it.
