@@ -22,15 +22,15 @@ import (
 // import) of a study into a scratch library, against importing the same
 // files from a local folder into another, in the same run.
 type pacsBench struct {
-	Server       string  `json:"server"`
-	Instances    int     `json:"instances"`
-	MB           float64 `json:"mb"`
-	Items        int     `json:"items"`
-	PullSeconds  float64 `json:"pull_seconds"`
+	Server      string  `json:"server"`
+	Instances   int     `json:"instances"`
+	MB          float64 `json:"mb"`
+	Items       int     `json:"items"`
+	PullSeconds float64 `json:"pull_seconds"`
 	// RetrieveSeconds is the download alone (WADO-RS to disk), in a third
 	// step: the pull's time less it is the import's share.
 	RetrieveSeconds float64 `json:"retrieve_seconds"`
-	LocalSeconds float64 `json:"local_seconds"`
+	LocalSeconds    float64 `json:"local_seconds"`
 	// Ratio is the local import's time over the pull's (1: pulling costs
 	// no more than importing files already on disk).
 	Ratio float64 `json:"ratio"`
