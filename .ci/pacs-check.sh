@@ -70,5 +70,7 @@ shot() {
 index=$("$bin" pacs find local --json | awk -v s="$study" '/"study_uid"/ {i++; if (index($0, s)) print i}')
 shot pacs-1-search --pacs local
 shot pacs-2-retrieve --pacs local --pacs-pull "$index"
+grep -q '"items": 1,' "$out/bench-pacs.json" && grep -q "\"instances\": $n," "$out/bench-pacs.json" ||
+  { echo "pacs-check: the $n-slice series did not come through as one item" >&2; exit 1; }
 grep -q '^pacs=[1-9][0-9]* studies, [1-9][0-9]* previews$' "$out/pacs-1-search.txt"
 grep -q '^status=Retrieving [0-9]* of [0-9]* instances' "$out/pacs-2-retrieve.txt"

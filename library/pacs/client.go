@@ -164,7 +164,11 @@ func (c *Client) try(ctx context.Context, method, path string, q url.Values, acc
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%s %s: %w (%s)", method, c.base.Host, ErrUnreachable, netReason(err))
+		reason := netReason(err)
+		if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+			reason = fmt.Sprintf("no answer within %v", c.cfg.Timeout)
+		}
+		return nil, fmt.Errorf("%s %s: %w (%s)", method, c.base.Host, ErrUnreachable, reason)
 	}
 	if err := statusError(method, path, resp); err != nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -3,6 +3,7 @@ package pacs
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -216,5 +217,47 @@ func TestParseDates(t *testing.T) {
 		if _, _, err := ParseDates(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestTLSWithCAFile: a server whose certificate the system does not trust
+// is refused, and reached once its CA is given.
+func TestTLSWithCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "[]") }))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	cert := srv.Certificate()
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := New(Config{URL: srv.URL, Retries: -1})
+	if _, err := plain.FindStudies(context.Background(), Query{}); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+	trusted, err := New(Config{URL: srv.URL, CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trusted.FindStudies(context.Background(), Query{}); err != nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	if _, err := New(Config{URL: srv.URL, CAFile: filepath.Join(t.TempDir(), "missing.pem")}); err == nil {
+		t.Fatal("a missing CA file was accepted")
+	}
+}
+
+// TestTimeout: a search the server never answers fails after the client's
+// timeout, as unreachable.
+func TestTimeout(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}), Config{Timeout: 100 * time.Millisecond, Retries: -1})
+	if _, err := c.FindStudies(context.Background(), Query{}); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("%v", err)
 	}
 }
