@@ -74,21 +74,27 @@ func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, 
 		}
 		files = append(files, fs...)
 	}
-	start := time.Now().UTC() // every item of this run: ties sort by path
-	units, err := l.plan(ctx, files, rep)
-	if err != nil {
+	var lookupErr error
+	units, problems := ingest.Plan(ctx, files, l.knownInstance(&lookupErr), nil)
+	if err := l.planned(problems, lookupErr, rep); err != nil {
 		return err
 	}
-	planned := 0 // files that did not become part of a unit count as done
+	return l.importUnits(ctx, units, len(files), src, rep, progress)
+}
+
+// importUnits embeds and stores planned units (of nfiles files in all).
+func (l *Library) importUnits(ctx context.Context, units []ingest.Unit, nfiles int, src *Source, rep *Report, progress func(done, total int)) error {
+	start := time.Now().UTC() // every item of this run: ties sort by path
+	planned := 0              // files that did not become part of a unit count as done
 	for _, u := range units {
 		planned += len(u.Paths)
 	}
-	base := len(files) - planned
+	base := nfiles - planned
 	var shifted func(int, int)
 	if progress != nil {
 		shifted = func(d, n int) { progress(base+d, base+n) }
 	}
-	err = l.pipeline(ctx, units, rep, l.importWriter(rep, start, src), shifted)
+	err := l.pipeline(ctx, units, rep, l.importWriter(rep, start, src), shifted)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -100,20 +106,22 @@ func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, 
 	return err
 }
 
-// plan groups files into units (DICOM series become one), recording files
-// skipped or failed on the way.
-func (l *Library) plan(ctx context.Context, files []string, rep *Report) ([]ingest.Unit, error) {
-	var lookupErr error
-	known := func(uid string) bool {
+// knownInstance is the planner's test for instances already imported; a
+// failed lookup is kept in *errp.
+func (l *Library) knownInstance(errp *error) func(uid string) bool {
+	return func(uid string) bool {
 		has, err := l.cat.HasInstance(uid)
-		if err != nil && lookupErr == nil {
-			lookupErr = err
+		if err != nil && *errp == nil {
+			*errp = err
 		}
 		return has
 	}
-	units, problems := ingest.Plan(ctx, files, known, nil)
+}
+
+// planned records the files planning skipped or failed.
+func (l *Library) planned(problems []ingest.Problem, lookupErr error, rep *Report) error {
 	if lookupErr != nil {
-		return nil, fmt.Errorf("plan import: %w", lookupErr)
+		return fmt.Errorf("plan import: %w", lookupErr)
 	}
 	for _, p := range problems {
 		f := Failure{Path: p.Path, Error: p.Err.Error()}
@@ -124,7 +132,7 @@ func (l *Library) plan(ctx context.Context, files []string, rep *Report) ([]inge
 		}
 		rep.Failed = append(rep.Failed, f)
 	}
-	return units, nil
+	return nil
 }
 
 // pipeline decodes units with a pool of workers while one writer embeds

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/pacs"
 )
 
@@ -20,8 +21,9 @@ const pullFolder = "pacs"
 // Pull retrieves series of a study from a PACS (all of them when
 // seriesUIDs is empty) and imports them through the same path as a dropped
 // folder; each item records its source (server, Study and Series UIDs). A
-// series is downloaded whole into a private folder before it is imported,
-// so a cancel or a failure mid-series leaves no partial item; series pulled
+// series streams into its folder in the library, its headers read as its
+// instances land; it is imported once whole, so a cancel or a failure
+// mid-series leaves no partial item (the folder is removed); series pulled
 // before (by this library) are skipped, so a later pull resumes where a
 // cancelled one stopped. progress counts instances received.
 func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, seriesUIDs []string, progress func(done, total int)) (*Report, error) {
@@ -92,35 +94,44 @@ func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, r
 		rep.Skipped++
 		return nil
 	}
-	dir, err := l.fetchSeries(ctx, c, src, progress)
+	// Headers are read as the instances land, while the next ones arrive.
+	var lookupErr error
+	planner := ingest.NewPlanner(ctx, l.knownInstance(&lookupErr))
+	files, err := l.fetchSeries(ctx, c, src, func(f string, n int) {
+		planner.Add(f)
+		progress(n)
+	})
+	units, problems := planner.Units(nil)
 	if err != nil {
 		return err
 	}
-	if err := l.importPaths(ctx, []string{dir}, src, rep, nil); err != nil {
+	if err := l.planned(problems, lookupErr, rep); err != nil {
+		return err
+	}
+	if err := l.importUnits(ctx, units, len(files), src, rep, nil); err != nil {
 		return err
 	}
 	return l.cat.SetSetting(marker, "1")
 }
 
-// fetchSeries retrieves a series into its folder in the library: into a
-// .partial folder first, renamed when whole.
-func (l *Library) fetchSeries(ctx context.Context, c *pacs.Client, src *Source, progress func(int)) (string, error) {
+// fetchSeries retrieves a series into its folder in the library (emptied
+// first); a series that does not arrive whole is removed. onFile (may be
+// nil) gets each file as it lands and the count so far.
+func (l *Library) fetchSeries(ctx context.Context, c *pacs.Client, src *Source, onFile func(file string, n int)) ([]string, error) {
 	dir := l.seriesDir(src)
-	partial := dir + ".partial"
-	if err := os.RemoveAll(partial); err != nil {
-		return "", err
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
 	}
-	_, err := c.Retrieve(ctx, src.StudyUID, src.SeriesUID, partial, func(n int, _ int64) { progress(n) })
-	if err == nil {
-		if err = os.RemoveAll(dir); err == nil {
-			err = os.Rename(partial, dir)
+	files, err := c.Retrieve(ctx, src.StudyUID, src.SeriesUID, dir, func(f string, n int, _ int64) {
+		if onFile != nil {
+			onFile(f, n)
 		}
-	}
+	})
 	if err != nil {
-		os.RemoveAll(partial)
-		return "", err
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	return dir, nil
+	return files, nil
 }
 
 // seriesDir is the folder of a pulled series: hashed names, so that no
@@ -160,7 +171,7 @@ func (l *Library) refetch(ctx context.Context, it Item, readErr error) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("fetch again from %s: %w", it.Source.Server, err)
 	}
-	if _, err := l.fetchSeries(ctx, c, it.Source, func(int) {}); err != nil {
+	if _, err := l.fetchSeries(ctx, c, it.Source, nil); err != nil {
 		return false, fmt.Errorf("fetch again from %s: %w", it.Source.Server, err)
 	}
 	return true, nil

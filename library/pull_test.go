@@ -57,8 +57,8 @@ func TestPullFromOrthanc(t *testing.T) {
 	if items, _ := l.Items(); len(items) != 0 {
 		t.Fatalf("a cancelled pull stored %d items", len(items))
 	}
-	if partial, _ := filepath.Glob(filepath.Join(l.Dir(), pullFolder, "*", "*", "*.partial")); len(partial) != 0 {
-		t.Fatalf("partial folders left: %v", partial)
+	if partial, _ := filepath.Glob(filepath.Join(l.Dir(), pullFolder, "*", "*", "*")); len(partial) != 0 {
+		t.Fatalf("a partial series folder was left: %v", partial)
 	}
 
 	var pulled []Item

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -49,44 +50,93 @@ var (
 // if not nil, reports SOP Instance UIDs already imported: those files are
 // skipped. progress (may be nil) counts files.
 func Plan(ctx context.Context, files []string, known func(uid string) bool, progress func(done, total int)) ([]Unit, []Problem) {
-	heads := make([]*dicom.Header, len(files))
-	errs := make([]error, len(files))
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i, f := range files {
-		if ctx.Err() != nil {
-			errs[i] = ctx.Err()
-			continue
-		}
-		g.Go(func() error {
-			heads[i], errs[i] = planHeader(f)
-			return nil
-		})
+	p := NewPlanner(ctx, known)
+	for _, f := range files {
+		p.Add(f)
 	}
-	g.Wait()
+	return p.Units(progress)
+}
+
+// Planner plans files as they come: Add reads a file's header in a
+// bounded pool of workers at once (a pull hands it each instance as it
+// lands on disk), Units groups them once all are in. Plan is a Planner
+// given every file at once.
+type Planner struct {
+	ctx   context.Context
+	known func(uid string) bool
+	g     errgroup.Group
+	mu    sync.Mutex
+	files []string
+	heads []*dicom.Header
+	errs  []error
+}
+
+// NewPlanner makes a planner; known is as for Plan.
+func NewPlanner(ctx context.Context, known func(uid string) bool) *Planner {
+	p := &Planner{ctx: ctx, known: known}
+	p.g.SetLimit(4)
+	return p
+}
+
+// Add starts reading a file's header; it waits while the workers are all
+// busy. Files keep the order they were added in.
+func (p *Planner) Add(path string) {
+	p.mu.Lock()
+	i := len(p.files)
+	p.files, p.heads, p.errs = append(p.files, path), append(p.heads, nil), append(p.errs, nil)
+	p.mu.Unlock()
+	if err := p.ctx.Err(); err != nil {
+		p.set(i, nil, err)
+		return
+	}
+	p.g.Go(func() error {
+		h, err := planHeader(path)
+		p.set(i, h, err)
+		return nil
+	})
+}
+
+func (p *Planner) set(i int, h *dicom.Header, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.heads[i], p.errs[i] = h, err
+}
+
+// Units waits for the headers and groups the files into units, in the
+// order of their first paths; progress (may be nil) counts files.
+func (p *Planner) Units(progress func(done, total int)) ([]Unit, []Problem) {
+	p.g.Wait()
 	var units []Unit
 	var problems []Problem
 	var dicoms []dicom.Header
-	for i, f := range files {
-		switch h := heads[i]; {
-		case errs[i] != nil:
-			problems = append(problems, Problem{Path: f, Err: errs[i], Skipped: errors.Is(errs[i], dicom.ErrNotImage)})
+	for i, f := range p.files {
+		switch h := p.heads[i]; {
+		case p.errs[i] != nil:
+			problems = append(problems, Problem{Path: f, Err: p.errs[i], Skipped: errors.Is(p.errs[i], dicom.ErrNotImage)})
 		case h == nil:
 			units = append(units, Unit{Paths: []string{f}})
-		case known != nil && h.InstanceUID != "" && known(h.InstanceUID):
+		case p.known != nil && h.InstanceUID != "" && p.known(h.InstanceUID):
 			problems = append(problems, Problem{Path: f, Err: ErrKnown, Skipped: true})
 		default:
 			h.Path = f
 			dicoms = append(dicoms, *h)
 		}
 		if progress != nil {
-			progress(i+1, len(files))
+			progress(i+1, len(p.files))
 		}
 	}
+	units = append(units, group(dicoms, &problems)...)
+	sort.SliceStable(units, func(i, j int) bool { return units[i].Paths[0] < units[j].Paths[0] })
+	return units, problems
+}
+
+// group dedupes DICOM headers and groups them into series units.
+func group(dicoms []dicom.Header, problems *[]Problem) []Unit {
 	dicoms, dups := dedupe(dicoms)
 	for _, d := range dups {
-		problems = append(problems, Problem{Path: d.Path, Err: ErrDuplicate, Skipped: true})
+		*problems = append(*problems, Problem{Path: d.Path, Err: ErrDuplicate, Skipped: true})
 	}
+	var units []Unit
 	for _, stack := range dicom.Group(dicoms) {
 		u := Unit{stack: stack}
 		for _, h := range stack {
@@ -95,8 +145,7 @@ func Plan(ctx context.Context, files []string, known func(uid string) bool, prog
 		}
 		units = append(units, u)
 	}
-	sort.SliceStable(units, func(i, j int) bool { return units[i].Paths[0] < units[j].Paths[0] })
-	return units, problems
+	return units
 }
 
 // dedupe drops files that repeat an instance seen earlier in this run.

@@ -164,7 +164,7 @@ func TestRetrieveStreamsParts(t *testing.T) {
 			}), Config{})
 			dir := filepath.Join(t.TempDir(), "series")
 			var seen int
-			files, err := c.Retrieve(context.Background(), "1.2", "1.2.3", dir, func(n int, _ int64) { seen = n })
+			files, err := c.Retrieve(context.Background(), "1.2", "1.2.3", dir, func(_ string, n int, _ int64) { seen = n })
 			if !errors.Is(err, tc.want) || len(files) != tc.files || seen != tc.files {
 				t.Fatalf("%d files (progress %d), %v", len(files), seen, err)
 			}

@@ -29,10 +29,11 @@ const MaxPart = 4 << 30
 // series into dir (created, readable by the user alone), one file per
 // instance, streaming each part of the multipart answer to disk as it
 // arrives. progress (may be nil) is called after each instance with the
-// instances and bytes received so far. It returns the files written; on an
-// error the files written so far are returned with it (the caller decides
-// whether to keep them).
-func (c *Client) Retrieve(ctx context.Context, studyUID, seriesUID, dir string, progress func(instances int, bytes int64)) ([]string, error) {
+// file just written and the instances and bytes received so far (so a
+// caller can start on a file while the next ones arrive). It returns the
+// files written; on an error the files written so far are returned with it
+// (the caller decides whether to keep them).
+func (c *Client) Retrieve(ctx context.Context, studyUID, seriesUID, dir string, progress func(file string, instances int, bytes int64)) ([]string, error) {
 	path := "/studies/" + url.PathEscape(studyUID)
 	if seriesUID != "" {
 		path += "/series/" + url.PathEscape(seriesUID)
@@ -66,7 +67,7 @@ func (c *Client) Retrieve(ctx context.Context, studyUID, seriesUID, dir string, 
 		}
 		files, total = append(files, name), total+n
 		if progress != nil {
-			progress(len(files), total)
+			progress(name, len(files), total)
 		}
 	}
 }
