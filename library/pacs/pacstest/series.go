@@ -1,8 +1,11 @@
 package pacstest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,4 +72,25 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// Multipart returns files as a WADO-RS answer would carry them: a
+// multipart/related body of application/dicom parts, and its content type.
+func Multipart(t testing.TB, files []string) ([]byte, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	mw.Close()
+	return body.Bytes(), `multipart/related; type="application/dicom"; boundary=` + mw.Boundary()
 }
