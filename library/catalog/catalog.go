@@ -167,6 +167,9 @@ func (c *Catalog) PutAll(entries []Entry) error {
 				return err
 			}
 			for _, uid := range e.Item.Instances {
+				if uid == "" { // a DICOM file without SOP Instance UID: its id is its content's
+					continue
+				}
 				if err := tx.Bucket(bInstances).Put([]byte(uid), []byte(e.Item.ID)); err != nil {
 					return err
 				}
