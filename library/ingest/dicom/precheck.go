@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/suyashkumar/dicom/pkg/uid"
 )
 
 // ErrCorrupt is returned when a file's element lengths cannot be right.
@@ -35,6 +36,9 @@ func precheck(r io.Reader, size int64) error {
 	if err != nil {
 		return err
 	}
+	if err := knownSyntax(syntax); err != nil {
+		return err
+	}
 	switch syntax {
 	case "1.2.840.10008.1.2":
 		w.implicit = true
@@ -45,6 +49,19 @@ func precheck(r io.Reader, size int64) error {
 		w.left = min(w.left*1032, 1<<40)
 	}
 	return w.elements(-1, false)
+}
+
+// knownSyntax refuses a transfer syntax the parser does not know (it would
+// read the file with no byte order and fail deep inside): HTJ2K, a private
+// UID, a typo. An absent one is left to the parser's default.
+func knownSyntax(syntax string) error {
+	if syntax == "" {
+		return nil
+	}
+	if _, err := uid.CanonicalTransferSyntaxUID(syntax); err != nil {
+		return fmt.Errorf("%w %s", ErrUnsupportedSyntax, syntax)
+	}
+	return nil
 }
 
 type walker struct {
