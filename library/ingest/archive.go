@@ -175,7 +175,7 @@ func dicomdirFiles(p string) ([]string, error) {
 		return nil, err
 	}
 	defer closeFn()
-	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData())
+	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
 		return nil, fmt.Errorf("parse DICOMDIR: %w", err)
 	}

