@@ -90,7 +90,7 @@ func (p *Planner) Add(path string) {
 		return
 	}
 	p.g.Go(func() error {
-		h, err := planHeader(path)
+		h, err := planHeader(p.ctx, path)
 		p.set(i, h, err)
 		return nil
 	})
@@ -163,7 +163,7 @@ func dedupe(hs []dicom.Header) (kept, dups []dicom.Header) {
 }
 
 // planHeader returns the DICOM header of a file, or nil for other formats.
-func planHeader(path string) (*dicom.Header, error) {
+func planHeader(ctx context.Context, path string) (*dicom.Header, error) {
 	head, err := readHead(path, 132)
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func planHeader(path string) (*dicom.Header, error) {
 		return nil, err
 	}
 	defer closeFn()
-	h, err := dicom.ReadHeader(r, size)
+	h, err := dicom.ReadHeaderContext(ctx, r, size)
 	if err != nil {
 		return nil, err
 	}

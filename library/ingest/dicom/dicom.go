@@ -86,7 +86,10 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 			s, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	end, err := precheck(r, size)
+	end, err := precheck(ctxio.Reader(ctx, r), size)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("check dicom: %w", err)
 	}

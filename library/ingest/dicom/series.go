@@ -11,6 +11,7 @@ import (
 
 	dcm "github.com/suyashkumar/dicom"
 
+	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -32,20 +33,29 @@ type Header struct {
 
 // ReadHeader reads the attributes of a DICOM file up to its pixel data.
 // Non-image objects fail with ErrNotImage and the reason.
-func ReadHeader(r io.ReadSeeker, size int64) (hd Header, err error) {
+func ReadHeader(r io.ReadSeeker, size int64) (Header, error) {
+	return ReadHeaderContext(context.Background(), r, size)
+}
+
+// ReadHeaderContext is ReadHeader stopping, with ctx.Err(), when ctx is
+// done.
+func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Header, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	end, err := precheck(r, size)
+	end, err := precheck(ctxio.Reader(ctx, r), size)
+	if ctx.Err() != nil {
+		return hd, ctx.Err()
+	}
 	if err != nil {
 		return hd, fmt.Errorf("check dicom: %w", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return hd, err
 	}
-	ds, err := dcm.Parse(r, end, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
+	ds, err := dcm.Parse(ctxio.Reader(ctx, r), end, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
 		return hd, fmt.Errorf("parse dicom: %w", err)
 	}
