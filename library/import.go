@@ -68,9 +68,9 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, rep *Report, progress func(done, total int)) error {
 	var files []string
 	for _, p := range paths {
-		fs, err := ingest.Walk(p)
-		if err != nil {
-			rep.Failed = append(rep.Failed, Failure{Path: p, Error: err.Error()})
+		fs, problems := ingest.WalkAll(p)
+		for _, pr := range problems { // each entry that could not be walked, on its own
+			rep.Failed = append(rep.Failed, Failure{Path: pr.Path, Error: pr.Err.Error()})
 		}
 		files = append(files, fs...)
 	}

@@ -116,53 +116,91 @@ func readHead(path string, n int) ([]byte, error) {
 // Walk expands root (a file, a folder walked recursively, a DICOMDIR or a
 // ZIP archive) into the absolute paths of the files to try, in lexical
 // order, skipping hidden entries and the licence notes that sample folders
-// carry. Archive members are named ARCHIVE!/MEMBER.
+// carry. Archive members are named ARCHIVE!/MEMBER. What could not be
+// walked comes back as one error; WalkAll says it entry by entry.
 func Walk(root string) ([]string, error) {
-	if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
-		if strings.EqualFold(filepath.Base(root), "DICOMDIR") {
-			return dicomdirFiles(root)
-		}
-		if head, err := readHead(root, 4); err == nil && isZip(head) {
-			abs, err := filepath.Abs(root)
-			if err != nil {
-				return nil, err
-			}
-			return walkZip(abs)
-		}
+	files, problems := WalkAll(root)
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = fmt.Errorf("%s: %w", p.Path, p.Err)
 	}
-	var out []string
-	var refused []error
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if path != root && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !d.Type().IsRegular() || skipName(name) || readByAnother(path) {
-			return nil
-		}
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return err
-		}
+	return files, errors.Join(errs...)
+}
+
+// WalkAll is Walk reporting each entry it could not walk (an unreadable
+// folder, a broken link, a refused archive) as a Problem of its own, and
+// going on with the rest. Symbolic links are followed, files and folders
+// alike; a folder reached twice (a link loop) is walked once.
+func WalkAll(root string) ([]string, []Problem) {
+	w := &treeWalker{seen: map[string]bool{}}
+	w.walk(root, true)
+	return w.files, w.problems
+}
+
+type treeWalker struct {
+	files    []string
+	problems []Problem
+	seen     map[string]bool // real paths of the folders walked
+}
+
+func (w *treeWalker) fail(path string, err error) {
+	w.problems = append(w.problems, Problem{Path: path, Err: err})
+}
+
+// walk adds path: a file, an archive's members, or a folder's entries.
+func (w *treeWalker) walk(path string, top bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		w.fail(path, err)
+		return
+	}
+	st, err := os.Stat(abs) // follows links
+	switch {
+	case err != nil:
+		w.fail(abs, fmt.Errorf("cannot read: %w", err))
+	case st.IsDir():
+		w.folder(abs)
+	case !st.Mode().IsRegular():
+	case top && strings.EqualFold(filepath.Base(abs), "DICOMDIR"):
+		files, err := dicomdirFiles(abs)
+		w.add(abs, files, err)
+	default:
 		if head, err := readHead(abs, 4); err == nil && isZip(head) {
 			members, err := walkZip(abs)
-			if err != nil { // refuse this archive, go on with the rest
-				refused = append(refused, fmt.Errorf("%s: %w", name, err))
-				return nil
-			}
-			out = append(out, members...)
-			return nil
+			w.add(abs, members, err)
+			return
 		}
-		out = append(out, abs)
-		return nil
-	})
-	return out, errors.Join(append([]error{err}, refused...)...)
+		w.files = append(w.files, abs)
+	}
+}
+
+func (w *treeWalker) add(path string, files []string, err error) {
+	if err != nil {
+		w.fail(path, err)
+		return
+	}
+	w.files = append(w.files, files...)
+}
+
+// folder walks a folder's entries in lexical order.
+func (w *treeWalker) folder(dir string) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err == nil && w.seen[real] {
+		return // a link loop, or a folder reached twice
+	}
+	w.seen[real] = true
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		w.fail(dir, fmt.Errorf("cannot read folder: %w", err))
+	}
+	for _, e := range entries { // those read before an error too
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		if strings.HasPrefix(name, ".") || skipName(name) || (!e.IsDir() && readByAnother(path)) {
+			continue
+		}
+		w.walk(path, false)
+	}
 }
 
 func skipName(name string) bool {

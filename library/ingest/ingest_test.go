@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -72,5 +73,60 @@ func TestWalk(t *testing.T) {
 	}
 	if _, err := Walk(filepath.Join(root, "missing")); err == nil {
 		t.Fatal("missing path: no error")
+	}
+}
+
+// TestWalkLinksAndUnreadable (issue 17, finding 6): links to files and
+// folders are followed (a loop walked once), an unreadable folder is one
+// problem and the walk goes on past it, and a broken link is a problem of
+// its own.
+func TestWalkLinksAndUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Log("as root, permissions do not stop reads: the unreadable folder is checked by its error only when not root")
+	}
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	os.MkdirAll(filepath.Join(data, "a"), 0o700)
+	os.MkdirAll(filepath.Join(data, "z"), 0o700)
+	os.WriteFile(filepath.Join(data, "a", "one.png"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(data, "z", "last.png"), []byte("x"), 0o600)
+	outside := filepath.Join(root, "outside")
+	os.MkdirAll(outside, 0o700)
+	os.WriteFile(filepath.Join(outside, "out.png"), []byte("x"), 0o600)
+	os.Symlink(outside, filepath.Join(data, "m-link"))
+	os.Symlink(data, filepath.Join(data, "a", "loop"))
+	os.Symlink(filepath.Join(root, "gone.png"), filepath.Join(data, "broken.png"))
+	locked := filepath.Join(data, "n-locked")
+	os.MkdirAll(locked, 0o700)
+	os.WriteFile(filepath.Join(locked, "secret.png"), []byte("x"), 0o600)
+	os.Chmod(locked, 0)
+	defer os.Chmod(locked, 0o700)
+	fileLink := filepath.Join(root, "file-link.png")
+	os.Symlink(filepath.Join(data, "z", "last.png"), fileLink)
+
+	files, problems := WalkAll(data)
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimPrefix(f, data+"/"))
+	}
+	got := strings.Join(names, " ")
+	if !strings.Contains(got, "a/one.png") || !strings.Contains(got, "m-link/out.png") || !strings.HasSuffix(got, "z/last.png") {
+		t.Fatalf("files %v", names)
+	}
+	if strings.Count(got, "one.png") != 1 { // the loop back to data/ is not walked again
+		t.Fatalf("files %v", names)
+	}
+	var why []string
+	for _, p := range problems {
+		why = append(why, filepath.Base(p.Path)+": "+p.Err.Error())
+	}
+	if len(problems) < 1 || !strings.Contains(strings.Join(why, "|"), "broken.png") {
+		t.Fatalf("problems %v", why)
+	}
+	if os.Geteuid() != 0 && !strings.Contains(strings.Join(why, "|"), "n-locked: cannot read folder") {
+		t.Fatalf("problems %v", why)
+	}
+	if one, _ := WalkAll(fileLink); len(one) != 1 {
+		t.Fatalf("a link to a file given as root: %v", one)
 	}
 }
