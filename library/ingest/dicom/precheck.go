@@ -8,12 +8,32 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 	"github.com/suyashkumar/dicom/pkg/uid"
 )
+
+// redacted is an error whose message leaves out the values it quoted: the
+// parser quotes what it read, which may be patient data (a name read as a
+// number, an ID as a character set). Tags and lengths stay; errors.Is
+// still sees the error underneath.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
+
+func redact(err error) error { return redacted{redactValues(err.Error()), err} }
+
+var quotedValue = regexp.MustCompile(`'[^']*'|"[^"]*"|\[[^\]]*\]`)
+
+// redactValues replaces quoted and bracketed values by "…".
+func redactValues(s string) string { return quotedValue.ReplaceAllString(s, "…") }
 
 // ErrCorrupt is returned when a file's element lengths cannot be right.
 var ErrCorrupt = errors.New("corrupt dicom")
@@ -115,7 +135,7 @@ func (w *walker) readGeometry(t tag.Tag, vl uint32) error {
 	if t == tag.NumberOfFrames {
 		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimRight(string(b), "\x00 ")), 10, 64)
 		if err != nil || n < 0 {
-			return fmt.Errorf("number of frames %q: %w", b, ErrCorrupt)
+			return fmt.Errorf("number of frames (%d bytes) is not a number: %w", len(b), ErrCorrupt)
 		}
 		w.image[t] = n
 		return nil

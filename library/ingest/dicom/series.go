@@ -42,7 +42,7 @@ func ReadHeader(r io.ReadSeeker, size int64) (Header, error) {
 func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Header, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
+			err = fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
 		}
 	}()
 	end, err := precheck(ctxio.Reader(ctx, r), size)
@@ -57,7 +57,7 @@ func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Hea
 	}
 	ds, err := dcm.Parse(ctxio.Reader(ctx, r), end, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
-		return hd, fmt.Errorf("parse dicom: %w", err)
+		return hd, fmt.Errorf("parse dicom: %w", redact(err))
 	}
 	h := readHeader(&ds)
 	if err := h.checkImage(); err != nil {
