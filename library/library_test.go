@@ -311,3 +311,26 @@ func TestStoreFailsOneItemOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLibraryFilesUserOnly (issue 17, finding 10): every file of a library
+// folder is readable by the user alone, whatever the umask (bleve writes
+// index_meta.json through it).
+func TestLibraryFilesUserOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lib")
+	l := openLib(t, dir, &fakeEmbedder{id: "fake@1"})
+	src := t.TempDir()
+	writePNG(t, filepath.Join(src, "a.png"), 100)
+	if _, err := l.Import(context.Background(), []string{src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, _ := d.Info(); info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v", strings.TrimPrefix(path, dir), info.Mode().Perm())
+		}
+		return nil
+	})
+}

@@ -3,7 +3,9 @@ package index
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -49,6 +51,17 @@ type Meta struct {
 // when missing. A corrupt index is removed and created again. fresh reports
 // that the index was created now and must be refilled from the catalog.
 func OpenMeta(dir string) (m *Meta, fresh bool, err error) {
+	m, fresh, err = openMeta(dir)
+	if err == nil {
+		if err = userOnly(dir); err != nil {
+			m.Close()
+			return nil, false, fmt.Errorf("protect metadata index: %w", err)
+		}
+	}
+	return m, fresh, err
+}
+
+func openMeta(dir string) (*Meta, bool, error) {
 	idx, err := bleve.Open(dir)
 	if err == nil {
 		if v, _ := idx.GetInternal(keyMapping); string(v) == mappingVersion {
@@ -71,6 +84,22 @@ func OpenMeta(dir string) (m *Meta, fresh bool, err error) {
 		return nil, false, fmt.Errorf("create metadata index: %w", err)
 	}
 	return &Meta{idx: idx}, true, nil
+}
+
+// userOnly makes what bleve created readable by the user alone: it writes
+// index_meta.json through the umask (0644 or 0666), and metadata is
+// patient data.
+func userOnly(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o600)
+		if d.IsDir() {
+			mode = 0o700
+		}
+		return os.Chmod(path, mode)
+	})
 }
 
 func leanMapping() mapping.IndexMapping {
