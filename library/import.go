@@ -403,7 +403,11 @@ func (l *Library) storeBatch(batch []decoded, vecs [][]float32, rep *Report, add
 		rep.Items = append(rep.Items, e.Item)
 	}
 	rep.Imported += len(entries)
-	if err := l.meta.Put(docs); err != nil {
+	gen, err := l.cat.Generation()
+	if err != nil {
+		return err
+	}
+	if err := l.meta.Put(docs, gen); err != nil {
 		return fmt.Errorf("index metadata: %w", err)
 	}
 	return nil

@@ -128,17 +128,43 @@ func (l *Library) open() error {
 	default:
 		return fmt.Errorf("%w: it holds %s embeddings, asked for %s", ErrModelMismatch, have, model)
 	}
-	meta, fresh, err := index.OpenMeta(filepath.Join(l.dir, "meta.bleve"))
+	if err := l.openMeta(); err != nil {
+		return err
+	}
+	return l.loadVectors()
+}
+
+// openMeta opens the metadata index, rebuilding it from the catalog when
+// it is new, or behind the catalog (a kill between the catalog's commit
+// and the index's write left items no filter would find).
+func (l *Library) openMeta() error {
+	path := filepath.Join(l.dir, "meta.bleve")
+	meta, fresh, err := index.OpenMeta(path)
 	if err != nil {
 		return err
 	}
 	l.meta = meta
-	if fresh {
-		if err := l.refillMeta(); err != nil {
+	gen, err := l.cat.Generation()
+	if err != nil {
+		return err
+	}
+	if have, ok := meta.Generation(); !fresh && (!ok || have != gen) {
+		l.note("the metadata index was behind the catalog; rebuilt it from the catalog")
+		if err := meta.Close(); err != nil {
 			return err
 		}
+		if err := os.RemoveAll(path); err != nil {
+			return fmt.Errorf("remove stale metadata index: %w", err)
+		}
+		if l.meta, _, err = index.OpenMeta(path); err != nil {
+			return err
+		}
+		fresh = true
 	}
-	return l.loadVectors()
+	if fresh {
+		return l.refillMeta()
+	}
+	return nil
 }
 
 func (l *Library) refillMeta() error {
@@ -150,7 +176,11 @@ func (l *Library) refillMeta() error {
 	for _, it := range items {
 		docs[it.ID] = docOf(it)
 	}
-	return l.meta.Put(docs)
+	gen, err := l.cat.Generation()
+	if err != nil {
+		return err
+	}
+	return l.meta.Put(docs, gen)
 }
 
 // Dir is the library folder.
@@ -217,7 +247,11 @@ func (l *Library) Remove(id string) error {
 	}
 	l.vecs.Remove(id)
 	l.dirty = true
-	return l.meta.Delete(id)
+	gen, err := l.cat.Generation()
+	if err != nil {
+		return err
+	}
+	return l.meta.Delete(id, gen)
 }
 
 // Stats counts items by kind and by modality.

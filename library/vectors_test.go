@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
 )
 
@@ -126,7 +127,7 @@ func TestHybridFilter(t *testing.T) {
 		}
 		docs[id] = index.Doc{Modality: mod, Kind: "image2d"}
 	}
-	if err := l.meta.Put(docs); err != nil {
+	if err := l.meta.Put(docs, 0); err != nil {
 		t.Fatal(err)
 	}
 	oracle := func(q []float32, mod string, k int) []string {
@@ -192,5 +193,44 @@ func TestHybridFilter(t *testing.T) {
 				t.Fatalf("%s: %d of the true 10 nearest", tc.mod, hits)
 			}
 		}
+	}
+}
+
+// TestMetadataIndexBehindCatalog (issue 17, finding 3): items the catalog
+// committed but the metadata index never got (a kill between the two
+// writes) are found by filters again after the next open, which rebuilds
+// the index and says so.
+func TestMetadataIndexBehindCatalog(t *testing.T) {
+	src := t.TempDir()
+	for i := range 3 {
+		writePNG(t, filepath.Join(src, string(rune('a'+i))+".png"), uint8(40+i*60))
+	}
+	dir := filepath.Join(t.TempDir(), "lib")
+	emb := &fakeEmbedder{id: "fake@1"}
+	l := openLib(t, dir, emb)
+	rep, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep.Imported != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	// As if killed after the catalog's commit: a fourth item in the
+	// catalog alone.
+	extra := rep.Items[0]
+	extra.ID, extra.Path = "fextra", filepath.Join(src, "extra.png")
+	if err := l.cat.PutAll([]catalog.Entry{{Item: extra, Model: "fake@1", Vector: []float32{1, 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = openLib(t, dir, emb)
+	defer l.Close()
+	if notes := strings.Join(l.Notes(), "; "); !strings.Contains(notes, "metadata index was behind") {
+		t.Fatalf("notes %q", notes)
+	}
+	match, err := l.Match("format:png")
+	if err != nil || len(match) != 4 || !match["fextra"] {
+		t.Fatalf("filter finds %v %v", match, err)
+	}
+	l.Close()
+	if again := openLib(t, dir, emb); len(again.Notes()) != 0 {
+		t.Fatalf("a third open still rebuilt: %v", again.Notes())
 	}
 }

@@ -89,9 +89,12 @@ func TestMetaMatch(t *testing.T) {
 		"a": {Kind: "volume", Modality: "CT", BodyPart: "CHEST", Description: "CT chest with contrast", StudyDate: "2021-03-04T00:00:00Z"},
 		"b": {Kind: "image2d", Modality: "MR", BodyPart: "BRAIN", Description: "axial FLAIR"},
 		"c": {Kind: "image2d", Modality: "CT", BodyPart: "HEAD", Description: "head without contrast", StudyDate: "2019-01-01T00:00:00Z"},
-	})
+	}, 7)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if g, ok := m.Generation(); !ok || g != 7 {
+		t.Fatalf("generation %d %v", g, ok)
 	}
 	tests := []struct {
 		q    string

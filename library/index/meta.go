@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -132,19 +133,44 @@ func leanMapping() mapping.IndexMapping {
 	return m
 }
 
-// Put indexes (or re-indexes) the metadata of several items in one batch.
-func (m *Meta) Put(docs map[string]Doc) error {
+// keyGeneration records the catalog generation the index is up to date
+// with (see Generation).
+var keyGeneration = []byte("m3ret-catalog-generation")
+
+// Put indexes (or re-indexes) the metadata of several items in one batch,
+// with the catalog generation they bring the index to.
+func (m *Meta) Put(docs map[string]Doc, generation uint64) error {
 	b := m.idx.NewBatch()
 	for id, d := range docs {
 		if err := b.Index(id, d); err != nil {
 			return fmt.Errorf("index metadata: %w", err)
 		}
 	}
+	b.SetInternal(keyGeneration, binary.LittleEndian.AppendUint64(nil, generation))
 	return m.idx.Batch(b)
 }
 
-// Delete removes an item's metadata.
-func (m *Meta) Delete(id string) error { return m.idx.Delete(id) }
+// Delete removes an item's metadata, with the catalog generation that
+// brings the index to.
+func (m *Meta) Delete(id string, generation uint64) error {
+	b := m.idx.NewBatch()
+	b.Delete(id)
+	b.SetInternal(keyGeneration, binary.LittleEndian.AppendUint64(nil, generation))
+	return m.idx.Batch(b)
+}
+
+// Generation is the catalog generation the index was last brought to, in
+// the same batch as the documents; false when it never was (an index made
+// before generations were recorded). An index behind the catalog (a
+// process killed between the catalog's commit and the index's) is rebuilt
+// by the library at open.
+func (m *Meta) Generation() (uint64, bool) {
+	v, err := m.idx.GetInternal(keyGeneration)
+	if err != nil || len(v) != 8 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(v), true
+}
 
 // Count is the number of documents.
 func (m *Meta) Count() (uint64, error) { return m.idx.DocCount() }
