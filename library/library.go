@@ -37,6 +37,7 @@ type Source = catalog.Source
 var (
 	ErrNotFound      = catalog.ErrNotFound
 	ErrLocked        = catalog.ErrLocked // another process has the library open
+	ErrDamaged       = catalog.ErrDamaged
 	ErrModelMismatch = errors.New("library was built with another model")
 )
 
@@ -75,12 +76,33 @@ func DefaultDir() string {
 	return filepath.Join(base, "m3ret", "library")
 }
 
+// emptyCatalog refuses a library folder whose catalog.db is empty while
+// its indexes are there: the catalog was damaged (truncated), and taking
+// the folder for a new library would overwrite the indexes. An empty
+// catalog.db alone (a creation cut short) is removed and made again.
+func emptyCatalog(dir string) error {
+	path := filepath.Join(dir, "catalog.db")
+	st, err := os.Stat(path)
+	if err != nil || st.Size() > 0 {
+		return nil
+	}
+	for _, other := range []string{vectorsFile, "meta.bleve"} {
+		if _, err := os.Stat(filepath.Join(dir, other)); err == nil {
+			return fmt.Errorf("%w: it is empty, but the folder holds the library's indexes", ErrDamaged)
+		}
+	}
+	return os.Remove(path)
+}
+
 // RecordedModel returns the ID of the model whose embeddings the library in
 // dir holds, or "" when dir holds no library yet.
 func RecordedModel(dir string) (string, error) {
 	path := filepath.Join(dir, "catalog.db")
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return "", nil
+	}
+	if err := emptyCatalog(dir); err != nil {
+		return "", err
 	}
 	cat, err := catalog.Open(path)
 	if err != nil {
@@ -100,6 +122,9 @@ func Open(dir string, emb Embedder) (*Library, error) {
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("protect library: %w", err)
+	}
+	if err := emptyCatalog(dir); err != nil {
+		return nil, err
 	}
 	cat, err := catalog.Open(filepath.Join(dir, "catalog.db"))
 	if err != nil {

@@ -334,3 +334,42 @@ func TestLibraryFilesUserOnly(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDamagedCatalog (issue 17, finding 4): a catalog.db truncated to a
+// few pages fails with ErrDamaged (bbolt panicked, and every command with
+// it), and one truncated to nothing is not taken for a new library: the
+// indexes beside it stay as they were.
+func TestDamagedCatalog(t *testing.T) {
+	src := t.TempDir()
+	writePNG(t, filepath.Join(src, "a.png"), 100)
+	dir := filepath.Join(t.TempDir(), "lib")
+	emb := &fakeEmbedder{id: "fake@1"}
+	l := openLib(t, dir, emb)
+	if _, err := l.Import(context.Background(), []string{src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	graph, _ := os.ReadFile(filepath.Join(dir, vectorsFile))
+	for _, size := range []int64{8 << 10, 64 << 10, 0} {
+		if err := os.Truncate(filepath.Join(dir, "catalog.db"), size); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(dir, emb); !errors.Is(err, ErrDamaged) {
+			t.Fatalf("truncated to %d: %v", size, err)
+		}
+		if _, err := RecordedModel(dir); !errors.Is(err, ErrDamaged) {
+			t.Fatalf("recorded model, truncated to %d: %v", size, err)
+		}
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, vectorsFile)); !bytes.Equal(now, graph) {
+		t.Fatal("the vector index was overwritten")
+	}
+	fresh := filepath.Join(t.TempDir(), "new")
+	os.MkdirAll(fresh, 0o700)
+	os.WriteFile(filepath.Join(fresh, "catalog.db"), nil, 0o600) // a creation cut short
+	if l, err := Open(fresh, emb); err != nil {
+		t.Fatalf("an empty catalog alone: %v", err)
+	} else {
+		l.Close()
+	}
+}

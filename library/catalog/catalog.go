@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 var (
 	ErrNotFound = errors.New("item not found")
 	ErrLocked   = errors.New("library is open in another process")
+	ErrDamaged  = errors.New("catalog.db is damaged")
 )
 
 // Item is the record of one imported image, volume or video. Several fields
@@ -116,7 +120,7 @@ type Catalog struct {
 // Open opens (creating if needed) the catalog file at path, readable by the
 // user alone.
 func Open(path string) (*Catalog, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openBolt(path)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, ErrLocked
 	}
@@ -136,6 +140,74 @@ func Open(path string) (*Catalog, error) {
 		return nil, fmt.Errorf("init catalog: %w", err)
 	}
 	return &Catalog{db: db}, nil
+}
+
+// openBolt opens the database. A file shorter than its own meta page says
+// (truncated) is refused with ErrDamaged before bbolt maps it (reading past
+// the end would kill the process with SIGBUS); what bbolt still panics on,
+// or faults on, becomes ErrDamaged too.
+func openBolt(path string) (db *bolt.DB, err error) {
+	if err := checkLength(path); err != nil {
+		return nil, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("%w (%v)", ErrDamaged, p)
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+}
+
+// boltMagic marks a bbolt meta page.
+const boltMagic = 0xED0CDAED
+
+// checkLength compares a database file's length with the pages its newest
+// valid meta page counts (a missing or empty file is a new database).
+func checkLength(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // bbolt creates it, or says why not
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	var best, pages, pageSize, freelist uint64
+	for _, at := range []int{0, int(binary.LittleEndian.Uint32(head[24:28]))} {
+		if at+80 > n || at < 0 {
+			continue
+		}
+		m := head[at:]
+		if binary.LittleEndian.Uint32(m[16:20]) != boltMagic {
+			continue
+		}
+		if txid := binary.LittleEndian.Uint64(m[64:72]); txid >= best {
+			best, pages, pageSize = txid, binary.LittleEndian.Uint64(m[56:64]), uint64(binary.LittleEndian.Uint32(m[24:28]))
+			freelist = binary.LittleEndian.Uint64(m[48:56])
+		}
+	}
+	switch {
+	case pageSize == 0:
+		return fmt.Errorf("%w: no valid header", ErrDamaged)
+	case uint64(st.Size()) < pages*pageSize:
+		return fmt.Errorf("%w: %d bytes, its header counts %d", ErrDamaged, st.Size(), pages*pageSize)
+	case freelist != ^uint64(0) && !isPage(f, freelist, pageSize, 0x10):
+		return fmt.Errorf("%w: its free-page list is gone", ErrDamaged)
+	}
+	return nil
+}
+
+// isPage reports whether page id of the file is there with these flags.
+func isPage(f *os.File, id, pageSize uint64, flags uint16) bool {
+	b := make([]byte, 16)
+	if _, err := f.ReadAt(b, int64(id*pageSize)); err != nil {
+		return false
+	}
+	return binary.LittleEndian.Uint64(b) == id && binary.LittleEndian.Uint16(b[8:]) == flags
 }
 
 // Close closes the file.
