@@ -162,3 +162,32 @@ func TestFailureIsOneLine(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestRepairCommand: `m3ret repair` on a damaged library says what it
+// salvaged and lost (exit 3 when something was lost), after which the
+// library opens; the commands that met the damage said to run it.
+func TestRepairCommand(t *testing.T) {
+	requireORT(t)
+	lib := filepath.Join(t.TempDir(), "lib")
+	if code, _, errs := runCLI(t, "import", "--library", lib, writeImages(t, 3)); code != cli.ExitOK {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	if err := os.Truncate(filepath.Join(lib, "catalog.db"), 8<<10); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, "info", "--library", lib); code != cli.ExitError || !strings.Contains(errs, "m3ret repair") {
+		t.Fatalf("info on a damaged library: %d %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "repair", "--library", lib, "--json")
+	var rep struct {
+		Salvaged int
+		Lost     []string
+		Damaged  string
+	}
+	if json.Unmarshal([]byte(out), &rep); code != cli.ExitPartial || rep.Salvaged+len(rep.Lost) != 3 || rep.Damaged == "" {
+		t.Fatalf("repair: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "info", "--library", lib); code != cli.ExitOK {
+		t.Fatalf("info after repair: %d %s", code, errs)
+	}
+}

@@ -88,6 +88,39 @@ func printFailures(w io.Writer, failed []library.Failure) {
 	}
 }
 
+func repairCommand() cli.Command {
+	return cli.Command{Name: "repair", Args: "[--library DIR] [--json]",
+		Help: "mend a damaged library: salvage catalog.db, rebuild the indexes, list what was lost",
+		Run: func(e *cli.Env) int {
+			rep, err := library.Repair(e.Library)
+			if err != nil {
+				return cli.Fail(e.Stderr, err)
+			}
+			code := e.Output(rep, func(w io.Writer) { printRepair(w, rep) })
+			if code == cli.ExitOK && len(rep.Lost) > 0 {
+				return cli.ExitPartial
+			}
+			return code
+		}}
+}
+
+func printRepair(w io.Writer, rep *library.RepairReport) {
+	if rep.Damaged == "" {
+		fmt.Fprintf(w, "catalog sound: %d items; the indexes are rebuilt at the next start\n", rep.Salvaged)
+		return
+	}
+	fmt.Fprintf(w, "salvaged %d items, lost %d; the damaged catalog is kept as %s\n", rep.Salvaged, len(rep.Lost), rep.Damaged)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	if len(rep.Lost) > 0 {
+		fmt.Fprintln(w, "  lost items (import their source files again):")
+		for _, id := range rep.Lost {
+			fmt.Fprintf(w, "    %s\n", id)
+		}
+	}
+}
+
 // reindexDoc is what `reindex --json` prints.
 type reindexDoc struct {
 	Model     string            `json:"model"`

@@ -24,6 +24,9 @@ func startupMessage(c *cli.Common, err error) string {
 			"To search it with that model, re-embed it once:\n    m3ret reindex --library %q --model %q\n"+
 			"or, to open it with its own model, drop --model (and \"model\" in %s).",
 			c.Library, c.Model, c.Library, c.Model, cli.SettingsPath())
+	case errors.Is(err, library.ErrDamaged):
+		return fmt.Sprintf("The library in %s is damaged (%v).\n\n"+
+			"To mend it, keeping what can be read and listing the rest:\n    m3ret repair --library %q", c.Library, err, c.Library)
 	case errors.Is(err, library.ErrLocked):
 		return fmt.Sprintf("The library in %s is open in another M3Ret Viewer window or command.\n\n"+
 			"Close that one and start again.", c.Library)

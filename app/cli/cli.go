@@ -165,8 +165,11 @@ func Usage(w io.Writer, table []Command) {
 // that fixes it) and returns ExitError.
 func Fail(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "m3ret: %v\n", err)
-	if errors.Is(err, library.ErrModelMismatch) {
+	switch {
+	case errors.Is(err, library.ErrModelMismatch):
 		fmt.Fprintln(stderr, "m3ret: to search it with that model, re-embed it first: m3ret reindex --library DIR --model NAME")
+	case errors.Is(err, library.ErrDamaged):
+		fmt.Fprintln(stderr, "m3ret: to mend it (what can be read is kept, the rest listed): m3ret repair --library DIR")
 	}
 	return ExitError
 }

@@ -255,6 +255,9 @@ func (c *Catalog) PutAll(entries []Entry) error {
 }
 
 func putVector(tx *bolt.Tx, e Entry) error {
+	if e.Vector == nil { // none to keep (a record salvaged without it)
+		return nil
+	}
 	vb, err := tx.CreateBucketIfNotExists(vecBucket(e.Model))
 	if err != nil {
 		return err

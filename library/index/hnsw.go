@@ -81,6 +81,19 @@ func (h *Graph[K]) Len() int {
 	return h.alive
 }
 
+// Keys returns the keys in the graph.
+func (h *Graph[K]) Keys() []K {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]K, 0, h.alive)
+	for n, k := range h.ids {
+		if !h.gone[n] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func (h *Graph[K]) vec(n int32) []float32 { return h.vecs[int(n)*h.dim : (int(n)+1)*h.dim] }
 
 func (h *Graph[K]) dist(q []float32, n int32) float32 { return 1 - vek32.Dot(q, h.vec(n)) }
