@@ -100,6 +100,19 @@ pacs-check: build
 	  [ "$${M3RET_REQUIRE_ORTHANC:-0}" != 1 ] || exit 1; exit 0; fi; \
 	.ci/netns.sh xvfb-run -a -s "-screen 0 1400x900x24" .ci/pacs-check.sh $(BIN) build/pacs-check "$(SAMPLES)" $(or $(N),1000)
 
+# Every parser's fuzz target in turn, FUZZTIME each (default 10m):
+#   make fuzz FUZZTIME=1m
+# Crashers land in the package's testdata/fuzz/ and become regression tests.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := ./library/ingest:FuzzIngest ./library/ingest/dicom:FuzzRead ./library/ingest/raster:FuzzRead \
+	./library/ingest/nifti:FuzzParseHeader ./library/ingest/video:FuzzProbeJSON ./library/index:FuzzParseHNSW
+.PHONY: fuzz
+fuzz: samples
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
 # What the accelerator machine's check (.ci/gpu-check.sh) needs: the headless
 # CLI and the ONNX Runtime library, in build/device/.
 device-bundle: ort build-headless

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -34,6 +35,9 @@ type startup struct {
 	pacsPull  int      // with pacs: retrieve study N (1-based); ready once it is under way
 	fpsResult float64
 }
+
+// scripted reports a run driven by a script (it waits for the ready file).
+func (st startup) scripted() bool { return st.readyFile != "" }
 
 func cmdGUI(args []string, stderr io.Writer) int {
 	var c cli.Common
@@ -63,21 +67,37 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	log.SetFlags(0)
 	a := newApp()
 	g := NewGUI(a, s, ui)
-	code := cli.ExitOK
+	// Closing the window closes the session (its jobs cancelled, the index
+	// saved) and ends the process, rather than going through Fyne's own
+	// shutdown: in Fyne 2.7.1 that can panic in a race ("send on closed
+	// channel" from its lifecycle queue), and the preferences it saves
+	// are not ours.
+	var once sync.Once
+	quit := func(code int) {
+		once.Do(func() {
+			if err := s.Close(); err != nil {
+				fmt.Fprintf(stderr, "m3ret: close library: %v\n", err)
+				code = cli.ExitError
+			}
+			os.Exit(code)
+		})
+	}
+	g.win.SetCloseIntercept(func() { go quit(cli.ExitOK) })
 	a.Lifecycle().SetOnStarted(func() {
 		go func() {
-			if err := g.runStartup(a, st); err != nil {
+			code := cli.ExitOK
+			if err := g.runStartup(st); err != nil {
 				fmt.Fprintf(stderr, "m3ret: %v\n", err)
 				code = cli.ExitError
+			}
+			if st.scripted() { // the script is done with the window
+				quit(code)
 			}
 		}()
 	})
 	g.win.ShowAndRun()
-	if err := s.Close(); err != nil { // cancels the jobs still running
-		fmt.Fprintf(stderr, "m3ret: close library: %v\n", err)
-		code = cli.ExitError
-	}
-	return code
+	quit(cli.ExitOK) // the loop ended another way
+	return cli.ExitOK
 }
 
 func newApp() fyne.App {
@@ -88,7 +108,7 @@ func newApp() fyne.App {
 
 // runStartup performs the command line's drops through the window's own
 // drop handler, as if the user had dropped the files, one after the other.
-func (g *GUI) runStartup(a fyne.App, st startup) error {
+func (g *GUI) runStartup(st startup) error {
 	time.Sleep(300 * time.Millisecond) // let the first layout settle
 	g.Wait()
 	if len(st.imports) > 0 {
@@ -127,13 +147,11 @@ func (g *GUI) runStartup(a fyne.App, st startup) error {
 		summary += fmt.Sprintf("fps=%.1f\n", st.fpsResult)
 	}
 	if err := os.WriteFile(st.readyFile, []byte(summary), 0o600); err != nil {
-		fyne.Do(a.Quit)
 		return err
 	}
 	for { // the script takes its screenshot, then removes the file
 		time.Sleep(100 * time.Millisecond)
 		if _, err := os.Stat(st.readyFile); err != nil {
-			fyne.Do(a.Quit)
 			return nil
 		}
 	}
