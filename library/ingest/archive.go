@@ -77,33 +77,48 @@ func walkZip(archive string) ([]string, error) {
 // readMember inflates one member into memory, never past MaxMemberBytes
 // whatever its header claims.
 func readMember(archive, member string) ([]byte, error) {
+	rc, size, err := openMember(archive, member)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(size)+1))
+	if err != nil {
+		return nil, fmt.Errorf("inflate %s: %w", member, err)
+	}
+	if uint64(len(data)) > size {
+		return nil, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
+	}
+	return data, nil
+}
+
+// openMember streams one member (no further than its declared size, which
+// is at most MaxMemberBytes); closing it closes the archive.
+func openMember(archive, member string) (io.ReadCloser, uint64, error) {
 	zr, err := zip.OpenReader(archive)
 	if err != nil {
-		return nil, fmt.Errorf("open zip: %w", err)
+		return nil, 0, fmt.Errorf("open zip: %w", err)
 	}
-	defer zr.Close()
 	for _, f := range zr.File {
 		if path.Clean(f.Name) != member {
 			continue
 		}
 		if f.UncompressedSize64 > MaxMemberBytes {
-			return nil, fmt.Errorf("%w: member too large", ErrArchive)
+			zr.Close()
+			return nil, 0, fmt.Errorf("%w: member too large", ErrArchive)
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, err
+			zr.Close()
+			return nil, 0, err
 		}
-		defer rc.Close()
-		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
-		if err != nil {
-			return nil, fmt.Errorf("inflate %s: %w", member, err)
-		}
-		if uint64(len(data)) > f.UncompressedSize64 {
-			return nil, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
-		}
-		return data, nil
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(rc, int64(f.UncompressedSize64)), closer(func() error { rc.Close(); return zr.Close() })}, f.UncompressedSize64, nil
 	}
-	return nil, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
+	zr.Close()
+	return nil, 0, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
 }
 
 // openSeeker opens a plain file or an archive member for reading.
@@ -131,8 +146,14 @@ func openSeeker(p string) (io.ReadSeeker, int64, func() error, error) {
 	return f, st.Size(), f.Close, nil
 }
 
-// Open opens a file or archive member Walk returned, for hashing.
+// Open opens a file or archive member Walk returned, for reading it
+// through once (hashing, sniffing): a member is streamed, not inflated
+// into memory.
 func Open(p string) (io.ReadCloser, error) {
+	if a, m, ok := splitMember(p); ok {
+		rc, _, err := openMember(a, m)
+		return rc, err
+	}
 	r, _, closeFn, err := openSeeker(p)
 	if err != nil {
 		return nil, err

@@ -100,11 +100,11 @@ func looksLikeRawDICOM(path string, head []byte) bool {
 }
 
 func readHead(path string, n int) ([]byte, error) {
-	f, _, closeFn, err := openSeeker(path)
+	f, err := Open(path) // streams an archive member: only the head is inflated
 	if err != nil {
 		return nil, err
 	}
-	defer closeFn()
+	defer f.Close()
 	head := make([]byte, n)
 	k, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -207,5 +208,33 @@ func TestReadStopsWhenCancelled(t *testing.T) {
 		if _, err := ReadFileContext(ctx, f); !errors.Is(err, context.Canceled) {
 			t.Fatalf("%s: %v", filepath.Base(f), err)
 		}
+	}
+}
+
+// TestMemberHeadStreams (issue 17, finding 5): sniffing and hashing an
+// archive member stream it; the sniff inflates only the head (it used to
+// inflate the whole member into memory, once per look).
+func TestMemberHeadStreams(t *testing.T) {
+	zipPath := filepath.Join(t.TempDir(), "big.zip")
+	f, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, _ := zw.Create("scan/zeros.dcm")
+	w.Write(make([]byte, 64<<20))
+	zw.Close()
+	f.Close()
+	member := zipPath + "!/scan/zeros.dcm"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	head, err := readHead(member, 132)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(head) != 132 {
+		t.Fatalf("%d bytes, %v", len(head), err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Fatalf("sniffing the head allocated %d MB", grew>>20)
 	}
 }
