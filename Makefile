@@ -100,6 +100,13 @@ pacs-check: build
 	  [ "$${M3RET_REQUIRE_ORTHANC:-0}" != 1 ] || exit 1; exit 0; fi; \
 	.ci/netns.sh xvfb-run -a -s "-screen 0 1400x900x24" .ci/pacs-check.sh $(BIN) build/pacs-check "$(SAMPLES)" $(or $(N),1000)
 
+# The kill harness at length: 60 imports killed (SIGKILL) at random moments
+# while storing, each library checked after (it opens; info, unfiltered and
+# filtered searches agree; a resume completes the set). make test runs 4.
+.PHONY: soak
+soak:
+	M3RET_KILLS=$(or $(KILLS),60) $(GO) test -count=1 -run 'TestKillDuringImport' -v ./library
+
 # Every parser's fuzz target in turn, FUZZTIME each (default 10m):
 #   make fuzz FUZZTIME=1m
 # Crashers land in the package's testdata/fuzz/ and become regression tests.

@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"hash/fnv"
 	"math"
 	"os"
 	"runtime/debug"
@@ -174,16 +174,23 @@ func checkLength(path string) error {
 	if err != nil || st.Size() == 0 {
 		return err
 	}
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(f, head)
 	var best, pages, pageSize, freelist uint64
-	for _, at := range []int{0, int(binary.LittleEndian.Uint32(head[24:28]))} {
-		if at+80 > n || at < 0 {
+	first := make([]byte, 80)
+	if _, err := f.ReadAt(first, 0); err != nil {
+		return fmt.Errorf("%w: no valid header", ErrDamaged)
+	}
+	// The two meta pages: the second sits a page in (the first's page size,
+	// or the usual 4096 when the first is torn).
+	for _, at := range []int64{0, int64(binary.LittleEndian.Uint32(first[24:28])), 4096} {
+		m := make([]byte, 80)
+		if at < 0 || at > 1<<16 {
 			continue
 		}
-		m := head[at:]
-		if binary.LittleEndian.Uint32(m[16:20]) != boltMagic {
+		if _, err := f.ReadAt(m, at); err != nil {
 			continue
+		}
+		if binary.LittleEndian.Uint32(m[16:20]) != boltMagic || !metaSumOK(m) {
+			continue // not a meta page, or one a crash tore: bbolt uses the other
 		}
 		if txid := binary.LittleEndian.Uint64(m[64:72]); txid >= best {
 			best, pages, pageSize = txid, binary.LittleEndian.Uint64(m[56:64]), uint64(binary.LittleEndian.Uint32(m[24:28]))
@@ -199,6 +206,14 @@ func checkLength(path string) error {
 		return fmt.Errorf("%w: its free-page list is gone", ErrDamaged)
 	}
 	return nil
+}
+
+// metaSumOK checks a meta page's checksum: FNV-64a of the meta fields
+// before it, as bbolt computes it.
+func metaSumOK(m []byte) bool {
+	h := fnv.New64a()
+	h.Write(m[16:72])
+	return h.Sum64() == binary.LittleEndian.Uint64(m[72:80])
 }
 
 // isPage reports whether page id of the file is there with these flags.
