@@ -35,7 +35,7 @@ type pacsView struct {
 	studies []pacs.Study
 	thumbs  map[string]image.Image
 	chosen  int
-	client  *pacs.Client
+	client  *pacs.Client // the server the results came from
 	content fyne.CanvasObject
 }
 
@@ -47,7 +47,7 @@ var pacsFields = []struct{ key, label, hint string }{
 
 func newPACSView(g *GUI) *pacsView {
 	v := &pacsView{g: g, fields: map[string]*widget.Entry{}, thumbs: map[string]image.Image{}, chosen: -1}
-	v.server = widget.NewSelect(nil, func(string) { v.client = nil })
+	v.server = widget.NewSelect(nil, nil)
 	v.reloadServers()
 	form := widget.NewForm(widget.NewFormItem("Server", v.server))
 	for _, f := range pacsFields {
@@ -86,21 +86,6 @@ func (v *pacsView) reloadServers() {
 	v.server.Refresh()
 }
 
-// open returns the client of the chosen server.
-func (v *pacsView) open() (*pacs.Client, error) {
-	if v.server.Selected == "" {
-		return nil, errors.New("add a server first: m3ret pacs add NAME URL")
-	}
-	if v.client == nil || v.client.Name() != v.server.Selected {
-		c, err := cli.OpenPACS(v.server.Selected)
-		if err != nil {
-			return nil, err
-		}
-		v.client = c
-	}
-	return v.client, nil
-}
-
 // query is the search form as a QIDO query.
 func (v *pacsView) query() (pacs.Query, error) {
 	q := pacs.Query{PatientName: v.text("patient"), PatientID: v.text("id"), Modality: strings.ToUpper(v.text("modality")),
@@ -116,13 +101,15 @@ func (v *pacsView) text(key string) string { return strings.TrimSpace(v.fields[k
 
 // search runs the form's search in the background, then fetches previews.
 func (v *pacsView) search() {
-	c, err := v.open()
-	if err == nil {
-		var q pacs.Query
-		if q, err = v.query(); err == nil {
-			v.g.status.SetText("Searching " + c.Name() + "…")
-			err = v.g.s.StartFind(c, q, func(studies []pacs.Study, err error) { v.found(c, studies, err) })
-		}
+	name := v.server.Selected
+	q, err := v.query()
+	switch {
+	case name == "":
+		err = errors.New("add a server first: m3ret pacs add NAME URL")
+	case err == nil:
+		v.g.status.SetText("Searching " + name + "…")
+		open := func() (*pacs.Client, error) { return cli.OpenPACS(name) } // in the job: it may read a keyring
+		err = v.g.s.StartFind(open, q, v.found)
 	}
 	if err != nil {
 		v.g.status.SetText("PACS search: " + plain(err))
@@ -136,7 +123,7 @@ func (v *pacsView) found(c *pacs.Client, studies []pacs.Study, err error) {
 		logf("pacs find: %v", err)
 		return
 	}
-	v.studies, v.thumbs, v.chosen = studies, map[string]image.Image{}, -1
+	v.client, v.studies, v.thumbs, v.chosen = c, studies, map[string]image.Image{}, -1
 	v.list.UnselectAll()
 	v.list.Refresh()
 	v.g.status.SetText(fmt.Sprintf("%d studies on %s", len(studies), c.Name()))
@@ -201,9 +188,9 @@ func (v *pacsView) retrieve(similar bool) {
 
 // pull retrieves a study in the background, with progress and Cancel.
 func (v *pacsView) pull(study pacs.Study, similar bool) {
-	c, err := v.open()
-	if err != nil {
-		v.g.status.SetText("PACS: " + plain(err))
+	c := v.client // the server the study was found on
+	if c == nil {
+		v.g.status.SetText("Search a PACS first.")
 		return
 	}
 	if v.g.s.Running(controller.Pull) {
@@ -216,7 +203,7 @@ func (v *pacsView) pull(study pacs.Study, similar bool) {
 		v.g.status.SetText(fmt.Sprintf("Retrieving %d of %d instances…", done, total))
 	})
 	r := controller.PullRequest{Client: c, StudyUID: study.UID}
-	err = v.g.s.StartPull(r, progress, func(rep *library.Report, err error) { v.pulled(c.Name(), study.UID, similar, rep, err) })
+	err := v.g.s.StartPull(r, progress, func(rep *library.Report, err error) { v.pulled(c.Name(), study.UID, similar, rep, err) })
 	if err != nil {
 		v.g.hideProgress()
 		v.g.started("A retrieve", err)

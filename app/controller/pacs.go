@@ -44,10 +44,23 @@ func (c *Controller) StartPull(r PullRequest, progress func(done, total int), de
 	}, deliver)
 }
 
+// found is a PACS search's answer and the client that asked.
+type found struct {
+	client  *pacs.Client
+	studies []pacs.Study
+}
+
 // StartFind searches a PACS in the background (a newer search supersedes
-// it).
-func (c *Controller) StartFind(client *pacs.Client, q pacs.Query, deliver func([]pacs.Study, error)) error {
-	return Run(c, Find, func(ctx context.Context) ([]pacs.Study, error) { return client.FindStudies(ctx, q) }, deliver)
+// it). open makes the client there too: it may read a keyring.
+func (c *Controller) StartFind(open func() (*pacs.Client, error), q pacs.Query, deliver func(*pacs.Client, []pacs.Study, error)) error {
+	return Run(c, Find, func(ctx context.Context) (found, error) {
+		client, err := open()
+		if err != nil {
+			return found{}, err
+		}
+		studies, err := client.FindStudies(ctx, q)
+		return found{client, studies}, err
+	}, func(f found, err error) { deliver(f.client, f.studies, err) })
 }
 
 // ItemsFrom returns the library items pulled from a study on a server (of
