@@ -251,8 +251,8 @@ func (v *pacsView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	r := o.(*studyRow)
 	r.index = i
 	s := v.studies[i]
-	r.title.SetText(fmt.Sprintf("%s · %s · %s", or(s.PatientName, "(no name)"), fmtDate(s.Date), strings.Join(s.Modalities, "/")))
-	r.detail.SetText(fmt.Sprintf("%s — %d series, %d instances", or(s.Description, "(no description)"), s.Series, s.Instances))
+	r.title.SetText(fmt.Sprintf("%s · %s · %s", cli.Or(s.PatientName, "(no name)"), fmtDate(s.Date), strings.Join(s.Modalities, "/")))
+	r.detail.SetText(fmt.Sprintf("%s — %d series, %d instances", cli.Or(s.Description, "(no description)"), s.Series, s.Instances))
 	r.img.Image = v.thumbs[s.UID]
 	r.img.Refresh()
 }
@@ -288,7 +288,6 @@ func (r *studyRow) DragEnd() {
 	}
 }
 
-func or(a, b string) string { return cli.Or(a, b) }
 
 func fmtDate(d string) string {
 	if len(d) == 8 {
