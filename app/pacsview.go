@@ -288,7 +288,6 @@ func (r *studyRow) DragEnd() {
 	}
 }
 
-
 func fmtDate(d string) string {
 	if len(d) == 8 {
 		return d[:4] + "-" + d[4:6] + "-" + d[6:]
