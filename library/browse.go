@@ -48,7 +48,7 @@ func (l *Library) QuerySample(ctx context.Context, s *media.Sample, k int, filte
 	if err != nil {
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
-	res, err := l.search(vecs[0], k, filter, "")
+	res, err := l.search(ctx, vecs[0], k, filter, "")
 	return &Query{Sample: s, Vector: vecs[0], Results: res}, err
 }
 
@@ -82,7 +82,7 @@ func (l *Library) Refine(ctx context.Context, q *Query, id string, k int, filter
 	for _, e := range out.Examples {
 		skip[e] = true
 	}
-	res, err := l.search(vec, k+len(skip), filter, q.ItemID)
+	res, err := l.search(ctx, vec, k+len(skip), filter, q.ItemID)
 	kept := res[:0]
 	for _, r := range res {
 		if !skip[r.Item.ID] && len(kept) < k {

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 		lib, src, _ := strings.Cut(v, " ")
 		os.Exit(killChild(lib, src))
 	}
+	if v, ok := os.LookupEnv(syncChildEnv); ok {
+		os.Exit(syncChild(v))
+	}
 	os.Exit(m.Run())
 }
 

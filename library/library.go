@@ -53,6 +53,8 @@ type Library struct {
 	emb  Embedder
 
 	pacsFor   PACSResolver // how Load reaches a pulled item's PACS (nil: it does not)
+	idxMu     sync.Mutex
+	idx       Index // the index queries search (nil: the library's own)
 	notes     []string
 	dirty     bool // vectors changed since the graph was saved
 	importMu  sync.Mutex

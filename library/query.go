@@ -39,7 +39,7 @@ func (l *Library) QueryFile(ctx context.Context, path string, k int, filter stri
 	if err != nil {
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
-	res, err := l.search(vecs[0], k, filter, "")
+	res, err := l.search(ctx, vecs[0], k, filter, "")
 	return &Query{Sample: s, Vector: vecs[0], Results: res}, err
 }
 
@@ -50,11 +50,16 @@ func (l *Library) QueryItem(ctx context.Context, id string, k int, filter string
 	if err != nil {
 		return nil, fmt.Errorf("item %s: %w", id, err)
 	}
-	res, err := l.search(vec, k, filter, id)
+	res, err := l.search(ctx, vec, k, filter, id)
 	return &Query{ItemID: id, Vector: vec, Results: res}, err
 }
 
-func (l *Library) search(vec []float32, k int, filter, exclude string) ([]Result, error) {
+// search asks the index in use (see UseIndex).
+func (l *Library) search(ctx context.Context, vec []float32, k int, filter, exclude string) ([]Result, error) {
+	return l.index().Search(ctx, vec, k, filter, exclude)
+}
+
+func (l *Library) searchLocal(vec []float32, k int, filter, exclude string) ([]Result, error) {
 	var hits []index.Hit
 	var err error
 	switch {

@@ -178,6 +178,11 @@ func (ix *Index) do(ctx context.Context, op func(ctx context.Context, c *conn) e
 // the same one) may well succeed: the node is down, or the cluster is
 // electing a leader or reaching a replica that just died.
 func transient(err error) bool {
+	for _, ours := range []error{ErrNoCollection, ErrModelMismatch, ErrReplication, ErrFilter, ErrBadURL} {
+		if errors.Is(err, ours) {
+			return false
+		}
+	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
 		return true

@@ -70,9 +70,9 @@ func (ix *Index) Search(ctx context.Context, vec []float32, k int, filter, exclu
 	}
 	req := &pb.SearchRequest{
 		Collection: ix.cfg.Collection, Limit: uint32(k), ConsistencyLevel: &quorum,
-		NearVector: &pb.NearVector{Vectors: []*pb.Vectors{{VectorBytes: vectorBytes(vec), Type: pb.Vectors_VECTOR_TYPE_SINGLE_FP32}}},
-		Properties: &pb.PropertiesRequest{NonRefProperties: propertyNames()},
-		Metadata:   &pb.MetadataRequest{Uuid: true, Distance: true},
+		NearVector:  &pb.NearVector{Vectors: []*pb.Vectors{{VectorBytes: vectorBytes(vec), Type: pb.Vectors_VECTOR_TYPE_SINGLE_FP32}}},
+		Properties:  &pb.PropertiesRequest{NonRefProperties: propertyNames()},
+		Metadata:    &pb.MetadataRequest{Uuid: true, Distance: true},
 		Uses_123Api: true, Uses_125Api: true, Uses_127Api: true,
 	}
 	if where != nil {

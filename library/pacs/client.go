@@ -108,6 +108,13 @@ func caPool(file string) (*x509.CertPool, error) {
 // Name is the server's name.
 func (c *Client) Name() string { return c.cfg.Name }
 
+// BaseURL is the server's DICOMweb root (it holds no credentials).
+func (c *Client) BaseURL() string {
+	u := *c.base
+	u.User = nil
+	return u.String()
+}
+
 // endpoint is the URL of a path under the DICOMweb root with a query.
 func (c *Client) endpoint(path string, q url.Values) string {
 	u := *c.base

@@ -106,6 +106,9 @@ func Start(t testing.TB, n int) *Cluster {
 			nd.env = append(nd.env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
 		}
 		c.start(nd)
+		if i == 0 && n > 1 {
+			c.waitPort(nd, nd.Gossip) // the others join through it
+		}
 	}
 	t.Cleanup(c.Stop)
 	for _, nd := range c.Nodes {
@@ -135,6 +138,18 @@ func (c *Cluster) start(nd *Node) {
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(nd.cmd, nd.done)
 }
 
+// waitPort waits until a node accepts connections on port.
+func (c *Cluster) waitPort(nd *Node, port int) {
+	c.t.Helper()
+	for start := time.Now(); time.Since(start) < 60*time.Second; time.Sleep(50 * time.Millisecond) {
+		if conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	c.t.Fatalf("weaviate %s: nothing listens on port %d after 60 s", nd.Name, port)
+}
+
 // WaitReady polls a node until it answers ready.
 func (c *Cluster) WaitReady(nd *Node, limit time.Duration) {
 	c.t.Helper()
@@ -153,8 +168,12 @@ func (c *Cluster) WaitReady(nd *Node, limit time.Duration) {
 			}
 		}
 	}
-	log, _ := os.ReadFile(nd.dir + ".log")
-	c.t.Fatalf("weaviate %s not ready within %s:\n%s", nd.Name, limit, tail(log, 3000))
+	var logs strings.Builder
+	for _, other := range c.Nodes {
+		log, _ := os.ReadFile(other.dir + ".log")
+		fmt.Fprintf(&logs, "--- %s (HTTP %d, gossip %d, raft %d):\n%s\n", other.Name, other.HTTP, other.Gossip, other.Raft, tail(log, 1500))
+	}
+	c.t.Fatalf("weaviate %s not ready within %s:\n%s", nd.Name, limit, logs.String())
 }
 
 func tail(b []byte, n int) string {

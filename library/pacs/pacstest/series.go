@@ -91,3 +91,13 @@ func Multipart(t testing.TB, files []string) ([]byte, string) {
 	mw.Close()
 	return body.Bytes(), `multipart/related; type="application/dicom"; boundary=` + mw.Boundary()
 }
+
+// SetStudy moves files into another study: a new Study Instance UID and
+// Study Date (YYYYMMDD), with dcmtk's dcmodify.
+func SetStudy(t testing.TB, files []string, studyUID, date string) {
+	t.Helper()
+	args := append([]string{"-nb", "-q", "-i", "(0020,000D)=" + studyUID, "-i", "(0008,0020)=" + date}, files...)
+	if msg, err := exec.Command("dcmodify", args...).CombinedOutput(); err != nil {
+		t.Fatalf("dcmodify: %v: %s", err, msg)
+	}
+}
