@@ -96,9 +96,21 @@ func queryPACS(e *cli.Env, s *cli.Session, server string, r controller.QueryRequ
 	return query(e, s, r)
 }
 
+// where names an item's pixels: its file, or for a department result
+// not in this library, the PACS series it comes from.
+func where(it library.Item) string {
+	if it.Path == "" && it.Source != nil {
+		return fmt.Sprintf("pacs:%s study %s series %s", it.Source.Server, it.Source.StudyUID, it.Source.SeriesUID)
+	}
+	return it.Path
+}
+
 func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if err := s.UseDept(ctx, &e.Common, e.Stderr); err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
 	found, err := s.Query(ctx, r)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
@@ -111,7 +123,7 @@ func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
 	}
 	for _, x := range found.Results {
 		it := x.Item
-		doc.Results = append(doc.Results, queryResult{x.Rank, it.ID, x.Score, it.Kind, it.Modality, it.Path, it.Description})
+		doc.Results = append(doc.Results, queryResult{x.Rank, it.ID, x.Score, it.Kind, it.Modality, where(it), it.Description})
 	}
 	return e.Output(doc, func(w io.Writer) {
 		for _, x := range doc.Results {

@@ -56,6 +56,7 @@ type Common struct {
 	Model    string
 	ORTLib   string
 	Provider string
+	Index    string
 	JSON     bool
 }
 
@@ -67,6 +68,8 @@ func (c *Common) register(fs *flag.FlagSet, st Settings) {
 		"default: the embedded model the library was built with, else "+assets.DefaultModel)
 	fs.StringVar(&c.ORTLib, "ort-lib", st.ORTLib, "path to the ONNX Runtime shared library")
 	fs.StringVar(&c.Provider, "provider", Or(st.Provider, "auto"), "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
+	fs.StringVar(&c.Index, "index", st.Index, "department index to search, weaviate://HOST[:PORT][,HOST...]/COLLECTION[?grpc=PORT&tls=1&ca=FILE]\n"+
+		"(API key from $M3RET_WEAVIATE_API_KEY); empty: this library")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON document on stdout")
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,24 @@ func (e *Env) Session(fn func(s *Session) int) int {
 		code = max(code, ExitError)
 	}
 	return code
+}
+
+// UseDept opens the department index the flags or settings name (none:
+// nothing to do) and makes the session's searches use it; its warnings
+// (replication) go to stderr.
+func (s *Session) UseDept(ctx context.Context, c *Common, stderr io.Writer) error {
+	if c.Index == "" {
+		return nil
+	}
+	d, err := s.Library().OpenDept(ctx, c.Index, library.DeptOptions{APIKey: os.Getenv("M3RET_WEAVIATE_API_KEY")})
+	if err != nil {
+		return fmt.Errorf("department index: %w", err)
+	}
+	for _, n := range d.Notes() {
+		fmt.Fprintf(stderr, "m3ret: %s\n", n)
+	}
+	s.SetDept(d)
+	return nil
 }
 
 // Close cancels the session's jobs, closes the library (saving its index)

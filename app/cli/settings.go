@@ -21,6 +21,9 @@ type Settings struct {
 	Library string `json:"library,omitempty"`
 	// Model is an embedded model name or a path ("" is the default).
 	Model string `json:"model,omitempty"`
+	// Index is the department index searches use
+	// (weaviate://HOST:PORT/COLLECTION); "" searches this library.
+	Index string `json:"index,omitempty"`
 }
 
 // SettingsPath is $M3RET_SETTINGS, else <user config>/m3ret/settings.json.

@@ -189,6 +189,9 @@ func (c *Controller) Comparing() string {
 }
 
 func (c *Controller) load(ctx context.Context, id string) (*Loaded, error) {
+	if err := c.fetchIfRemote(ctx, id); err != nil {
+		return nil, err
+	}
 	it, err := c.lib.Item(id)
 	if err != nil {
 		return nil, err

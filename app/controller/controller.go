@@ -45,11 +45,12 @@ type Controller struct {
 	running [numKinds][]*job
 	active  int
 
-	current   *Search // the last search shown
-	selected  string  // the library item chosen in the grid
-	comparing string  // the result shown beside the query
-	filter    string  // the search box, as last submitted
-	order     Order   // the library listing's order
+	current   *Search            // the last search shown
+	selected  string             // the library item chosen in the grid
+	comparing string             // the result shown beside the query
+	filter    string             // the search box, as last submitted
+	order     Order              // the library listing's order
+	dept      *library.DeptIndex // the department index searched, nil for the library's own
 }
 
 // New makes a controller over an open library; Close closes the library.
@@ -77,6 +78,9 @@ func (c *Controller) Close() error {
 	c.mu.Unlock()
 	c.stop()
 	c.Wait()
+	if d := c.Dept(); d != nil {
+		d.Close()
+	}
 	return c.lib.Close()
 }
 

@@ -119,6 +119,9 @@ func (c *Controller) search(ctx context.Context, r QueryRequest) (*Search, error
 }
 
 func (c *Controller) searchItem(ctx context.Context, r QueryRequest, k int) (*Search, error) {
+	if err := c.fetchIfRemote(ctx, r.ItemID); err != nil {
+		return nil, err
+	}
 	q, err := c.lib.QueryItem(ctx, r.ItemID, k, r.Filter)
 	if err != nil {
 		return nil, err

