@@ -67,6 +67,7 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	log.SetFlags(0)
 	a := newApp()
 	g := NewGUI(a, s, ui)
+	g.UseDepartment(c.Index)
 	// Closing the window closes the session (its jobs cancelled, the index
 	// saved) and ends the process, rather than going through Fyne's own
 	// shutdown: in Fyne 2.7.1 that can panic in a race ("send on closed

@@ -3,8 +3,8 @@
 package app
 
 import (
+	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library"
@@ -101,16 +101,31 @@ func (g *GUI) ShowResult(id string) {
 			res = r
 		}
 	}
+	if _, err := g.s.Item(id); err != nil && res.Item.Source != nil {
+		g.status.SetText("Fetching the case from PACS " + res.Item.Source.Server + "…")
+	}
 	g.started("Opening the result", g.s.StartCompare(id, func(l *controller.Loaded, err error) {
 		if err != nil {
-			g.status.SetText("Could not open the result: its source file is missing or unreadable.")
+			g.status.SetText("Could not open the result: " + openProblem(res.Item, err))
 			logf("load %s: %v", id, err)
 			return
 		}
-		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, filepath.Base(res.Item.Path))
+		g.status.SetText("")
+		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, caption(l.Item))
 		g.compare.SetPair(cur.Sample, cur.Name, l.Sample, title, res.Score)
 		g.showTab(tabCompare)
 	}))
+}
+
+// openProblem says why a result could not be opened.
+func openProblem(it library.Item, err error) string {
+	switch {
+	case errors.Is(err, library.ErrNotInPACS):
+		return "it is on another workstation, not in a PACS this workstation knows (see the PACS tab)."
+	case it.Path == "" && it.Source != nil:
+		return "PACS " + it.Source.Server + " did not send it (" + plain(err) + ")."
+	}
+	return "its source file is missing or unreadable."
 }
 
 // stepResult compares the previous (d = -1) or next (+1) result.

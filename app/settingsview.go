@@ -3,16 +3,19 @@
 package app
 
 import (
+	"errors"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/library"
 )
 
-// showSettings edits the settings file: execution provider and ONNX Runtime
-// library. They apply at the next start.
+// showSettings edits the settings file: execution provider, ONNX Runtime
+// library and department index. They apply at the next start.
 func (g *GUI) showSettings() {
 	st, err := cli.LoadSettings()
 	if err != nil {
@@ -24,16 +27,26 @@ func (g *GUI) showSettings() {
 	ortLib := widget.NewEntry()
 	ortLib.SetPlaceHolder("beside the program, then the set-up's cache")
 	ortLib.SetText(st.ORTLib)
+	deptIndex := widget.NewEntry()
+	deptIndex.SetPlaceHolder("weaviate://HOST:PORT/COLLECTION (empty: this library only)")
+	deptIndex.SetText(st.Index)
+	deptIndex.Validator = func(s string) error {
+		if s != "" && !library.IsDeptURL(s) {
+			return errors.New("a department index address starts with weaviate://")
+		}
+		return nil
+	}
 	items := []*widget.FormItem{
 		widget.NewFormItem("Execution provider", provider),
 		widget.NewFormItem("ONNX Runtime library", ortLib),
+		widget.NewFormItem("Department index", deptIndex),
 		widget.NewFormItem("", widget.NewLabel("In use: "+g.s.Status(len(g.libGrid.Tiles())))),
 	}
 	d := dialog.NewForm("Settings", "Save", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
-		st.Provider, st.ORTLib = provider.Selected, ortLib.Text
+		st.Provider, st.ORTLib, st.Index = provider.Selected, ortLib.Text, deptIndex.Text
 		if err := st.Save(); err != nil {
 			dialog.ShowError(err, g.win)
 			return

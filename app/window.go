@@ -52,6 +52,8 @@ type GUI struct {
 	details   *widget.Label
 	sortBy    *widget.Select
 	pacs      *pacsView
+	scope     *widget.Select // search this library or the department index
+	deptURL   string         // the department index, "" for none
 	// cancelKind is the kind of job the status bar's Cancel stops.
 	cancelKind controller.Kind
 }
@@ -124,6 +126,7 @@ func (g *GUI) buildToolbar() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, container.NewHBox(
 		widget.NewButtonWithIcon("Import…", theme.FolderOpenIcon(), g.chooseImport),
 		widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), g.findSimilar),
+		g.buildScope(),
 	), widget.NewButtonWithIcon("", theme.SettingsIcon(), g.showSettings), g.filter)
 }
 
@@ -221,8 +224,17 @@ func (g *GUI) refreshLibrary(status string) {
 
 // tileFor is an item's tile, with its thumbnail when there is one.
 func tileFor(it library.Item, title string, thumbs map[string]image.Image) viewer.Tile {
-	return viewer.Tile{ID: it.ID, Title: title, Caption: filepath.Base(it.Path), Thumb: thumbs[it.ID],
+	return viewer.Tile{ID: it.ID, Title: title, Caption: caption(it), Thumb: thumbs[it.ID],
 		Badges: []string{it.Modality, it.Kind}}
+}
+
+// caption names an item under its thumbnail: its file, or for a department
+// result not in this library, the PACS that holds it.
+func caption(it library.Item) string {
+	if it.Path == "" && it.Source != nil {
+		return "on PACS " + it.Source.Server
+	}
+	return filepath.Base(it.Path)
 }
 
 func (g *GUI) chooseImport() {

@@ -136,6 +136,14 @@ func (d *DeptIndex) Name() string { return d.ix.Describe() }
 // Notes are the warnings found when it was opened (replication).
 func (d *DeptIndex) Notes() []string { return d.ix.Notes() }
 
+// NotesOrNil is Notes, safe on a nil index.
+func (d *DeptIndex) NotesOrNil() []string {
+	if d == nil {
+		return nil
+	}
+	return d.ix.Notes()
+}
+
 // Close drops the connections.
 func (d *DeptIndex) Close() error { return d.ix.Close() }
 

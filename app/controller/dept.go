@@ -77,3 +77,30 @@ func (c *Controller) Sync(ctx context.Context, pc *pacs.Client, d *library.DeptI
 	}
 	return rep, err
 }
+
+// StartUseDept opens the department index at url in the background (a
+// newer call supersedes it) and makes searches use it; url "" goes back to
+// the library's own index at once. deliver gets the index (nil for the
+// library's own) or why it could not be opened, in which case searches
+// keep the index they had.
+func (c *Controller) StartUseDept(url, apiKey string, deliver func(*library.DeptIndex, error)) error {
+	if url == "" {
+		c.Cancel(Connect)
+		c.SetDept(nil)
+		deliver(nil, nil)
+		return nil
+	}
+	return Run(c, Connect, func(ctx context.Context) (*library.DeptIndex, error) {
+		d, err := c.lib.OpenDept(ctx, url, library.DeptOptions{APIKey: apiKey})
+		if err == nil && ctx.Err() != nil { // superseded meanwhile
+			d.Close()
+			return nil, ctx.Err()
+		}
+		return d, err
+	}, func(d *library.DeptIndex, err error) {
+		if err == nil {
+			c.SetDept(d)
+		}
+		deliver(d, err)
+	})
+}

@@ -24,10 +24,11 @@ const (
 	Pull                // retrieve series from a PACS into the library
 	Find                // search a PACS
 	Preview             // fetch rendered previews of PACS studies
+	Connect             // open a department index
 	numKinds
 )
 
-var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview"}
+var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview", "connect"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {
