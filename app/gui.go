@@ -3,6 +3,7 @@
 package app
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -36,13 +37,9 @@ type startup struct {
 	fpsResult float64
 }
 
-// scripted reports a run driven by a script (it waits for the ready file).
-func (st startup) scripted() bool { return st.readyFile != "" }
-
-func cmdGUI(args []string, stderr io.Writer) int {
-	var c cli.Common
-	fs := cli.NewFlags("m3ret", &c, stderr)
-	var st startup
+// flags declares the window's own flags (the drops and views a script or
+// a desktop shortcut asks for at start).
+func (st *startup) flags(fs *flag.FlagSet) {
 	fs.StringVar(&st.query, "query", "", "query with this file once the window is open")
 	fs.IntVar(&st.compare, "compare", 0, "with --query: open result N beside the query")
 	fs.StringVar(&st.open, "open", "", "show this file in the Viewer tab (the library item holding it, if any)")
@@ -51,6 +48,16 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
 	fs.StringVar(&st.pacs, "pacs", "", "open the PACS tab and search this server (a name from m3ret pacs list)")
 	fs.IntVar(&st.pacsPull, "pacs-pull", 0, "with --pacs: retrieve study N of the results")
+}
+
+// scripted reports a run driven by a script (it waits for the ready file).
+func (st startup) scripted() bool { return st.readyFile != "" }
+
+func cmdGUI(args []string, stderr io.Writer) int {
+	var c cli.Common
+	fs := cli.NewFlags("m3ret", &c, stderr)
+	var st startup
+	st.flags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.ExitUsage
 	}
@@ -167,8 +174,14 @@ func (g *GUI) summary() string {
 			differ++
 		}
 	}
-	return fmt.Sprintf("library=%d\nresults=%d\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\npacs=%d studies, %d previews\n",
-		len(g.libGrid.Tiles()), len(g.results.Tiles()), g.status.Text, q, r,
+	thumbs := 0
+	for _, t := range g.results.Tiles() {
+		if t.Thumb != nil {
+			thumbs++
+		}
+	}
+	return fmt.Sprintf("library=%d\nresults=%d (%d with thumbnails)\nscope=%s\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\npacs=%d studies, %d previews\n",
+		len(g.libGrid.Tiles()), len(g.results.Tiles()), thumbs, g.scope.Selected, g.status.Text, q, r,
 		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary(), len(g.pacs.studies), len(g.pacs.thumbs))
 }
 

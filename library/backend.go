@@ -224,3 +224,32 @@ func (l *Library) itemsFrom(src *Source) ([]Item, error) {
 	}
 	return out, nil
 }
+
+// RemotePreview renders a department result that is not in this library:
+// a middle instance of its series, as a JPEG of about size pixels, by the
+// PACS it names (WADO-RS rendered). Nothing is stored.
+func (l *Library) RemotePreview(ctx context.Context, it Item, size int) ([]byte, error) {
+	if it.Source == nil || l.pacsFor == nil {
+		return nil, ErrNotInPACS
+	}
+	c, err := l.pacsFor(it.Source.Server)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotInPACS, err)
+	}
+	q := pacs.Query{Limit: 1}
+	if it.Frames > 1 && it.Kind == "volume" {
+		q.Offset = it.Frames / 2
+	}
+	inst, err := c.FindInstances(ctx, it.Source.StudyUID, it.Source.SeriesUID, q)
+	if err == nil && len(inst) == 0 && q.Offset > 0 {
+		inst, err = c.FindInstances(ctx, it.Source.StudyUID, it.Source.SeriesUID, pacs.Query{Limit: 1})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(inst) == 0 {
+		return nil, fmt.Errorf("series %s: %w", it.Source.SeriesUID, pacs.ErrNotFound)
+	}
+	b, _, err := c.Rendered(ctx, it.Source.StudyUID, it.Source.SeriesUID, inst[0].UID, size)
+	return b, err
+}

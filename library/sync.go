@@ -141,6 +141,16 @@ var errIndexWrite = errors.New("write the department index")
 // killed before its upsert), upserts its items and, unless o.Keep, removes
 // them from this library again.
 func (l *Library) syncSeries(ctx context.Context, c *pacs.Client, d *DeptIndex, src *Source, o SyncOptions) (int, error) {
+	before, err := l.itemsFrom(src)
+	if err != nil {
+		return 0, err
+	}
+	// A series this library held before the sync (pulled by its user, not
+	// by a sync killed before its upsert) is left in it.
+	mine := len(before) > 0 && !l.syncPulled(src)
+	if err := l.cat.SetSetting(syncMarker(src), "1"); err != nil {
+		return 0, err
+	}
 	rep, err := l.Pull(ctx, c, src.StudyUID, []string{src.SeriesUID}, nil)
 	if err != nil {
 		return 0, err
@@ -166,10 +176,19 @@ func (l *Library) syncSeries(ctx context.Context, c *pacs.Client, d *DeptIndex, 
 	if err := d.upsert(ctx, recs, vecs, model, c.BaseURL()); err != nil {
 		return 0, fmt.Errorf("%w: %v", errIndexWrite, err)
 	}
-	if !o.Keep {
+	if !o.Keep && !mine {
 		l.evict(src, items)
 	}
 	return len(items), nil
+}
+
+// syncMarker records that a sync pulled a series (so that a sync killed
+// between its pull and its upsert still evicts it when resumed).
+func syncMarker(src *Source) string { return "syncpulled:" + sourceKey(src) }
+
+func (l *Library) syncPulled(src *Source) bool {
+	v, err := l.cat.Setting(syncMarker(src))
+	return err == nil && v != ""
 }
 
 func (d *DeptIndex) upsert(ctx context.Context, items []Item, vecs [][]float32, model, serverURL string) error {
@@ -188,6 +207,7 @@ func (l *Library) evict(src *Source, items []Item) {
 	}
 	os.RemoveAll(l.seriesDir(src))
 	l.cat.SetSetting("pulled:"+sourceKey(src), "")
+	l.cat.SetSetting(syncMarker(src), "")
 }
 
 // Upsert writes library items (with their vectors in this library) to the

@@ -111,12 +111,17 @@ func TestSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	// A series the user pulled before stays in the library after a sync.
+	studies, _ := c.FindStudies(ctx, pacs.Query{})
+	if _, err := l.Pull(ctx, c, studies[0].UID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := l.Sync(ctx, c, d, SyncOptions{}, nil)
 	if err != nil || rep.Upserted != 6 || len(rep.Failed) != 0 || rep.Watermark != "20240615" {
 		t.Fatalf("sync: %+v %v", rep, err)
 	}
-	if items, _ := l.Items(); len(items) != 0 {
-		t.Fatalf("the sync box kept %d items", len(items))
+	if items, _ := l.Items(); len(items) != 1 || items[0].Source.StudyUID != studies[0].UID {
+		t.Fatalf("the sync box holds %d items, want the 1 its user pulled", len(items))
 	}
 	if got := indexedSeries(t, l, url); fmt.Sprint(got) != fmt.Sprint(series) {
 		t.Fatalf("indexed %v, want %v", got, series)

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	_ "image/jpeg" // PACS-rendered previews
 	"image/png"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
@@ -163,17 +167,45 @@ func (c *Controller) thumbnails(ctx context.Context, results []library.Result) m
 
 func (c *Controller) thumbsOf(ctx context.Context, items []library.Item) map[string]image.Image {
 	out := make(map[string]image.Image, len(items))
+	var remote []library.Item
 	for _, it := range items {
 		if ctx.Err() != nil {
 			break
 		}
 		b, err := c.lib.Thumbnail(it.ID)
 		if err != nil {
+			if it.Source != nil && it.Path == "" { // a department result not in this library
+				remote = append(remote, it)
+			}
 			continue
 		}
 		if img, err := png.Decode(bytes.NewReader(b)); err == nil {
 			out[it.ID] = img
 		}
 	}
+	c.remoteThumbs(ctx, remote, out)
 	return out
+}
+
+// remoteThumbs renders department results by their PACS, four at a time;
+// those that fail are left without a thumbnail.
+func (c *Controller) remoteThumbs(ctx context.Context, items []library.Item, out map[string]image.Image) {
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(4)
+	for _, it := range items {
+		g.Go(func() error {
+			b, err := c.lib.RemotePreview(ctx, it, 128)
+			if err != nil {
+				return nil
+			}
+			if img, _, err := image.Decode(bytes.NewReader(b)); err == nil {
+				mu.Lock()
+				out[it.ID] = img
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Wait()
 }

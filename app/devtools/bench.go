@@ -84,9 +84,11 @@ func printBench(w io.Writer, r *inference.BenchReport) {
 
 func benchIndexCommand() cli.Command {
 	o := library.IndexBenchOptions{K: 10}
-	return cli.Command{Name: "bench index", Args: "[--n N] [--dim D] [--data clustered|random] [--json]",
-		Help: "vector index build, recall and speed, against hnswlib",
+	var backend string
+	return cli.Command{Name: "bench index", Args: "[--n N] [--dim D] [--data clustered|random] [--backend local|weaviate://HOST:PORT/COLLECTION] [--json]",
+		Help: "vector index build, recall and speed, against hnswlib (or a Weaviate department index against ours)",
 		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&backend, "backend", "local", "local (our HNSW against hnswlib), or a new Weaviate collection to fill, measure and drop")
 			fs.IntVar(&o.N, "n", 100000, "vectors in the index")
 			fs.IntVar(&o.Dim, "dim", 256, "vector length")
 			fs.IntVar(&o.Queries, "queries", 1000, "queries")
@@ -96,6 +98,9 @@ func benchIndexCommand() cli.Command {
 		},
 		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.N >= 100 && o.Dim >= 2 && o.Queries >= 1 },
 		Run: func(e *cli.Env) int {
+			if backend != "local" {
+				return benchDept(e, backend, o)
+			}
 			o.TimeLoad = timeLoadInChild
 			rep, err := library.BenchIndex(o, func(f string, a ...any) { fmt.Fprintf(e.Stderr, "bench: "+f+"\n", a...) })
 			if err != nil {

@@ -45,6 +45,7 @@ type Index struct {
 
 	model string
 	dim   int
+	nodes int
 	notes []string
 	// Retry is how long an operation keeps trying other nodes when the one
 	// it used stopped answering (default 30 s).

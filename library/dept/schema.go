@@ -61,6 +61,7 @@ func (ix *Index) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	ix.nodes = nodes
 	class, err := ix.class(ctx)
 	if errors.Is(err, ErrNoCollection) && o.Create {
 		class, err = ix.create(ctx, o, nodes)
@@ -180,3 +181,24 @@ func (ix *Index) Drop(ctx context.Context) error {
 		return c.rest.Schema().ClassDeleter().WithClassName(ix.cfg.Collection).Do(ctx)
 	})
 }
+
+// SetEF changes the search beam (ef) of the collection's graph; Weaviate
+// applies it to every later search.
+func (ix *Index) SetEF(ctx context.Context, ef int) error {
+	class, err := ix.class(ctx)
+	if err != nil {
+		return err
+	}
+	cfg, ok := class.VectorIndexConfig.(map[string]any)
+	if !ok {
+		return fmt.Errorf("collection %s: unexpected vector index config %T", ix.cfg.Collection, class.VectorIndexConfig)
+	}
+	cfg["ef"] = ef
+	class.VectorIndexConfig = cfg
+	return ix.do(ctx, func(ctx context.Context, c *conn) error {
+		return c.rest.Schema().ClassUpdater().WithClass(class).Do(ctx)
+	})
+}
+
+// Nodes is the number of nodes in the cluster when the index was opened.
+func (ix *Index) Nodes() int { return ix.nodes }
