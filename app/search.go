@@ -86,7 +86,11 @@ func (g *GUI) showQuery(s *controller.Search, err error) {
 	}
 	g.results.SetTiles(tiles)
 	g.showTab(tabResults)
-	g.status.SetText(fmt.Sprintf("%d similar cases for %s", len(tiles), s.Name))
+	where := ""
+	if g.s.Dept() != nil {
+		where = " in the department index"
+	}
+	g.status.SetText(fmt.Sprintf("%d similar cases for %s%s", len(tiles), s.Name, where))
 }
 
 // ShowResult opens the comparison of the query with the result id.
@@ -101,7 +105,9 @@ func (g *GUI) ShowResult(id string) {
 			res = r
 		}
 	}
-	if _, err := g.s.Item(id); err != nil && res.Item.Source != nil {
+	_, err := g.s.Item(id)
+	remote := err != nil && res.Item.Source != nil
+	if remote {
 		g.status.SetText("Fetching the case from PACS " + res.Item.Source.Server + "…")
 	}
 	g.started("Opening the result", g.s.StartCompare(id, func(l *controller.Loaded, err error) {
@@ -111,6 +117,9 @@ func (g *GUI) ShowResult(id string) {
 			return
 		}
 		g.status.SetText("")
+		if remote { // now cached in the library
+			g.refreshLibrary("")
+		}
 		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, caption(l.Item))
 		g.compare.SetPair(cur.Sample, cur.Name, l.Sample, title, res.Score)
 		g.showTab(tabCompare)
