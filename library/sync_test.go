@@ -1,7 +1,6 @@
 package library
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -221,23 +219,5 @@ func runSync(env string) (string, error) {
 
 func killSyncAt(t *testing.T, env string, at int, delay time.Duration) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), syncChildEnv+"="+env)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		var done, total int
-		if _, err := fmt.Sscanf(sc.Text(), "synced %d %d", &done, &total); err == nil && done >= at {
-			break
-		}
-	}
-	time.Sleep(delay)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killChildAt(t, syncChildEnv, env, "synced", at, delay)
 }
