@@ -191,7 +191,7 @@ eval: samples
 # once into the cache (about 11 minutes; .ci/fetch-weaviate.sh) and runs the
 # single-node tests; the 3-node fault tests (kill -9 of the Raft leader
 # during inserts and queries, restart and catch-up; replication factor 1
-# refused) run here, in a private network namespace (about 3 minutes):
+# refused) run here, in a private network namespace (about 4 minutes):
 .PHONY: weaviate test-cluster bench-dept
 weaviate:
 	@.ci/fetch-weaviate.sh >/dev/null

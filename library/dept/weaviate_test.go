@@ -95,6 +95,16 @@ func TestSingleNode(t *testing.T) {
 
 func checkRecall(t *testing.T, ix *dept.Index, exact *index.Exact, queries [][]float32, want float64) {
 	t.Helper()
+	if r := recall(t, ix, exact, queries); r < want {
+		t.Fatalf("recall@10 = %.3f, want >= %.2f", r, want)
+	} else {
+		t.Logf("recall@10 = %.3f over %d queries", r, len(queries))
+	}
+}
+
+// recall is recall@10 of ix against exact search.
+func recall(t *testing.T, ix *dept.Index, exact *index.Exact, queries [][]float32) float64 {
+	t.Helper()
 	found, total := 0, 0
 	for _, q := range queries {
 		truth, _ := exact.Search(q, 10, nil)
@@ -113,11 +123,7 @@ func checkRecall(t *testing.T, ix *dept.Index, exact *index.Exact, queries [][]f
 			}
 		}
 	}
-	if r := float64(found) / float64(total); r < want {
-		t.Fatalf("recall@10 = %.3f, want >= %.2f", r, want)
-	} else {
-		t.Logf("recall@10 = %.3f over %d queries", r, len(queries))
-	}
+	return float64(found) / float64(total)
 }
 
 // checkFilters compares, filter by filter, the ids the department index

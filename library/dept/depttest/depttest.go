@@ -206,8 +206,23 @@ func (c *Cluster) Kill(nd *Node) {
 }
 
 // Restart starts a killed node again with its data and waits until ready.
+// It joins the cluster's gossip through a node that is up (node1 first
+// started on its own, so it needs one too).
 func (c *Cluster) Restart(nd *Node) {
 	c.t.Helper()
+	env := make([]string, 0, len(nd.env)+1)
+	for _, kv := range nd.env {
+		if !strings.HasPrefix(kv, "CLUSTER_JOIN=") {
+			env = append(env, kv)
+		}
+	}
+	for _, other := range c.Nodes {
+		if other != nd && other.cmd != nil {
+			env = append(env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(other.Gossip))
+			break
+		}
+	}
+	nd.env = env
 	c.start(nd)
 	c.WaitReady(nd, 90*time.Second)
 }
