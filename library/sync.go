@@ -211,9 +211,13 @@ func (l *Library) evict(src *Source, items []Item) {
 }
 
 // Upsert writes library items (with their vectors in this library) to the
-// department index: how a workstation shares cases imported from disk.
-func (d *DeptIndex) Upsert(ctx context.Context, l *Library, ids []string) error {
+// department index, 500 at a time: how a workstation shares its cases.
+func (d *DeptIndex) Upsert(ctx context.Context, l *Library, ids []string, progress func(done, total int)) error {
 	model := l.emb.ModelID()
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		var items []Item
 		var vecs [][]float32
@@ -231,6 +235,30 @@ func (d *DeptIndex) Upsert(ctx context.Context, l *Library, ids []string) error 
 		if err := d.upsert(ctx, items, vecs, model, ""); err != nil {
 			return err
 		}
+		progress(min(start+500, len(ids)), len(ids))
 	}
 	return nil
+}
+
+// Shareable lists the items a workstation may put in a department index:
+// those imported from disk (pulled ones are the sync worker's), passing
+// filter ("" for all).
+func (l *Library) Shareable(filter string) ([]string, error) {
+	items, err := l.Items()
+	if err != nil {
+		return nil, err
+	}
+	var match map[string]bool
+	if filter != "" {
+		if match, err = l.Match(filter); err != nil {
+			return nil, err
+		}
+	}
+	var ids []string
+	for _, it := range items {
+		if it.Source == nil && (match == nil || match[it.ID]) {
+			ids = append(ids, it.ID)
+		}
+	}
+	return ids, nil
 }

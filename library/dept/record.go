@@ -32,13 +32,14 @@ type Record struct {
 	FrameTime   float64 `json:"frameTimeMs"`
 	Duration    float64 `json:"durationS"`
 	// Where the pixels are: a PACS (server name as the workstations call
-	// it, its DICOMweb URL and the UIDs), or a workstation's file.
+	// it, its DICOMweb URL and the UIDs), or the workstation that shared
+	// it (which finds it by its item id; file paths are not copied, since
+	// folder names often carry a patient's name).
 	Server      string `json:"server"`
 	ServerURL   string `json:"serverUrl"`
 	StudyUID    string `json:"studyUid"`
 	SeriesUID   string `json:"seriesUid"`
 	Workstation string `json:"workstation"`
-	Path        string `json:"path"`
 }
 
 // property is one field of the collection's schema.
@@ -57,7 +58,7 @@ var properties = []property{
 	{"spacingX", "number", ""}, {"spacingY", "number", ""}, {"spacingZ", "number", ""},
 	{"frameTimeMs", "number", ""}, {"durationS", "number", ""},
 	{"server", "text", "field"}, {"serverUrl", "text", "field"}, {"studyUid", "text", "field"},
-	{"seriesUid", "text", "field"}, {"workstation", "text", "field"}, {"path", "text", "field"},
+	{"seriesUid", "text", "field"}, {"workstation", "text", "field"},
 }
 
 func propertyNames() []string {
@@ -86,7 +87,7 @@ func (r Record) fields() map[string]any {
 		"spacingX": r.SpacingX, "spacingY": r.SpacingY, "spacingZ": r.SpacingZ,
 		"frameTimeMs": r.FrameTime, "durationS": r.Duration,
 		"server": r.Server, "serverUrl": r.ServerURL, "studyUid": r.StudyUID,
-		"seriesUid": r.SeriesUID, "workstation": r.Workstation, "path": r.Path,
+		"seriesUid": r.SeriesUID, "workstation": r.Workstation,
 	}
 	if t, err := time.Parse("20060102", r.StudyDate); err == nil {
 		m["studyDate"] = t.Format(time.RFC3339)
@@ -128,7 +129,7 @@ func recordOf(p *pb.Properties) Record {
 		SpacingX: n("spacingX"), SpacingY: n("spacingY"), SpacingZ: n("spacingZ"),
 		FrameTime: n("frameTimeMs"), Duration: n("durationS"),
 		Server: s("server"), ServerURL: s("serverUrl"), StudyUID: s("studyUid"),
-		SeriesUID: s("seriesUid"), Workstation: s("workstation"), Path: s("path")}
+		SeriesUID: s("seriesUid"), Workstation: s("workstation")}
 	if t, err := time.Parse(time.RFC3339, f["studyDate"].GetDateValue()); err == nil {
 		r.StudyDate = t.UTC().Format("20060102")
 	}

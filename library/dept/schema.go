@@ -161,7 +161,7 @@ func schemaProperties() []*models.Property {
 	out := make([]*models.Property, len(properties))
 	for i, p := range properties {
 		out[i] = &models.Property{Name: p.name, DataType: []string{p.dataType}, Tokenization: p.tokenization}
-		if p.name == "serverUrl" || p.name == "path" {
+		if p.name == "serverUrl" {
 			out[i].IndexSearchable = &f
 		}
 	}

@@ -1,7 +1,7 @@
 // Package dept is the department index: the vectors and metadata of a whole
 // department's archive in a Weaviate collection, shared by every workstation.
 // Pixels stay in the PACS; each object names the PACS server and the DICOM
-// Study/Series UIDs (or the workstation and path) its pixels come from.
+// Study/Series UIDs (or the workstation that shared it) its pixels come from.
 // Patient names and IDs are never written to it.
 //
 // The collection is reached over gRPC (searches, batch upserts) and HTTP
