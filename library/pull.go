@@ -44,7 +44,7 @@ func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, ser
 	progress(0, total)
 	for _, s := range series {
 		src := &Source{Server: c.Name(), StudyUID: studyUID, SeriesUID: s.UID}
-		err := l.pullSeries(ctx, c, src, rep, func(n int) { progress(done+n, max(total, done+n)) })
+		err := l.pullSeries(ctx, c, src, s.Instances, rep, func(n int) { progress(done+n, max(total, done+n)) })
 		done += max(s.Instances, 1)
 		progress(min(done, total), total)
 		if ctx.Err() != nil {
@@ -84,9 +84,10 @@ func (l *Library) seriesToPull(ctx context.Context, c *pacs.Client, studyUID str
 	return out, nil
 }
 
-// pullSeries downloads one series whole, then imports it; a series pulled
-// before is skipped.
-func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, rep *Report, progress func(int)) error {
+// pullSeries downloads one series (of about n instances) whole, then
+// imports it; a series pulled before is skipped. Headers are read, and the
+// slices the volume will hold decoded, as the instances land.
+func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, n int, rep *Report, progress func(int)) error {
 	marker := "pulled:" + sourceKey(src)
 	if v, err := l.cat.Setting(marker); err != nil {
 		return err
@@ -97,6 +98,8 @@ func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, r
 	// Headers are read as the instances land, while the next ones arrive.
 	var lookupErr error
 	planner := ingest.NewPlanner(ctx, l.knownInstance(&lookupErr))
+	planner.DecodeAhead(n)
+	defer planner.Close()
 	files, err := l.fetchSeries(ctx, c, src, func(f string, n int) {
 		planner.Add(f)
 		progress(n)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -107,10 +108,18 @@ func timeRetrieve(c *pacs.Client, study string, series []string, dir string) (fl
 }
 
 // timedSession opens a library at dir, times fn on it, and closes it.
+// With $M3RET_CPUPROFILE_DIR set, a CPU profile of fn lands there, named
+// after dir.
 func timedSession(e *cli.Env, dir string, secs *float64, fn func(context.Context, *cli.Session) error) int {
 	env := *e
 	env.Library = dir
 	return env.Session(func(s *cli.Session) int {
+		if pd := os.Getenv("M3RET_CPUPROFILE_DIR"); pd != "" {
+			if f, err := os.Create(filepath.Join(pd, filepath.Base(dir)+".prof")); err == nil {
+				pprof.StartCPUProfile(f)
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
 		start := time.Now()
 		if err := fn(context.Background(), s); err != nil {
 			return cli.Fail(e.Stderr, err)

@@ -20,12 +20,13 @@ type Unit struct {
 	// order (empty for other formats). They identify the unit.
 	Instances []string
 	stack     []dicom.Header
+	decoded   func(path string) *media.Sample // slices decoded ahead (a pull), or nil
 }
 
 // Read decodes the unit, stopping with ctx.Err() when ctx is done.
 func (u Unit) Read(ctx context.Context) (*media.Sample, error) {
 	if len(u.stack) > 1 {
-		return dicom.ReadSeries(ctx, u.stack, openSeeker)
+		return dicom.ReadSeriesFrom(ctx, u.stack, openSeeker, u.decoded)
 	}
 	return ReadFileContext(ctx, u.Paths[0])
 }
@@ -69,6 +70,7 @@ type Planner struct {
 	files []string
 	heads []*dicom.Header
 	errs  []error
+	ahead *ahead
 }
 
 // NewPlanner makes a planner; known is as for Plan.
@@ -76,6 +78,24 @@ func NewPlanner(ctx context.Context, known func(uid string) bool) *Planner {
 	p := &Planner{ctx: ctx, known: known}
 	p.g.SetLimit(4)
 	return p
+}
+
+// DecodeAhead makes the planner decode, as their headers come in, the
+// slices of an arriving series of about n instances that its sample will
+// likely hold (see ahead). Call it before the first Add, and Close after
+// the units are read.
+func (p *Planner) DecodeAhead(n int) {
+	if n > 1 {
+		p.ahead = newAhead(p.ctx, n)
+	}
+}
+
+// Close releases what DecodeAhead holds; the units cannot take slices
+// decoded ahead after it.
+func (p *Planner) Close() {
+	if p.ahead != nil {
+		p.ahead.close()
+	}
 }
 
 // Add starts reading a file's header; it waits while the workers are all
@@ -92,6 +112,9 @@ func (p *Planner) Add(path string) {
 	p.g.Go(func() error {
 		h, err := planHeader(p.ctx, path)
 		p.set(i, h, err)
+		if h != nil && p.ahead != nil {
+			p.ahead.offer(path, h)
+		}
 		return nil
 	})
 }
@@ -126,6 +149,11 @@ func (p *Planner) Units(progress func(done, total int)) ([]Unit, []Problem) {
 		}
 	}
 	units = append(units, group(dicoms, &problems)...)
+	if p.ahead != nil {
+		for i := range units {
+			units[i].decoded = p.ahead.take
+		}
+	}
 	sort.SliceStable(units, func(i, j int) bool { return units[i].Paths[0] < units[j].Paths[0] })
 	return units, problems
 }

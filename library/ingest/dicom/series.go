@@ -163,14 +163,27 @@ type Opener func(path string) (io.ReadSeeker, int64, func() error, error)
 // than MaxSeriesValues allows is sampled evenly. It stops between slices,
 // and inside one, when ctx is done.
 func ReadSeries(ctx context.Context, stack []Header, open Opener) (*media.Sample, error) {
+	return ReadSeriesFrom(ctx, stack, open, nil)
+}
+
+// ReadSeriesFrom is ReadSeries taking each slice from decoded when it
+// has it (a slice decoded ahead, while the series was still arriving, by
+// ReadSlice), reading the others.
+func ReadSeriesFrom(ctx context.Context, stack []Header, open Opener, decoded func(path string) *media.Sample) (*media.Sample, error) {
 	if len(stack) == 0 {
 		return nil, ErrNoPixels
 	}
-	per := stack[0].Rows * stack[0].Cols
-	keep := pickSlices(len(stack), max(1, MaxSeriesValues/max(per, 1)))
+	keep := Kept(len(stack), stack[0].Rows, stack[0].Cols)
 	var s *media.Sample
 	for k, i := range keep {
-		sl, err := readOne(ctx, stack[i].Path, open)
+		var sl *media.Sample
+		var err error
+		if decoded != nil {
+			sl = decoded(stack[i].Path)
+		}
+		if sl == nil {
+			sl, err = ReadSlice(ctx, stack[i].Path, open)
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -206,7 +219,19 @@ func ReadSeries(ctx context.Context, stack []Header, open Opener) (*media.Sample
 	return s, s.Validate()
 }
 
-func readOne(ctx context.Context, path string, open Opener) (*media.Sample, error) {
+// Kept is which of a stack's n slices of rows×cols a series sample holds,
+// by their rank in slice order: all of them, or as many as MaxSeriesValues
+// allows, evenly spread, the first and last always in.
+func Kept(n, rows, cols int) []int {
+	return pickSlices(n, max(1, MaxSeriesValues/max(rows*cols, 1)))
+}
+
+// InstanceNumber is the slice's Instance Number (0 when absent): most
+// series number their slices in slice order, one way or the other.
+func (h Header) InstanceNumber() int { return h.place.instance }
+
+// ReadSlice decodes one slice of a stack, as ReadSeries does.
+func ReadSlice(ctx context.Context, path string, open Opener) (*media.Sample, error) {
 	r, size, closeFn, err := open(path)
 	if err != nil {
 		return nil, err
