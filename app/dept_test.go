@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -153,4 +154,39 @@ func exactNearest(vecs map[string][]float32, id string, k int) []string {
 		out = append(out, h.id)
 	}
 	return out
+}
+
+// TestIndexKeySaved: the department index API key is kept out of the
+// settings file (here, with no keyring, in the 0600 secrets file), read
+// back for connections, overridden by $M3RET_WEAVIATE_API_KEY, and
+// forgotten by --clear.
+func TestIndexKeySaved(t *testing.T) {
+	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))
+	t.Setenv("M3RET_NO_KEYRING", "1")
+	t.Setenv("M3RET_WEAVIATE_API_KEY", "")
+	kf := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(kf, []byte("s3cret-key\n"), 0o600)
+	if code, out, errs := runCLI(t, "index", "key", "--key-file", kf); code != cli.ExitOK || !strings.Contains(out, "readable by you alone") {
+		t.Fatalf("index key: %d %s %s", code, out, errs)
+	}
+	settings, _ := os.ReadFile(cli.SettingsPath())
+	secrets := filepath.Join(filepath.Dir(cli.SettingsPath()), "pacs-secrets.json")
+	st, err := os.Stat(secrets)
+	if strings.Contains(string(settings), "s3cret") || err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("settings %s; secrets file %v %v", settings, st, err)
+	}
+	if k, err := cli.DeptKey(); k != "s3cret-key" || err != nil {
+		t.Fatalf("key read back %q %v", k, err)
+	}
+	t.Setenv("M3RET_WEAVIATE_API_KEY", "from-env")
+	if k, _ := cli.DeptKey(); k != "from-env" {
+		t.Fatalf("the environment's key is not used: %q", k)
+	}
+	t.Setenv("M3RET_WEAVIATE_API_KEY", "")
+	if code, _, _ := runCLI(t, "index", "key", "--clear"); code != cli.ExitOK {
+		t.Fatal("clear")
+	}
+	if k, _ := cli.DeptKey(); k != "" {
+		t.Fatalf("a forgotten key is still used: %q", k)
+	}
 }

@@ -4,10 +4,10 @@ package app
 
 import (
 	"errors"
-	"os"
 
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library"
 )
 
@@ -45,7 +45,11 @@ func (g *GUI) setScope(choice string) {
 		url = g.deptURL
 		g.status.SetText("Connecting to the department index…")
 	}
-	g.started("Connecting", g.s.StartUseDept(url, os.Getenv("M3RET_WEAVIATE_API_KEY"), func(d *library.DeptIndex, err error) {
+	key, err := cli.DeptKey()
+	if err != nil {
+		logf("department index key: %v", err)
+	}
+	g.started("Connecting", g.s.StartUseDept(url, key, func(d *library.DeptIndex, err error) {
 		if err != nil {
 			g.status.SetText("The department index is not available: " + deptProblem(err) + " Searching this library.")
 			logf("department index: %v", err)

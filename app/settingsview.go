@@ -36,10 +36,16 @@ func (g *GUI) showSettings() {
 		}
 		return nil
 	}
+	deptKey := widget.NewPasswordEntry()
+	deptKey.SetPlaceHolder("none")
+	if st.IndexKeyIn != "" {
+		deptKey.SetPlaceHolder("saved (type a new one to replace it)")
+	}
 	items := []*widget.FormItem{
 		widget.NewFormItem("Execution provider", provider),
 		widget.NewFormItem("ONNX Runtime library", ortLib),
 		widget.NewFormItem("Department index", deptIndex),
+		widget.NewFormItem("Department index API key", deptKey),
 		widget.NewFormItem("", widget.NewLabel("In use: "+g.s.Status(len(g.libGrid.Tiles())))),
 	}
 	d := dialog.NewForm("Settings", "Save", "Cancel", items, func(ok bool) {
@@ -51,8 +57,14 @@ func (g *GUI) showSettings() {
 			dialog.ShowError(err, g.win)
 			return
 		}
+		if deptKey.Text != "" { // kept in the keyring (else a 0600 file), never in the settings
+			if _, err := cli.SetDeptKey(deptKey.Text); err != nil {
+				dialog.ShowError(err, g.win)
+				return
+			}
+		}
 		g.status.SetText("Settings saved; they apply the next time M3Ret Viewer starts.")
 	}, g.win)
-	d.Resize(fyne.NewSize(560, 260))
+	d.Resize(fyne.NewSize(600, 320))
 	d.Show()
 }

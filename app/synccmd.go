@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library"
@@ -45,8 +46,8 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	d.Create, d.Dim, d.APIKey = true, s.Enc.Dim(), os.Getenv("M3RET_WEAVIATE_API_KEY")
-	idx, err := s.Library().OpenDept(ctx, e.Index, d)
+	d.Create, d.Dim = true, s.Enc.Dim()
+	idx, err := openDeptFor(ctx, s, e.Index, d)
 	if err != nil {
 		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
 	}
@@ -75,6 +76,51 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	return code
 }
 
+// openDeptFor opens (creating) the department index with the saved key.
+func openDeptFor(ctx context.Context, s *cli.Session, url string, d library.DeptOptions) (*library.DeptIndex, error) {
+	key, err := cli.DeptKey()
+	if err != nil {
+		return nil, err
+	}
+	d.APIKey = key
+	return s.Library().OpenDept(ctx, url, d)
+}
+
+// indexKeyCommand saves the department index API key.
+func indexKeyCommand() cli.Command {
+	var keyFile string
+	var clear bool
+	return cli.Command{Name: "index key", Args: "(--key-file FILE | --clear)",
+		Help: "save the department index API key (in the keyring, else a file readable by you alone)",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&keyFile, "key-file", "", "a file holding the API key")
+			fs.BoolVar(&clear, "clear", false, "forget the saved key")
+		},
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && (keyFile != "") != clear },
+		Run: func(e *cli.Env) int {
+			key := ""
+			if keyFile != "" {
+				b, err := os.ReadFile(keyFile)
+				if err != nil {
+					return cli.Fail(e.Stderr, err)
+				}
+				if key = strings.TrimSpace(string(b)); key == "" {
+					return cli.Fail(e.Stderr, fmt.Errorf("%s holds no key", keyFile))
+				}
+			}
+			where, err := cli.SetDeptKey(key)
+			if err != nil {
+				return cli.Fail(e.Stderr, err)
+			}
+			if key == "" {
+				fmt.Fprintln(e.Stdout, "department index key forgotten")
+			} else {
+				fmt.Fprintf(e.Stdout, "department index key saved (%s)\n", map[string]string{"keyring": "in the keyring", "file": "in a file readable by you alone"}[where])
+			}
+			return cli.ExitOK
+		}}
+}
+
 // shareCommand puts a workstation's own cases (imported from disk) into
 // the department index.
 func shareCommand() cli.Command {
@@ -98,8 +144,8 @@ func shareCommand() cli.Command {
 func runShare(e *cli.Env, s *cli.Session, filter string, d library.DeptOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	d.Create, d.Dim, d.APIKey = true, s.Enc.Dim(), os.Getenv("M3RET_WEAVIATE_API_KEY")
-	idx, err := s.Library().OpenDept(ctx, e.Index, d)
+	d.Create, d.Dim = true, s.Enc.Dim()
+	idx, err := openDeptFor(ctx, s, e.Index, d)
 	if err != nil {
 		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
 	}

@@ -69,7 +69,7 @@ func (c *Common) register(fs *flag.FlagSet, st Settings) {
 	fs.StringVar(&c.ORTLib, "ort-lib", st.ORTLib, "path to the ONNX Runtime shared library")
 	fs.StringVar(&c.Provider, "provider", Or(st.Provider, "auto"), "execution provider: auto, cpu, cuda, tensorrt, directml, coreml")
 	fs.StringVar(&c.Index, "index", st.Index, "department index to search, weaviate://HOST[:PORT][,HOST...]/COLLECTION[?grpc=PORT&tls=1&ca=FILE]\n"+
-		"(API key from $M3RET_WEAVIATE_API_KEY); empty: this library")
+		"(API key: 'm3ret index key', or $M3RET_WEAVIATE_API_KEY); empty: this library")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON document on stdout")
 }
 

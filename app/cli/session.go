@@ -64,7 +64,11 @@ func (s *Session) UseDept(ctx context.Context, c *Common, stderr io.Writer) erro
 	if c.Index == "" {
 		return nil
 	}
-	d, err := s.Library().OpenDept(ctx, c.Index, library.DeptOptions{APIKey: os.Getenv("M3RET_WEAVIATE_API_KEY")})
+	key, err := DeptKey()
+	if err != nil {
+		return err
+	}
+	d, err := s.Library().OpenDept(ctx, c.Index, library.DeptOptions{APIKey: key})
 	if err != nil {
 		return fmt.Errorf("department index: %w", err)
 	}

@@ -24,6 +24,9 @@ type Settings struct {
 	// Index is the department index searches use
 	// (weaviate://HOST:PORT/COLLECTION); "" searches this library.
 	Index string `json:"index,omitempty"`
+	// IndexKeyIn says where the department index API key is kept
+	// ("keyring" or "file"; "" for none): never in this file.
+	IndexKeyIn string `json:"index_key_in,omitempty"`
 }
 
 // SettingsPath is $M3RET_SETTINGS, else <user config>/m3ret/settings.json.

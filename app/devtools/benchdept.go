@@ -19,8 +19,12 @@ func benchDept(e *cli.Env, url string, o library.IndexBenchOptions) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	apiKey, err := cli.DeptKey()
+	if err != nil {
+		return cli.Fail(e.Stderr, err)
+	}
 	rep, err := library.BenchDept(ctx, url, library.DeptBenchOptions{N: o.N, Dim: o.Dim, Queries: o.Queries, K: o.K, Data: o.Data,
-		Efs: []int{16, 32, 64, 128, 256, 512}, APIKey: os.Getenv("M3RET_WEAVIATE_API_KEY")},
+		Efs: []int{16, 32, 64, 128, 256, 512}, APIKey: apiKey},
 		func(f string, a ...any) { fmt.Fprintf(e.Stderr, "bench: "+f+"\n", a...) })
 	if err != nil {
 		return cli.Fail(e.Stderr, err)

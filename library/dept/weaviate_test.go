@@ -187,3 +187,30 @@ func truthIDs(hits []index.Hit) string {
 	sort.Strings(s)
 	return fmt.Sprint(s)
 }
+
+// TestAPIKey: a cluster that takes an API key refuses a client without it
+// (at once, with a clear error) and serves one with it, over HTTP and gRPC.
+func TestAPIKey(t *testing.T) {
+	c := depttest.StartWith(t, 1, depttest.Options{APIKey: "k-" + fmt.Sprint(time.Now().UnixNano())})
+	cfg, _ := dept.ParseURL(c.URL("Keyed"))
+	ctx := context.Background()
+	t0 := time.Now()
+	_, err := dept.Open(ctx, cfg, dept.Options{Model: testModel, Dim: 8, Create: true})
+	if err == nil || time.Since(t0) > 10*time.Second {
+		t.Fatalf("without the key: %v after %s", err, time.Since(t0))
+	}
+	t.Logf("without the key: %v", err)
+	cfg.APIKey = c.APIKey()
+	ix, err := dept.Open(ctx, cfg, dept.Options{Model: testModel, Dim: 8, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	recs, vecs, _ := corpus(50, 8)
+	if err := ix.Upsert(ctx, recs, vecs); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := ix.Search(ctx, vecs[0], 3, "", ""); err != nil || len(hits) != 3 {
+		t.Fatalf("search with the key: %v %v", hits, err)
+	}
+}

@@ -63,11 +63,25 @@ type Cluster struct {
 	Nodes []*Node
 	bin   string
 	t     testing.TB
+	key   string
 }
+
+// APIKey is the key the servers take ("" for none).
+func (c *Cluster) APIKey() string { return c.key }
 
 // Start starts an n-node cluster for the test and waits until it has
 // formed, or skips the test (see the package doc).
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int) *Cluster { return StartWith(t, n, Options{}) }
+
+// Options change how the servers run.
+type Options struct {
+	// APIKey, when set, is the one key the servers accept (anonymous
+	// access off).
+	APIKey string
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, n int, o Options) *Cluster {
 	t.Helper()
 	bin := Binary()
 	switch {
@@ -78,7 +92,7 @@ func Start(t testing.TB, n int) *Cluster {
 	case bin == "":
 		t.Skip("no Weaviate server built (.ci/fetch-weaviate.sh)")
 	}
-	c := &Cluster{bin: bin, t: t}
+	c := &Cluster{bin: bin, t: t, key: o.APIKey}
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
 		// Weaviate takes a node's data port to be its gossip port + 1, and
@@ -100,8 +114,13 @@ func Start(t testing.TB, n int) *Cluster {
 			"RAFT_INTERNAL_RPC_PORT="+strconv.Itoa(nd.Raft+1), "RAFT_JOIN="+strings.Join(join, ","),
 			"RAFT_BOOTSTRAP_EXPECT="+strconv.Itoa(n), "GRPC_PORT="+strconv.Itoa(nd.GRPC),
 			"DISABLE_TELEMETRY=true", "GO_PROFILING_DISABLE=true", "PROMETHEUS_MONITORING_ENABLED=false",
-			"AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true", "QUERY_DEFAULTS_LIMIT=25", "LOG_LEVEL=warning",
-			"GOMEMLIMIT=1GiB")
+			"QUERY_DEFAULTS_LIMIT=25", "LOG_LEVEL=warning", "GOMEMLIMIT=1GiB")
+		if o.APIKey != "" {
+			nd.env = append(nd.env, "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=false", "AUTHENTICATION_APIKEY_ENABLED=true",
+				"AUTHENTICATION_APIKEY_ALLOWED_KEYS="+o.APIKey, "AUTHENTICATION_APIKEY_USERS=m3ret")
+		} else {
+			nd.env = append(nd.env, "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true")
+		}
 		if i > 0 {
 			nd.env = append(nd.env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
 		}
