@@ -46,15 +46,11 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	d.Create, d.Dim = true, s.Enc.Dim()
-	idx, err := openDeptFor(ctx, s, e.Index, d)
+	idx, err := openDeptFor(ctx, e, s, d)
 	if err != nil {
-		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
+		return cli.Fail(e.Stderr, err)
 	}
 	defer idx.Close()
-	for _, n := range idx.Notes() {
-		fmt.Fprintf(e.Stderr, "m3ret: %s\n", n)
-	}
 	rep, err := s.Sync(ctx, pc, idx, o, cli.Progress(e.Stderr, "syncing studies"))
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(e.Stderr, "m3ret: sync cancelled; what was indexed stays, the next sync resumes")
@@ -76,14 +72,23 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	return code
 }
 
-// openDeptFor opens (creating) the department index with the saved key.
-func openDeptFor(ctx context.Context, s *cli.Session, url string, d library.DeptOptions) (*library.DeptIndex, error) {
+// openDeptFor opens the department index --index names, creating it for
+// the session's model when it does not exist, with the saved key; its
+// warnings (replication) go to stderr.
+func openDeptFor(ctx context.Context, e *cli.Env, s *cli.Session, d library.DeptOptions) (*library.DeptIndex, error) {
 	key, err := cli.DeptKey()
 	if err != nil {
 		return nil, err
 	}
-	d.APIKey = key
-	return s.Library().OpenDept(ctx, url, d)
+	d.APIKey, d.Create, d.Dim = key, true, s.Enc.Dim()
+	idx, err := s.Library().OpenDept(ctx, e.Index, d)
+	if err != nil {
+		return nil, fmt.Errorf("department index: %w", err)
+	}
+	for _, n := range idx.Notes() {
+		fmt.Fprintf(e.Stderr, "m3ret: %s\n", n)
+	}
+	return idx, nil
 }
 
 // indexKeyCommand saves the department index API key.
@@ -144,10 +149,9 @@ func shareCommand() cli.Command {
 func runShare(e *cli.Env, s *cli.Session, filter string, d library.DeptOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	d.Create, d.Dim = true, s.Enc.Dim()
-	idx, err := openDeptFor(ctx, s, e.Index, d)
+	idx, err := openDeptFor(ctx, e, s, d)
 	if err != nil {
-		return cli.Fail(e.Stderr, fmt.Errorf("department index: %w", err))
+		return cli.Fail(e.Stderr, err)
 	}
 	defer idx.Close()
 	ids, err := s.Library().Shareable(filter)
