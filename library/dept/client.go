@@ -137,12 +137,30 @@ func (ix *Index) Notes() []string { return ix.notes }
 // Model is the embedding model the collection was built with.
 func (ix *Index) Model() string { return ix.model }
 
+// Current is the node operations go to first (the last one that answered).
+func (ix *Index) Current() Node {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.conns[ix.cur].node
+}
+
 // Config is how the index was reached.
 func (ix *Index) Config() Config { return ix.cfg }
 
-// do runs op against a node, moving on to the next node when the one it
-// used does not answer, until ix.Retry has passed. op must be idempotent.
+// do runs a write (or schema change) against a node, moving on to the
+// next node when the one it used does not answer within 20 s, until
+// ix.Retry has passed. op must be idempotent.
 func (ix *Index) do(ctx context.Context, op func(ctx context.Context, c *conn) error) error {
+	return ix.try(ctx, 20*time.Second, op)
+}
+
+// read is do for reads, which answer in milliseconds: a node that has not
+// answered in 5 s is left for the next one.
+func (ix *Index) read(ctx context.Context, op func(ctx context.Context, c *conn) error) error {
+	return ix.try(ctx, 5*time.Second, op)
+}
+
+func (ix *Index) try(ctx context.Context, limit time.Duration, op func(ctx context.Context, c *conn) error) error {
 	deadline := time.Now().Add(ix.Retry)
 	var last error
 	for attempt := 0; ; attempt++ {
@@ -150,7 +168,7 @@ func (ix *Index) do(ctx context.Context, op func(ctx context.Context, c *conn) e
 		i := ix.cur
 		ix.mu.Unlock()
 		c := ix.conns[i]
-		octx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		octx, cancel := context.WithTimeout(ctx, limit)
 		err := op(octx, c)
 		cancel()
 		if err == nil || !transient(err) || ctx.Err() != nil {

@@ -102,8 +102,13 @@ func TestClusterKillLeader(t *testing.T) {
 		t.Fatal("the restarted node alone answers differently from the cluster before the kill")
 	}
 
-	// The client talks to the first node of its URL that answers.
-	talking := c.Nodes[0]
+	// The node the client talks to now (it moved on when its first died).
+	var talking *depttest.Node
+	for _, nd := range c.Nodes {
+		if nd.HTTP == ix.Current().HTTP {
+			talking = nd
+		}
+	}
 	killDuring(t, c, ix, talking, "the node the client talks to", recs[2*n/3:], vecs[2*n/3:], queries, before)
 	if got, err := ix.Count(ctx, ""); err != nil || got != n {
 		t.Fatalf("count with one node dead = %d (%v), want %d", got, err, n)
@@ -113,10 +118,11 @@ func TestClusterKillLeader(t *testing.T) {
 	for i, r := range recs {
 		exact.Add(r.ItemID, vecs[i])
 	}
-	// Measured here: 1.000 before any fault, 0.97-0.98 after two nodes were
-	// killed mid-batch and refilled by asynchronous replication (objects
-	// written twice leave deleted nodes in their graphs until Weaviate's
-	// periodic clean-up); exact filtered searches stay identical (above).
+	// Measured here: 1.000 before any fault; after the two kills 1.000 in
+	// some runs and 0.973 in others (cause not established: a candidate
+	// is deleted graph nodes left by objects written twice during repair,
+	// until Weaviate's periodic clean-up); exact filtered searches stay
+	// identical (above).
 	all := index.Synthetic("clustered", 100, dim, 92)
 	if r := recall(t, ix, exact, all); r < 0.95 {
 		t.Fatalf("recall@10 = %.3f after the faults, want >= 0.95", r)
@@ -197,8 +203,8 @@ func restartAndCatchUp(t *testing.T, c *depttest.Cluster, nd *depttest.Node, n i
 			t.Logf("%s caught up (holds %d objects) %.1f s after restart", nd.Name, got, time.Since(t1).Seconds())
 			return
 		}
-		if time.Since(start) > 3*time.Minute {
-			t.Fatalf("%s holds %d objects (%v) 3 min after restart, want %d", nd.Name, got, err, n)
+		if time.Since(start) > 5*time.Minute {
+			t.Fatalf("%s holds %d objects (%v) 5 min after restart, want %d", nd.Name, got, err, n)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (ix *Index) Search(ctx context.Context, vec []float32, k int, filter, exclu
 		req.Filters = where.ToGRPC()
 	}
 	var out []Hit
-	err = ix.do(ctx, func(ctx context.Context, c *conn) error {
+	err = ix.read(ctx, func(ctx context.Context, c *conn) error {
 		reply, err := c.grpc.Search(ctx, req)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
@@ -115,7 +115,7 @@ func (ix *Index) count(ctx context.Context, where *filters.WhereBuilder) (int, e
 		req.Filters = where.ToGRPC()
 	}
 	var n int
-	err := ix.do(ctx, func(ctx context.Context, c *conn) error {
+	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
 		reply, err := c.grpc.Aggregate(ctx, req)
 		if err != nil {
 			return fmt.Errorf("count: %w", err)

@@ -90,7 +90,7 @@ func (ix *Index) prepare(ctx context.Context, o Options) error {
 
 func (ix *Index) nodeCount(ctx context.Context) (int, error) {
 	var n int
-	err := ix.do(ctx, func(ctx context.Context, c *conn) error {
+	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
 		st, err := c.rest.Cluster().NodesStatusGetter().Do(ctx)
 		if err != nil {
 			return fmt.Errorf("cluster state: %w", err)
@@ -103,7 +103,7 @@ func (ix *Index) nodeCount(ctx context.Context) (int, error) {
 
 func (ix *Index) class(ctx context.Context) (*models.Class, error) {
 	var class *models.Class
-	err := ix.do(ctx, func(ctx context.Context, c *conn) error {
+	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
 		ok, err := c.rest.Schema().ClassExistenceChecker().WithClassName(ix.cfg.Collection).Do(ctx)
 		if err != nil {
 			return fmt.Errorf("look up collection: %w", err)
