@@ -57,6 +57,7 @@ type decoded struct {
 // stays stored if ctx is cancelled. progress, if not nil, is called with
 // (done, total) from one goroutine at a time.
 func (l *Library) Import(ctx context.Context, paths []string, progress func(done, total int)) (*Report, error) {
+	ctx = l.scratch(ctx)
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}

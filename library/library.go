@@ -17,6 +17,7 @@ import (
 
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
+	"github.com/m3ret/viewer/library/ingest"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -158,7 +159,36 @@ func (l *Library) open() error {
 	if err := l.openMeta(); err != nil {
 		return err
 	}
+	if err := l.clearScratch(); err != nil {
+		return err
+	}
 	return l.loadVectors()
+}
+
+// scratchFolder holds the temporary copies of archive members that
+// readers need as real files (videos, NIfTI in a ZIP), inside the library
+// folder so that none sits in a shared temporary folder; what a killed
+// process left there is removed at open (the catalog lock is held then).
+const scratchFolder = "scratch"
+
+func (l *Library) clearScratch() error {
+	dir := filepath.Join(l.dir, scratchFolder)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear the library's scratch folder: %w", err)
+	}
+	return os.Mkdir(dir, 0o700)
+}
+
+// scratch makes the readers under ctx copy archive members into the
+// library's scratch folder.
+func (l *Library) scratch(ctx context.Context) context.Context {
+	return ingest.WithScratch(ctx, filepath.Join(l.dir, scratchFolder))
+}
+
+// ReadFile decodes a file (or archive member) that need not be in the
+// library, its temporary copies, if any, inside the library folder.
+func (l *Library) ReadFile(ctx context.Context, path string) (*media.Sample, error) {
+	return ingest.ReadFileContext(l.scratch(ctx), path)
 }
 
 // openMeta opens the metadata index, rebuilding it from the catalog when
@@ -244,6 +274,7 @@ func (l *Library) Thumbnail(id string) ([]byte, error) { return l.cat.Thumbnail(
 // Load decodes an item's sources again, for viewing; it stops with
 // ctx.Err() when ctx is done.
 func (l *Library) Load(ctx context.Context, id string) (*media.Sample, error) {
+	ctx = l.scratch(ctx)
 	it, err := l.cat.Get(id)
 	if err != nil {
 		return nil, err

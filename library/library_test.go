@@ -415,3 +415,25 @@ func TestRepair(t *testing.T) {
 	}
 	t.Logf("salvaged %d of 40, lost %d; %v", rep.Salvaged, len(rep.Lost), rep.Problems)
 }
+
+// TestScratchClearedAtOpen (issue 17, finding 10): a temporary copy of an
+// archive member that a killed import left in the library's scratch folder
+// is removed at the next open; the folder is the user's alone.
+func TestScratchClearedAtOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lib")
+	l := openLib(t, dir, &fakeEmbedder{id: "fake@1"})
+	l.Close()
+	stale := filepath.Join(dir, scratchFolder, "m3ret-member-123", "clip.mp4")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(stale, []byte("patient video"), 0o600)
+	openLib(t, dir, &fakeEmbedder{id: "fake@1"})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("a stale member copy survived the open: %v", err)
+	}
+	st, err := os.Stat(filepath.Join(dir, scratchFolder))
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("scratch folder %v %v", st, err)
+	}
+}

@@ -27,6 +27,7 @@ const pullFolder = "pacs"
 // before (by this library) are skipped, so a later pull resumes where a
 // cancelled one stopped. progress counts instances received.
 func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, seriesUIDs []string, progress func(done, total int)) (*Report, error) {
+	ctx = l.scratch(ctx)
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}

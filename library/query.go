@@ -31,6 +31,7 @@ type Query struct {
 // pass filter (a bleve query string; "" for all). The file need not be in
 // the library; if it is, it comes back first.
 func (l *Library) QueryFile(ctx context.Context, path string, k int, filter string) (*Query, error) {
+	ctx = l.scratch(ctx)
 	s, err := ingest.ReadFileContext(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("read query: %w", err)

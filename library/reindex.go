@@ -39,6 +39,7 @@ func OpenForReindex(dir string, emb Embedder) (*Library, error) {
 // catalog without a vector in the new space. A cancelled reindex leaves the
 // library on its old model.
 func (l *Library) Reindex(ctx context.Context, progress func(done, total int)) (*Report, error) {
+	ctx = l.scratch(ctx)
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}

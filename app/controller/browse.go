@@ -164,7 +164,7 @@ func (c *Controller) StartViewFile(path string, deliver func(*Loaded, error)) er
 		if id, err := c.ItemHolding(path); err == nil && id != "" {
 			return c.load(ctx, id)
 		}
-		s, err := library.ReadFile(ctx, path)
+		s, err := c.lib.ReadFile(ctx, path)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 )
 
 // Limits on ZIP archives: what one member and the whole archive may
@@ -169,24 +172,54 @@ type closer func() error
 func (c closer) Close() error { return c() }
 
 // withTempCopy runs read on a private temporary copy of an archive member,
-// for readers that need a real file (NIfTI pairs, ffmpeg); the copy is
-// removed afterwards.
-func withTempCopy[T any](archive, member string, read func(string) (T, error)) (T, error) {
+// for readers that need a real file (NIfTI pairs, ffmpeg); the member is
+// streamed into it (never inflated into memory, never past its declared
+// size) and the copy is removed afterwards. It lands in the folder
+// WithScratch gave ctx (a library's own), else the system's temporary
+// folder.
+func withTempCopy[T any](ctx context.Context, archive, member string, read func(string) (T, error)) (T, error) {
 	var zero T
-	data, err := readMember(archive, member)
+	rc, size, err := openMember(archive, member)
 	if err != nil {
 		return zero, err
 	}
-	dir, err := os.MkdirTemp("", "m3ret-member-")
+	defer rc.Close()
+	dir, err := os.MkdirTemp(scratchDir(ctx), "m3ret-member-")
 	if err != nil {
 		return zero, err
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, filepath.Base(member))
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
 		return zero, err
 	}
+	n, err := io.Copy(f, io.LimitReader(ctxio.Reader(ctx, rc), int64(size)+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return zero, fmt.Errorf("inflate %s: %w", member, err)
+	case uint64(n) > size:
+		return zero, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
+	}
 	return read(tmp)
+}
+
+type scratchKey struct{}
+
+// WithScratch makes the readers under ctx put their temporary copies of
+// archive members in dir (a library keeps one inside its own folder,
+// readable by the user alone, and clears it at open, so that a copy left
+// by a killed process never sits in a shared temporary folder).
+func WithScratch(ctx context.Context, dir string) context.Context {
+	return context.WithValue(ctx, scratchKey{}, dir)
+}
+
+func scratchDir(ctx context.Context) string {
+	dir, _ := ctx.Value(scratchKey{}).(string)
+	return dir // "" is the system's temporary folder
 }
 
 // dicomdirFiles lists the files a DICOMDIR refers to, as paths beside it.

@@ -87,7 +87,7 @@ func readMemberSample(ctx context.Context, full, archive, member string) (*media
 		}
 		return s, err
 	}
-	return withTempCopy(archive, member, func(tmp string) (*media.Sample, error) { return ReadFileContext(ctx, tmp) })
+	return withTempCopy(ctx, archive, member, func(tmp string) (*media.Sample, error) { return ReadFileContext(ctx, tmp) })
 }
 
 // looksLikeRawDICOM accepts files without the 128-byte preamble: a .dcm
