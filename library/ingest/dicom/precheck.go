@@ -94,6 +94,17 @@ func (w *walker) endsInZeros(at int64, t tag.Tag, vl uint32) bool {
 	return w.empty >= maxEmpty
 }
 
+// endAfterPixels ends the dataset after the top-level Pixel Data: what
+// may follow (Data Set Trailing Padding, digital signatures) is nothing an
+// image needs, and a large trailing element would be read into memory.
+func (w *walker) endAfterPixels() bool {
+	if w.depth != 0 || w.size < 0 {
+		return false
+	}
+	w.end = min(w.end, w.size-w.left)
+	return true
+}
+
 // knownSyntax refuses a transfer syntax the parser does not know (it would
 // read the file with no byte order and fail deep inside): HTJ2K, a private
 // UID, a typo. An absent one is left to the parser's default.
@@ -309,6 +320,9 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 			if err := w.fragments(); err != nil {
 				return err
 			}
+			if w.endAfterPixels() {
+				return nil
+			}
 		case w.depth == 0 && geometry[t] && vl <= 16:
 			if err := w.readGeometry(t, vl); err != nil {
 				return err
@@ -319,6 +333,9 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 			}
 			if err := w.skip(int64(vl)); err != nil {
 				return err
+			}
+			if w.endAfterPixels() {
+				return nil
 			}
 		case vr == "SQ" || (vl == undefined && t.Group != 0xFFFE):
 			if err := w.sequence(vl); err != nil {
