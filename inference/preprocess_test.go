@@ -63,10 +63,19 @@ func TestPreprocess(t *testing.T) {
 			t.Fatalf("rgb->grey: got %v want %v", got, want)
 		}
 	}
-	vid := &media.Sample{Kind: media.Video, Width: 1, Height: 1, Frames: 4, Channels: 1, Data: []float32{0, 1, 2, 3}}
-	got = Preprocess(vid, testManifest(1, 2, 1, 1)) // frames 0.5 and 2.5 -> round to 1 (banker's? no: away from zero) and 3
-	if got[0] != 0 || got[1] != 1 {
-		t.Fatalf("video: got %v", got)
+	// A 2×1 video of 4 frames: frame i is [i, 10]. T=2 samples the frame
+	// centres 0.5 and 2.5, rounded away from zero: frames 1 and 3, then
+	// min-max over what was sampled (1..10) gives [0, 1, 2/9, 1]. Frames 0
+	// and 2 would give [0, 1, 0.2, 1], 0 and 3 [0, 1, 0.3, 1], 1 and 2
+	// [0, 1, 1/9, 1]: the test fails when the wrong frames are taken.
+	vid := &media.Sample{Kind: media.Video, Width: 2, Height: 1, Frames: 4, Channels: 1,
+		Data: []float32{0, 10, 1, 10, 2, 10, 3, 10}}
+	got = Preprocess(vid, testManifest(1, 2, 1, 2))
+	want = []float32{0, 1, 2.0 / 9, 1}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("video frames sampled: got %v want %v (frames 1 and 3)", got, want)
+		}
 	}
 }
 
