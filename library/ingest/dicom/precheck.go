@@ -226,8 +226,13 @@ func (w *walker) meta() (string, error) {
 			if err != nil {
 				return "", err
 			}
-			syntax = trimUID(b)
+			if syntax = trimUID(b); syntax == "" { // the parser indexes its first value
+				return "", fmt.Errorf("empty transfer syntax in the file meta group: %w", ErrCorrupt)
+			}
 			continue
+		}
+		if t == tag.FileMetaInformationGroupLength && vl != 4 { // the parser reads 4 bytes whatever the length
+			return "", fmt.Errorf("file meta group length of %d bytes: %w", vl, ErrCorrupt)
 		}
 		if err := w.skip(int64(vl)); err != nil {
 			return "", err

@@ -45,6 +45,12 @@ func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Hea
 			err = fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
 		}
 	}()
+	return readHeaderUnguarded(ctx, r, size)
+}
+
+// readHeaderUnguarded is ReadHeaderContext without the recover (for
+// FuzzReadUnguarded).
+func readHeaderUnguarded(ctx context.Context, r io.ReadSeeker, size int64) (hd Header, err error) {
 	end, err := precheck(ctxio.Reader(ctx, r), size)
 	if ctx.Err() != nil {
 		return hd, ctx.Err()
