@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -31,15 +30,11 @@ func FuzzIngest(f *testing.F) {
 	}
 	tmp := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 1<<20 {
+		done, ok := samples.FuzzBudget(t, data)
+		if !ok {
 			return
 		}
-		start := time.Now()
-		defer func() {
-			if d := time.Since(start); d > 2*time.Second {
-				t.Fatalf("%d bytes took %s", len(data), d)
-			}
-		}()
+		defer done()
 		for _, name := range []string{"x.dcm", "x.bin"} {
 			p := filepath.Join(tmp, name)
 			if err := os.WriteFile(p, data, 0o600); err != nil {
