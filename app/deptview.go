@@ -45,11 +45,7 @@ func (g *GUI) setScope(choice string) {
 		url = g.deptURL
 		g.status.SetText("Connecting to the department index…")
 	}
-	key, err := cli.DeptKey()
-	if err != nil {
-		logf("department index key: %v", err)
-	}
-	g.started("Connecting", g.s.StartUseDept(url, key, func(d *library.DeptIndex, err error) {
+	g.started("Connecting", g.s.StartUseDept(url, cli.DeptKey, func(d *library.DeptIndex, err error) {
 		if err != nil {
 			g.status.SetText("The department index is not available: " + deptProblem(err) + " Searching this library.")
 			logf("department index: %v", err)
@@ -57,13 +53,13 @@ func (g *GUI) setScope(choice string) {
 			g.scope.Refresh()
 			return
 		}
-		for _, n := range d.NotesOrNil() {
-			logf("department index: %s", n)
-		}
-		if d != nil {
-			g.status.SetText("Searching the department index: " + d.Name())
-		} else {
+		if d == nil {
 			g.status.SetText("Searching this library.")
+		} else {
+			for _, n := range d.Notes() {
+				logf("department index: %s", n)
+			}
+			g.status.SetText("Searching the department index: " + d.Name())
 		}
 		g.requery()
 	}))

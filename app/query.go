@@ -99,7 +99,7 @@ func queryPACS(e *cli.Env, s *cli.Session, server string, r controller.QueryRequ
 // where names an item's pixels: its file, or for a department result
 // not in this library, the PACS series it comes from.
 func where(it library.Item) string {
-	if it.Path == "" && it.Source != nil {
+	if library.Remote(it) {
 		return fmt.Sprintf("pacs:%s study %s series %s", it.Source.Server, it.Source.StudyUID, it.Source.SeriesUID)
 	}
 	return it.Path

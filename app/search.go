@@ -105,8 +105,7 @@ func (g *GUI) ShowResult(id string) {
 			res = r
 		}
 	}
-	_, err := g.s.Item(id)
-	remote := err != nil && res.Item.Source != nil
+	remote := library.Remote(res.Item)
 	if remote {
 		g.status.SetText("Fetching the case from PACS " + res.Item.Source.Server + "…")
 	}
@@ -131,7 +130,7 @@ func openProblem(it library.Item, err error) string {
 	switch {
 	case errors.Is(err, library.ErrNotInPACS):
 		return "it is on another workstation, not in a PACS this workstation knows (see the PACS tab)."
-	case it.Path == "" && it.Source != nil:
+	case library.Remote(it):
 		return "PACS " + it.Source.Server + " did not send it (" + plain(err) + ")."
 	}
 	return "its source file is missing or unreadable."

@@ -46,7 +46,8 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	idx, err := openDeptFor(ctx, e, s, d)
+	d.Create = true
+	idx, err := s.OpenDept(ctx, &e.Common, e.Stderr, d)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
@@ -70,25 +71,6 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 		return cli.ExitPartial
 	}
 	return code
-}
-
-// openDeptFor opens the department index --index names, creating it for
-// the session's model when it does not exist, with the saved key; its
-// warnings (replication) go to stderr.
-func openDeptFor(ctx context.Context, e *cli.Env, s *cli.Session, d library.DeptOptions) (*library.DeptIndex, error) {
-	key, err := cli.DeptKey()
-	if err != nil {
-		return nil, err
-	}
-	d.APIKey, d.Create, d.Dim = key, true, s.Enc.Dim()
-	idx, err := s.Library().OpenDept(ctx, e.Index, d)
-	if err != nil {
-		return nil, fmt.Errorf("department index: %w", err)
-	}
-	for _, n := range idx.Notes() {
-		fmt.Fprintf(e.Stderr, "m3ret: %s\n", n)
-	}
-	return idx, nil
 }
 
 // indexKeyCommand saves the department index API key.
@@ -149,7 +131,8 @@ func shareCommand() cli.Command {
 func runShare(e *cli.Env, s *cli.Session, filter string, d library.DeptOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	idx, err := openDeptFor(ctx, e, s, d)
+	d.Create = true
+	idx, err := s.OpenDept(ctx, &e.Common, e.Stderr, d)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}

@@ -231,7 +231,7 @@ func tileFor(it library.Item, title string, thumbs map[string]image.Image) viewe
 // caption names an item under its thumbnail: its file, or for a department
 // result not in this library, the PACS that holds it.
 func caption(it library.Item) string {
-	if it.Path == "" && it.Source != nil {
+	if library.Remote(it) {
 		return "on PACS " + it.Source.Server
 	}
 	return filepath.Base(it.Path)

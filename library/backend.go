@@ -18,8 +18,6 @@ type Index interface {
 	// Search returns the k items nearest to vec that pass filter, without
 	// the item exclude.
 	Search(ctx context.Context, vec []float32, k int, filter, exclude string) ([]Result, error)
-	// Count is the number of items that pass filter ("" for all).
-	Count(ctx context.Context, filter string) (int, error)
 	// Name says which index this is, for the window and logs.
 	Name() string
 }
@@ -31,18 +29,7 @@ func (x local) Search(ctx context.Context, vec []float32, k int, filter, exclude
 	return x.l.searchLocal(vec, k, filter, exclude)
 }
 
-func (x local) Count(ctx context.Context, filter string) (int, error) {
-	if filter == "" {
-		return x.l.vecs.Len(), nil
-	}
-	m, err := x.l.meta.Match(filter)
-	return len(m), err
-}
-
 func (x local) Name() string { return "this library" }
-
-// Local is the library's own index.
-func (l *Library) Local() Index { return local{l} }
 
 // UseIndex makes queries search idx (nil: the library's own index again).
 func (l *Library) UseIndex(idx Index) {
@@ -81,12 +68,9 @@ type DeptOptions struct {
 
 // Errors of department indexes a caller may test for.
 var (
-	ErrNoDeptIndex   = dept.ErrNoCollection
-	ErrReplication   = dept.ErrReplication
-	ErrDeptFilter    = dept.ErrFilter
-	ErrNotInPACS     = errors.New("the case is not in a PACS this workstation knows")
-	ErrDeptBadURL    = dept.ErrBadURL
-	ErrDeptReachable = dept.ErrUnavailable
+	ErrNoDeptIndex = dept.ErrNoCollection
+	ErrNotInPACS   = errors.New("the case is not in a PACS this workstation knows")
+	ErrDeptBadURL  = dept.ErrBadURL
 )
 
 // IsDeptURL reports whether s names a department index (weaviate://...).
@@ -136,19 +120,12 @@ func (d *DeptIndex) Name() string { return d.ix.Describe() }
 // Notes are the warnings found when it was opened (replication).
 func (d *DeptIndex) Notes() []string { return d.ix.Notes() }
 
-// NotesOrNil is Notes, safe on a nil index.
-func (d *DeptIndex) NotesOrNil() []string {
-	if d == nil {
-		return nil
-	}
-	return d.ix.Notes()
-}
-
 // Close drops the connections.
 func (d *DeptIndex) Close() error { return d.ix.Close() }
 
-// Drop deletes the whole collection (benchmarks and tests).
-func (d *DeptIndex) Drop(ctx context.Context) error { return d.ix.Drop(ctx) }
+// Remote reports a department result that is not in this library: it has
+// no file here, only the PACS series it comes from.
+func Remote(it Item) bool { return it.Path == "" && it.Source != nil }
 
 func itemOfRecord(r dept.Record) Item {
 	it := Item{ID: r.ItemID, Kind: r.Kind, Modality: r.Modality, BodyPart: r.BodyPart, StudyDate: r.StudyDate,
@@ -204,15 +181,16 @@ func (l *Library) Fetch(ctx context.Context, res Item, progress func(done, total
 	if it, err := l.Item(res.ID); err == nil {
 		return it, nil
 	}
-	items, err := l.itemsFrom(res.Source)
+	items, err := l.ItemsFrom(res.Source.Server, res.Source.StudyUID, res.Source.SeriesUID)
 	if err != nil || len(items) == 0 {
 		return Item{}, fmt.Errorf("series %s pulled, but no item came of it: %w", res.Source.SeriesUID, pacs.ErrNotFound)
 	}
 	return items[0], nil
 }
 
-// itemsFrom returns the library's items pulled from a series.
-func (l *Library) itemsFrom(src *Source) ([]Item, error) {
+// ItemsFrom returns the library's items pulled from a study on a server
+// (of one series when seriesUID is not "").
+func (l *Library) ItemsFrom(server, studyUID, seriesUID string) ([]Item, error) {
 	items, err := l.cat.Items()
 	if err != nil {
 		return nil, err
@@ -220,7 +198,7 @@ func (l *Library) itemsFrom(src *Source) ([]Item, error) {
 	var out []Item
 	for _, it := range items {
 		s := it.Source
-		if s != nil && s.Server == src.Server && s.StudyUID == src.StudyUID && s.SeriesUID == src.SeriesUID {
+		if s != nil && s.Server == server && s.StudyUID == studyUID && (seriesUID == "" || s.SeriesUID == seriesUID) {
 			out = append(out, it)
 		}
 	}

@@ -20,12 +20,7 @@ type DeptBenchOptions struct {
 }
 
 // DeptBenchPoint is recall@K and latency at one ef.
-type DeptBenchPoint struct {
-	Ef     int     `json:"ef"`
-	Recall float64 `json:"recall"`
-	P50ms  float64 `json:"p50_ms"`
-	P99ms  float64 `json:"p99_ms"`
-}
+type DeptBenchPoint = index.EfPoint
 
 // DeptBenchReport compares a Weaviate collection with the local HNSW on
 // the same vectors, in the same run.
@@ -166,7 +161,7 @@ func benchWeaviate(ctx context.Context, ix *dept.Index, queries [][]float32, tru
 	for i, q := range queries {
 		t0 := time.Now()
 		hits, err := ix.Search(ctx, q, k, filter, "")
-		lat[i] = time.Since(t0).Seconds() * 1000
+		lat[i] = time.Since(t0).Seconds()
 		if err != nil {
 			return DeptBenchPoint{}, err
 		}
@@ -176,7 +171,7 @@ func benchWeaviate(ctx context.Context, ix *dept.Index, queries [][]float32, tru
 			}
 		}
 	}
-	return point(ef, found, len(queries)*k, lat), nil
+	return index.NewEfPoint(ef, found, len(queries)*k, lat), nil
 }
 
 func benchLocal(g *index.HNSW, queries [][]float32, truth [][]string, k int, keep func(string) bool, ef int) DeptBenchPoint {
@@ -185,18 +180,12 @@ func benchLocal(g *index.HNSW, queries [][]float32, truth [][]string, k int, kee
 	for i, q := range queries {
 		t0 := time.Now()
 		hits, _ := g.Search(q, k, keep)
-		lat[i] = time.Since(t0).Seconds() * 1000
+		lat[i] = time.Since(t0).Seconds()
 		for _, h := range hits {
 			if slices.Contains(truth[i], h.ID) {
 				found++
 			}
 		}
 	}
-	return point(ef, found, len(queries)*k, lat)
-}
-
-func point(ef, found, total int, lat []float64) DeptBenchPoint {
-	slices.Sort(lat)
-	return DeptBenchPoint{Ef: ef, Recall: float64(found) / float64(total),
-		P50ms: lat[len(lat)/2], P99ms: lat[min(len(lat)-1, len(lat)*99/100)]}
+	return index.NewEfPoint(ef, found, len(queries)*k, lat)
 }

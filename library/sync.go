@@ -141,7 +141,7 @@ var errIndexWrite = errors.New("write the department index")
 // killed before its upsert), upserts its items and, unless o.Keep, removes
 // them from this library again.
 func (l *Library) syncSeries(ctx context.Context, c *pacs.Client, d *DeptIndex, src *Source, o SyncOptions) (int, error) {
-	before, err := l.itemsFrom(src)
+	before, err := l.ItemsFrom(src.Server, src.StudyUID, src.SeriesUID)
 	if err != nil {
 		return 0, err
 	}
@@ -158,7 +158,7 @@ func (l *Library) syncSeries(ctx context.Context, c *pacs.Client, d *DeptIndex, 
 	if len(rep.Failed) > 0 {
 		return 0, errors.New(rep.Failed[0].Error)
 	}
-	items, err := l.itemsFrom(src)
+	items, err := l.ItemsFrom(src.Server, src.StudyUID, src.SeriesUID)
 	if err != nil || len(items) == 0 {
 		return 0, fmt.Errorf("no item in the series: %w", pacs.ErrNotFound)
 	}

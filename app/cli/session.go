@@ -58,25 +58,36 @@ func (e *Env) Session(fn func(s *Session) int) int {
 }
 
 // UseDept opens the department index the flags or settings name (none:
-// nothing to do) and makes the session's searches use it; its warnings
-// (replication) go to stderr.
+// nothing to do) and makes the session's searches use it.
 func (s *Session) UseDept(ctx context.Context, c *Common, stderr io.Writer) error {
 	if c.Index == "" {
 		return nil
 	}
-	key, err := DeptKey()
+	d, err := s.OpenDept(ctx, c, stderr, library.DeptOptions{})
 	if err != nil {
 		return err
 	}
-	d, err := s.Library().OpenDept(ctx, c.Index, library.DeptOptions{APIKey: key})
+	s.SetDept(d)
+	return nil
+}
+
+// OpenDept opens the department index the flags or settings name, with
+// the saved API key (a new collection, with o.Create, for the session's
+// model); its warnings (replication) go to stderr.
+func (s *Session) OpenDept(ctx context.Context, c *Common, stderr io.Writer, o library.DeptOptions) (*library.DeptIndex, error) {
+	key, err := DeptKey()
 	if err != nil {
-		return fmt.Errorf("department index: %w", err)
+		return nil, err
+	}
+	o.APIKey, o.Dim = key, s.Enc.Dim()
+	d, err := s.Library().OpenDept(ctx, c.Index, o)
+	if err != nil {
+		return nil, fmt.Errorf("department index: %w", err)
 	}
 	for _, n := range d.Notes() {
 		fmt.Fprintf(stderr, "m3ret: %s\n", n)
 	}
-	s.SetDept(d)
-	return nil
+	return d, nil
 }
 
 // Close cancels the session's jobs, closes the library (saving its index)

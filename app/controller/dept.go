@@ -16,11 +16,11 @@ func (c *Controller) SetDept(d *library.DeptIndex) {
 	old := c.dept
 	c.dept = d
 	c.mu.Unlock()
+	var idx library.Index // a nil *DeptIndex would be a non-nil Index
 	if d != nil {
-		c.lib.UseIndex(d)
-	} else {
-		c.lib.UseIndex(nil)
+		idx = d
 	}
+	c.lib.UseIndex(idx)
 	if old != nil && old != d {
 		old.Close()
 	}
@@ -80,10 +80,11 @@ func (c *Controller) Sync(ctx context.Context, pc *pacs.Client, d *library.DeptI
 
 // StartUseDept opens the department index at url in the background (a
 // newer call supersedes it) and makes searches use it; url "" goes back to
-// the library's own index at once. deliver gets the index (nil for the
-// library's own) or why it could not be opened, in which case searches
-// keep the index they had.
-func (c *Controller) StartUseDept(url, apiKey string, deliver func(*library.DeptIndex, error)) error {
+// the library's own index at once. key gives the API key, in the job too
+// (it may read the keyring). deliver gets the index (nil for the library's
+// own) or why it could not be opened, in which case searches keep the
+// index they had.
+func (c *Controller) StartUseDept(url string, key func() (string, error), deliver func(*library.DeptIndex, error)) error {
 	if url == "" {
 		c.Cancel(Connect)
 		c.SetDept(nil)
@@ -91,6 +92,10 @@ func (c *Controller) StartUseDept(url, apiKey string, deliver func(*library.Dept
 		return nil
 	}
 	return Run(c, Connect, func(ctx context.Context) (*library.DeptIndex, error) {
+		apiKey, err := key()
+		if err != nil {
+			return nil, err
+		}
 		d, err := c.lib.OpenDept(ctx, url, library.DeptOptions{APIKey: apiKey})
 		if err == nil && ctx.Err() != nil { // superseded meanwhile
 			d.Close()

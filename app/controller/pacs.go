@@ -66,16 +66,9 @@ func (c *Controller) StartFind(open func() (*pacs.Client, error), q pacs.Query, 
 // ItemsFrom returns the library items pulled from a study on a server (of
 // one series when seriesUID is not ""), the one with the most frames first.
 func (c *Controller) ItemsFrom(server, studyUID, seriesUID string) ([]library.Item, error) {
-	items, err := c.lib.Items()
+	out, err := c.lib.ItemsFrom(server, studyUID, seriesUID)
 	if err != nil {
 		return nil, err
-	}
-	var out []library.Item
-	for _, it := range items {
-		s := it.Source
-		if s != nil && s.Server == server && s.StudyUID == studyUID && (seriesUID == "" || s.SeriesUID == seriesUID) {
-			out = append(out, it)
-		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Frames > out[j].Frames })
 	return out, nil

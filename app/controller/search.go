@@ -174,7 +174,7 @@ func (c *Controller) thumbsOf(ctx context.Context, items []library.Item) map[str
 		}
 		b, err := c.lib.Thumbnail(it.ID)
 		if err != nil {
-			if it.Source != nil && it.Path == "" { // a department result not in this library
+			if library.Remote(it) {
 				remote = append(remote, it)
 			}
 			continue

@@ -156,13 +156,20 @@ func measure(h *HNSW, queries [][]float32, truth [][]int32, k, ef int) EfPoint {
 			}
 		}
 	}
+	return NewEfPoint(ef, found, k*len(queries), lat)
+}
+
+// NewEfPoint summarises queries run one at a time at one ef: found of
+// total true neighbours, and each query's latency in seconds (sorted in
+// place).
+func NewEfPoint(ef, found, total int, lat []float64) EfPoint {
 	var sum float64
 	for _, l := range lat {
 		sum += l
 	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return lat[int(math.Round(p*float64(len(lat)-1)))] * 1e3 }
-	return EfPoint{Ef: ef, Recall: float64(found) / float64(k*len(queries)), P50ms: pct(0.5), P99ms: pct(0.99), QPS: float64(len(lat)) / sum}
+	return EfPoint{Ef: ef, Recall: float64(found) / float64(total), P50ms: pct(0.5), P99ms: pct(0.99), QPS: float64(len(lat)) / sum}
 }
 
 // saveLoad saves *h, drops it, and times loading it back.
