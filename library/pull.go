@@ -101,7 +101,7 @@ func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, n
 	planner := ingest.NewPlanner(ctx, l.knownInstance(&lookupErr))
 	planner.DecodeAhead(n)
 	defer planner.Close()
-	files, err := l.fetchSeries(ctx, c, src, func(f string, n int) {
+	_, err := l.fetchSeries(ctx, c, src, func(f string, n int) {
 		planner.Add(f)
 		progress(n)
 	})
@@ -112,7 +112,7 @@ func (l *Library) pullSeries(ctx context.Context, c *pacs.Client, src *Source, n
 	if err := l.planned(problems, lookupErr, rep); err != nil {
 		return err
 	}
-	if err := l.importUnits(ctx, units, len(files), src, rep, nil); err != nil {
+	if err := l.importUnits(ctx, unitsOf(units), src, rep, nil); err != nil {
 		return err
 	}
 	return l.cat.SetSetting(marker, "1")

@@ -62,7 +62,16 @@ func (l *Library) Reindex(ctx context.Context, progress func(done, total int)) (
 		}
 		units = append(units, us...)
 	}
-	if err := l.pipeline(ctx, units, rep, l.reindexWriter(want, rep), progress); err != nil {
+	total := 0
+	for _, u := range units {
+		total += len(u.Paths)
+	}
+	var done func(int)
+	if progress != nil {
+		progress(0, total)
+		done = func(n int) { progress(n, total) }
+	}
+	if err := l.pipeline(ctx, unitsOf(units), rep, l.reindexWriter(want, rep), done); err != nil {
 		return rep, err
 	}
 	if err := l.cat.SetSetting(settingModel, model); err != nil {

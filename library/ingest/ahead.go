@@ -109,7 +109,7 @@ func (a *ahead) decode(path string) {
 	}
 	e.started = true
 	a.mu.Unlock()
-	if s, err := dicom.ReadSlice(a.ctx, path, openSeeker); err == nil {
+	if s, err := dicom.ReadSlice(a.ctx, path, opener(a.ctx)); err == nil {
 		e.s = s
 	}
 	close(e.done)

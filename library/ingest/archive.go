@@ -15,6 +15,7 @@ import (
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/m3ret/viewer/library/ingest/dicom"
 	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 )
 
@@ -58,7 +59,7 @@ func walkZip(archive string) ([]string, error) {
 	}
 	defer zr.Close()
 	var out []string
-	var total uint64
+	var total, packed uint64
 	for _, f := range zr.File {
 		name := f.Name
 		if strings.Contains(name, "\\") || path.IsAbs(name) || strings.HasPrefix(path.Clean(name), "..") || strings.Contains(name, "!/") {
@@ -72,38 +73,52 @@ func walkZip(archive string) ([]string, error) {
 			(f.UncompressedSize64 > 64<<20 && f.UncompressedSize64 > MaxRatio*max(f.CompressedSize64, 1)) {
 			return nil, fmt.Errorf("%w: member %q inflates to %d bytes (decompression bomb?)", ErrArchive, name, f.UncompressedSize64)
 		}
+		packed += f.CompressedSize64
 		out = append(out, archive+memberSep+path.Clean(name))
+	}
+	if total > memberInMemory && total > MaxRatio*max(packed, 1) {
+		return nil, fmt.Errorf("%w: its members inflate to %d bytes, %d times their packed size (decompression bomb?)", ErrArchive, total, total/max(packed, 1))
 	}
 	return out, nil
 }
 
 // openMember streams one member (no further than its declared size, which
-// is at most MaxMemberBytes); closing it closes the archive.
-func openMember(archive, member string) (io.ReadCloser, uint64, error) {
+// is at most MaxMemberBytes), charging what it inflates to the archive's
+// budget under ctx; closing it closes the archive.
+func openMember(ctx context.Context, archive, member string) (io.ReadCloser, uint64, error) {
 	zr, err := zip.OpenReader(archive)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open zip: %w", err)
 	}
+	var found *zip.File
+	var declared uint64
 	for _, f := range zr.File {
-		if path.Clean(f.Name) != member {
-			continue
+		declared += f.UncompressedSize64
+		if found == nil && path.Clean(f.Name) == member {
+			found = f
 		}
-		if f.UncompressedSize64 > MaxMemberBytes {
-			zr.Close()
-			return nil, 0, fmt.Errorf("%w: member too large", ErrArchive)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			zr.Close()
-			return nil, 0, err
-		}
-		return struct {
-			io.Reader
-			io.Closer
-		}{io.LimitReader(rc, int64(f.UncompressedSize64)), closer(func() error { rc.Close(); return zr.Close() })}, f.UncompressedSize64, nil
 	}
-	zr.Close()
-	return nil, 0, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
+	if found == nil {
+		zr.Close()
+		return nil, 0, fmt.Errorf("member not found in archive: %w", os.ErrNotExist)
+	}
+	if found.UncompressedSize64 > MaxMemberBytes {
+		zr.Close()
+		return nil, 0, fmt.Errorf("%w: member too large", ErrArchive)
+	}
+	rc, err := found.Open()
+	if err != nil {
+		zr.Close()
+		return nil, 0, err
+	}
+	var r io.Reader = io.LimitReader(rc, int64(found.UncompressedSize64))
+	if b := budgetFor(ctx, archive, declared); b != nil {
+		r = budgetReader{r: r, b: b}
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, closer(func() error { rc.Close(); return zr.Close() })}, found.UncompressedSize64, nil
 }
 
 // memberInMemory is the size up to which an archive member is inflated
@@ -112,10 +127,13 @@ func openMember(archive, member string) (io.ReadCloser, uint64, error) {
 // this whatever its size.
 const memberInMemory = 64 << 20
 
-// openSeeker opens a plain file or an archive member for reading.
-func openSeeker(p string) (io.ReadSeeker, int64, func() error, error) {
+// openSeeker opens a plain file or an archive member for reading; a
+// member is inflated into memory when small, else (or when stream is
+// true: a reader that goes through it once, such as a header read)
+// streamed through a memberSeeker.
+func openSeeker(ctx context.Context, p string, stream bool) (io.ReadSeeker, int64, func() error, error) {
 	if a, m, ok := splitMember(p); ok {
-		return openMemberSeeker(a, m)
+		return openMemberSeeker(ctx, a, m, stream)
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -133,15 +151,25 @@ func openSeeker(p string) (io.ReadSeeker, int64, func() error, error) {
 	return f, st.Size(), f.Close, nil
 }
 
+// opener is openSeeker for the DICOM series reader, members charged to
+// their archive's budget under ctx.
+func opener(ctx context.Context) dicom.Opener {
+	return func(p string) (io.ReadSeeker, int64, func() error, error) { return openSeeker(ctx, p, false) }
+}
+
 // Open opens a file or archive member Walk returned, for reading it
 // through once (hashing, sniffing): a member is streamed, not inflated
 // into memory.
-func Open(p string) (io.ReadCloser, error) {
+func Open(p string) (io.ReadCloser, error) { return OpenContext(context.Background(), p) }
+
+// OpenContext is Open charging what a member inflates to its archive's
+// budget under ctx (see WithArchiveBudget).
+func OpenContext(ctx context.Context, p string) (io.ReadCloser, error) {
 	if a, m, ok := splitMember(p); ok {
-		rc, _, err := openMember(a, m)
+		rc, _, err := openMember(ctx, a, m)
 		return rc, err
 	}
-	r, _, closeFn, err := openSeeker(p)
+	r, _, closeFn, err := openSeeker(ctx, p, true)
 	if err != nil {
 		return nil, err
 	}
@@ -151,13 +179,13 @@ func Open(p string) (io.ReadCloser, error) {
 	}{r, closer(closeFn)}, nil
 }
 
-func openMemberSeeker(archive, member string) (io.ReadSeeker, int64, func() error, error) {
-	rc, size, err := openMember(archive, member)
+func openMemberSeeker(ctx context.Context, archive, member string, stream bool) (io.ReadSeeker, int64, func() error, error) {
+	rc, size, err := openMember(ctx, archive, member)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	if size > memberInMemory {
-		ms := &memberSeeker{archive: archive, member: member, rc: rc, size: int64(size)}
+	if stream || size > memberInMemory {
+		ms := &memberSeeker{ctx: ctx, archive: archive, member: member, rc: rc, size: int64(size)}
 		return ms, int64(size), ms.close, nil
 	}
 	defer rc.Close()
@@ -176,6 +204,7 @@ func openMemberSeeker(archive, member string) (io.ReadSeeker, int64, func() erro
 // over. Readers that go through a member once or twice (a header, then
 // the pixel data) hold none of it in memory.
 type memberSeeker struct {
+	ctx             context.Context
 	archive, member string
 	rc              io.ReadCloser
 	pos, size       int64
@@ -199,7 +228,7 @@ func (m *memberSeeker) Seek(offset int64, whence int) (int64, error) {
 		return m.pos, fmt.Errorf("seek %s: negative position", m.member)
 	}
 	if target < m.pos { // start over
-		rc, _, err := openMember(m.archive, m.member)
+		rc, _, err := openMember(m.ctx, m.archive, m.member)
 		if err != nil {
 			return m.pos, err
 		}
@@ -228,7 +257,7 @@ func (c closer) Close() error { return c() }
 // folder.
 func withTempCopy[T any](ctx context.Context, archive, member string, read func(string) (T, error)) (T, error) {
 	var zero T
-	rc, size, err := openMember(archive, member)
+	rc, size, err := openMember(ctx, archive, member)
 	if err != nil {
 		return zero, err
 	}
@@ -273,7 +302,7 @@ func scratchDir(ctx context.Context) string {
 
 // dicomdirFiles lists the files a DICOMDIR refers to, as paths beside it.
 func dicomdirFiles(p string) ([]string, error) {
-	r, size, closeFn, err := openSeeker(p)
+	r, size, closeFn, err := openSeeker(context.Background(), p, false)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
 	if a, m, ok := splitMember(path); ok {
 		return readMemberSample(ctx, path, a, m)
 	}
-	head, err := readHead(path, 348) // NIfTI-1's magic ends at 348
+	head, err := readHead(ctx, path, 348) // NIfTI-1's magic ends at 348
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func ReadFileContext(ctx context.Context, path string) (*media.Sample, error) {
 // readMemberSample reads an archive member: DICOM and raster images from
 // memory, other formats from a private temporary copy.
 func readMemberSample(ctx context.Context, full, archive, member string) (*media.Sample, error) {
-	r, size, closeFn, err := openSeeker(full)
+	r, size, closeFn, err := openSeeker(ctx, full, false)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +99,8 @@ func looksLikeRawDICOM(path string, head []byte) bool {
 	return len(head) >= 8 && (head[0] == 0x02 || head[0] == 0x08) && head[1] == 0x00 && head[3] == 0x00
 }
 
-func readHead(path string, n int) ([]byte, error) {
-	f, err := Open(path) // streams an archive member: only the head is inflated
+func readHead(ctx context.Context, path string, n int) ([]byte, error) {
+	f, err := OpenContext(ctx, path) // streams an archive member: only the head is inflated
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (w *treeWalker) walk(path string, top bool) {
 		files, err := dicomdirFiles(abs)
 		w.add(abs, files, err)
 	default:
-		if head, err := readHead(abs, 4); err == nil && isZip(head) {
+		if head, err := readHead(context.Background(), abs, 4); err == nil && isZip(head) {
 			members, err := walkZip(abs)
 			w.add(abs, members, err)
 			return

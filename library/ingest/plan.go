@@ -26,7 +26,7 @@ type Unit struct {
 // Read decodes the unit, stopping with ctx.Err() when ctx is done.
 func (u Unit) Read(ctx context.Context) (*media.Sample, error) {
 	if len(u.stack) > 1 {
-		return dicom.ReadSeriesFrom(ctx, u.stack, openSeeker, u.decoded)
+		return dicom.ReadSeriesFrom(ctx, u.stack, opener(ctx), u.decoded)
 	}
 	return ReadFileContext(ctx, u.Paths[0])
 }
@@ -70,6 +70,8 @@ type Planner struct {
 	files []string
 	heads []*dicom.Header
 	errs  []error
+	sent  []bool     // handed to early
+	early func(Unit) // see Stream
 	ahead *ahead
 }
 
@@ -90,6 +92,13 @@ func (p *Planner) DecodeAhead(n int) {
 	}
 }
 
+// Stream hands each file that is not DICOM to fn, as a unit of its own,
+// as soon as its header read says so (from the worker that read it, so fn
+// must be safe for concurrent use), so that an import can store it while
+// the DICOM headers are still being read; Units then leaves it out. Call
+// it before the first Add.
+func (p *Planner) Stream(fn func(Unit)) { p.early = fn }
+
 // Close releases what DecodeAhead holds; the units cannot take slices
 // decoded ahead after it.
 func (p *Planner) Close() {
@@ -104,6 +113,7 @@ func (p *Planner) Add(path string) {
 	p.mu.Lock()
 	i := len(p.files)
 	p.files, p.heads, p.errs = append(p.files, path), append(p.heads, nil), append(p.errs, nil)
+	p.sent = append(p.sent, false)
 	p.mu.Unlock()
 	if err := p.ctx.Err(); err != nil {
 		p.set(i, nil, err)
@@ -112,6 +122,12 @@ func (p *Planner) Add(path string) {
 	p.g.Go(func() error {
 		h, err := planHeader(p.ctx, path)
 		p.set(i, h, err)
+		if h == nil && err == nil && p.early != nil {
+			p.mu.Lock()
+			p.sent[i] = true
+			p.mu.Unlock()
+			p.early(Unit{Paths: []string{path}})
+		}
 		if h != nil && p.ahead != nil {
 			p.ahead.offer(path, h)
 		}
@@ -134,6 +150,7 @@ func (p *Planner) Units(progress func(done, total int)) ([]Unit, []Problem) {
 	var dicoms []dicom.Header
 	for i, f := range p.files {
 		switch h := p.heads[i]; {
+		case p.sent[i]:
 		case p.errs[i] != nil:
 			problems = append(problems, Problem{Path: f, Err: p.errs[i], Skipped: errors.Is(p.errs[i], dicom.ErrNotImage)})
 		case h == nil:
@@ -192,14 +209,14 @@ func dedupe(hs []dicom.Header) (kept, dups []dicom.Header) {
 
 // planHeader returns the DICOM header of a file, or nil for other formats.
 func planHeader(ctx context.Context, path string) (*dicom.Header, error) {
-	head, err := readHead(path, 132)
+	head, err := readHead(ctx, path, 132)
 	if err != nil {
 		return nil, err
 	}
 	if !dicom.Sniff(head) && !looksLikeRawDICOM(path, head) {
 		return nil, nil
 	}
-	r, size, closeFn, err := openSeeker(path)
+	r, size, closeFn, err := openSeeker(ctx, path, true) // a header: read once, from the start
 	if err != nil {
 		return nil, err
 	}

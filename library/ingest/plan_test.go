@@ -229,7 +229,7 @@ func TestMemberHeadStreams(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	head, err := readHead(member, 132)
+	head, err := readHead(context.Background(), member, 132)
 	runtime.ReadMemStats(&after)
 	if err != nil || len(head) != 132 {
 		t.Fatalf("%d bytes, %v", len(head), err)

@@ -3,12 +3,19 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -95,5 +102,81 @@ func TestLargeMemberNotInMemory(t *testing.T) {
 	}
 	if len(units) != 1 || readErr != nil {
 		t.Fatalf("the padded slice: %d units (%v), read: %v", len(units), problems, readErr)
+	}
+}
+
+// TestManyLargeMembersRefused (issue 17, finding 5): 200 members of 60 MiB
+// of zeros (12 GB from a few MB on disk; each member under the per-member
+// ratio check's size) are refused when the archive is walked, before any
+// member is inflated. Before, each member was inflated in full 3-4 times:
+// over 120 s and 5.6 GB.
+func TestManyLargeMembersRefused(t *testing.T) {
+	const size = 60 << 20
+	var packed bytes.Buffer
+	fw, _ := flate.NewWriter(&packed, flate.BestSpeed)
+	zeros := make([]byte, size)
+	fw.Write(zeros)
+	fw.Close()
+	crc := crc32.ChecksumIEEE(zeros)
+	archive := filepath.Join(t.TempDir(), "zeros.zip")
+	writeZip(t, archive, func(zw *zip.Writer) {
+		for i := range 200 {
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("z/%03d.dcm", i), Method: zip.Deflate,
+				CRC32: crc, CompressedSize64: uint64(packed.Len()), UncompressedSize64: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(packed.Bytes())
+		}
+	})
+	files, problems := WalkAll(archive)
+	if len(files) != 0 || len(problems) != 1 || !errors.Is(problems[0].Err, ErrArchive) {
+		t.Fatalf("walk: %d members listed, problems %v; want the archive refused", len(files), problems)
+	}
+	t.Log(problems[0].Err)
+}
+
+// TestArchiveBudget: the reads of one import share a budget per archive
+// (InflateFactor times its declared size, plus 64 MiB); reading its
+// members past it fails with ErrArchive, and another import (another
+// context) starts a budget of its own.
+func TestArchiveBudget(t *testing.T) {
+	data := make([]byte, 4<<20)
+	rand.NewChaCha8([32]byte{1}).Read(data) // incompressible: no ratio check applies
+	archive := filepath.Join(t.TempDir(), "one.zip")
+	writeZip(t, archive, func(zw *zip.Writer) {
+		w, _ := zw.Create("a.bin")
+		w.Write(data)
+	})
+	read := func(ctx context.Context) error {
+		rc, err := OpenContext(ctx, archive+memberSep+"a.bin")
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(io.Discard, rc)
+		return err
+	}
+	ctx := WithArchiveBudget(context.Background())
+	limit := InflateFactor*len(data) + memberInMemory
+	var err error
+	reads := 0
+	for ; err == nil && reads < 2*limit/len(data); reads++ {
+		err = read(ctx)
+	}
+	if !errors.Is(err, ErrArchive) || reads*len(data) <= limit {
+		t.Fatalf("after %d reads (%d MiB): %v; want ErrArchive past %d MiB", reads, reads*len(data)>>20, err, limit>>20)
+	}
+	if err := read(WithArchiveBudget(context.Background())); err != nil {
+		t.Fatalf("a new budget: %v", err)
+	}
+	for range 2 * limit / len(data) { // no budget: no limit
+		if err := read(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &archiveBudget{limit: 1 << 30, deadline: time.Now().Add(-time.Second)}
+	if err := b.charge(1); !errors.Is(err, ErrArchive) {
+		t.Fatalf("past the deadline: %v", err)
 	}
 }
