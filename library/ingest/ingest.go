@@ -161,6 +161,7 @@ func (w *treeWalker) walk(path string, top bool) {
 	case st.IsDir():
 		w.folder(abs)
 	case !st.Mode().IsRegular():
+		w.fail(abs, errNotRegular)
 	case top && strings.EqualFold(filepath.Base(abs), "DICOMDIR"):
 		files, err := dicomdirFiles(abs)
 		w.add(abs, files, err)
@@ -202,6 +203,9 @@ func (w *treeWalker) folder(dir string) {
 		w.walk(path, false)
 	}
 }
+
+// errNotRegular is the reason a walk gives for a pipe, socket or device.
+var errNotRegular = errors.New("not a regular file (a pipe, socket or device): not read")
 
 func skipName(name string) bool {
 	switch strings.ToUpper(name) {

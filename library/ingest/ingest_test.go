@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/m3ret/viewer/library/media"
@@ -103,6 +104,9 @@ func TestWalkLinksAndUnreadable(t *testing.T) {
 	defer os.Chmod(locked, 0o700)
 	fileLink := filepath.Join(root, "file-link.png")
 	os.Symlink(filepath.Join(data, "z", "last.png"), fileLink)
+	if err := syscall.Mkfifo(filepath.Join(data, "pipe.dcm"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	files, problems := WalkAll(data)
 	var names []string
@@ -120,7 +124,8 @@ func TestWalkLinksAndUnreadable(t *testing.T) {
 	for _, p := range problems {
 		why = append(why, filepath.Base(p.Path)+": "+p.Err.Error())
 	}
-	if len(problems) < 1 || !strings.Contains(strings.Join(why, "|"), "broken.png") {
+	if len(problems) < 2 || !strings.Contains(strings.Join(why, "|"), "broken.png") ||
+		!strings.Contains(strings.Join(why, "|"), "pipe.dcm: not a regular file") {
 		t.Fatalf("problems %v", why)
 	}
 	if os.Geteuid() != 0 && !strings.Contains(strings.Join(why, "|"), "n-locked: cannot read folder") {

@@ -17,11 +17,13 @@ import (
 	"github.com/m3ret/viewer/library/samples"
 )
 
+// needFFmpeg skips a test without ffmpeg and ffprobe, or fails it under
+// M3RET_REQUIRE_SAMPLES=1 (set by `make test`), as samples.Tool does.
 func needFFmpeg(t *testing.T) {
 	t.Helper()
 	for _, name := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := tool(name); err != nil {
-			t.Skip(err)
+			samples.Tool(t, name)
 		}
 	}
 }
