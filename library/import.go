@@ -10,7 +10,9 @@ import (
 	"image/png"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -62,7 +64,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}
-	return rep, l.importPaths(ctx, paths, nil, rep, progress)
+	return rep, l.writing(ctx, func() error { return l.importPaths(ctx, paths, nil, rep, progress) })
 }
 
 // importPaths imports into rep; src, when not nil, is recorded as the
@@ -180,6 +182,9 @@ func (l *Library) planned(problems []ingest.Problem, lookupErr error, rep *Repor
 		return fmt.Errorf("plan import: %w", lookupErr)
 	}
 	for _, p := range problems {
+		if errors.Is(p.Err, context.Canceled) || errors.Is(p.Err, context.DeadlineExceeded) {
+			continue // not tried: the import stopped first
+		}
 		f := Failure{Path: p.Path, Error: p.Err.Error()}
 		if p.Skipped {
 			rep.Skipped++
@@ -424,21 +429,42 @@ func (l *Library) importWriter(rep *Report, added time.Time, src *Source) writer
 // putEntries stores entries in one catalog transaction; when that fails,
 // it stores them one at a time, so that one item the catalog refuses fails
 // that item alone (listed in rep). It returns the entries stored, with
-// their vectors.
-func (l *Library) putEntries(entries []catalog.Entry, vecs [][]float32, batch []decoded, rep *Report) ([]catalog.Entry, [][]float32) {
-	if l.cat.PutAll(entries) == nil {
-		return entries, vecs
+// their vectors; a full disk fails the import (ErrDiskFull) instead of
+// every file after it.
+func (l *Library) putEntries(entries []catalog.Entry, vecs [][]float32, batch []decoded, rep *Report) ([]catalog.Entry, [][]float32, error) {
+	err := l.cat.PutAll(entries)
+	if err == nil {
+		return entries, vecs, nil
+	}
+	if full := diskFull(err); full != nil {
+		return nil, nil, full
 	}
 	var keptE []catalog.Entry
 	var keptV [][]float32
 	for i, e := range entries {
 		if err := l.cat.PutAll([]catalog.Entry{e}); err != nil {
+			if full := diskFull(err); full != nil {
+				return keptE, keptV, full
+			}
 			rep.Failed = append(rep.Failed, Failure{Path: batch[i].path, Error: fmt.Sprintf("store: %v", err)})
 			continue
 		}
 		keptE, keptV = append(keptE, e), append(keptV, vecs[i])
 	}
-	return keptE, keptV
+	return keptE, keptV, nil
+}
+
+// ErrDiskFull is wrapped when the disk holding the library has no space
+// left: an import stops there, what it stored before stays stored.
+var ErrDiskFull = errors.New("the disk holding the library is full; free some space and import again to finish")
+
+// diskFull wraps err in ErrDiskFull when it says no space is left, else
+// returns nil (bleve flattens the errors of its writers into text).
+func diskFull(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), syscall.ENOSPC.Error()) {
+		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
+	}
+	return nil
 }
 
 // storeBatch stores a batch of new items in one catalog transaction, then
@@ -449,7 +475,7 @@ func (l *Library) storeBatch(batch []decoded, vecs [][]float32, rep *Report, add
 		d.item.Added = added
 		entries[i] = catalog.Entry{Item: d.item, Thumbnail: d.thumb, Model: l.emb.ModelID(), Vector: vecs[i]}
 	}
-	entries, vecs = l.putEntries(entries, vecs, batch, rep)
+	entries, vecs, putErr := l.putEntries(entries, vecs, batch, rep)
 	docs := map[string]index.Doc{}
 	for i, e := range entries {
 		if err := l.vecs.Add(e.Item.ID, vecs[i]); err != nil {
@@ -464,7 +490,10 @@ func (l *Library) storeBatch(batch []decoded, vecs [][]float32, rep *Report, add
 		return err
 	}
 	if err := l.meta.Put(docs, gen); err != nil {
+		if full := diskFull(err); full != nil {
+			return full // the metadata index catches up at the next open
+		}
 		return fmt.Errorf("index metadata: %w", err)
 	}
-	return nil
+	return putErr
 }

@@ -299,8 +299,8 @@ func TestStoreFailsOneItemOnly(t *testing.T) {
 	}
 	batch := []decoded{{path: "good.png"}, {path: "bad.png"}}
 	rep := &Report{}
-	kept, vecs := l.putEntries(entries, [][]float32{{1, 0}, {0, 1}}, batch, rep)
-	if len(kept) != 1 || kept[0].Item.ID != "fgood" || len(vecs) != 1 || len(rep.Failed) != 1 || rep.Failed[0].Path != "bad.png" {
+	kept, vecs, err := l.putEntries(entries, [][]float32{{1, 0}, {0, 1}}, batch, rep)
+	if err != nil || len(kept) != 1 || kept[0].Item.ID != "fgood" || len(vecs) != 1 || len(rep.Failed) != 1 || rep.Failed[0].Path != "bad.png" {
 		t.Fatalf("kept %+v, failed %+v", kept, rep.Failed)
 	}
 	if _, err := l.Item("fgood"); err != nil {
