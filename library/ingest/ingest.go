@@ -91,12 +91,13 @@ func readMemberSample(ctx context.Context, full, archive, member string) (*media
 }
 
 // looksLikeRawDICOM accepts files without the 128-byte preamble: a .dcm
-// name, or a first element in group 0002 or 0008 (little endian).
+// name, or a first element that starts a dataset (a file meta group, or
+// group 0008; implicit or explicit VR, little or big endian).
 func looksLikeRawDICOM(path string, head []byte) bool {
 	if strings.EqualFold(filepath.Ext(path), ".dcm") {
 		return true
 	}
-	return len(head) >= 8 && (head[0] == 0x02 || head[0] == 0x08) && head[1] == 0x00 && head[3] == 0x00
+	return dicom.SniffDataset(head)
 }
 
 func readHead(ctx context.Context, path string, n int) ([]byte, error) {

@@ -172,20 +172,29 @@ func TestDICOMDIRAndRawDataset(t *testing.T) {
 		t.Fatalf("%d units, problems %v", len(units), problems)
 	}
 
-	raw := filepath.Join(t.TempDir(), "slice3")
-	if msg, err := exec.Command("dcmconv", "-F", "+ti", filepath.Join(src, "brain_003.dcm"), raw).CombinedOutput(); err != nil {
-		t.Fatalf("dcmconv: %v: %s", err, msg)
-	}
-	got, err := ReadFile(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want, err := ReadFile(filepath.Join(src, "brain_003.dcm"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got.Data[5000:5020]) != fmt.Sprint(want.Data[5000:5020]) || got.Meta.SeriesUID != want.Meta.SeriesUID {
-		t.Fatal("the raw dataset reads differently from the Part 10 file")
+	// Datasets without the Part 10 preamble and meta, under names without
+	// .dcm: implicit VR little endian and explicit VR big endian (whose
+	// first bytes are 00 08) are both found by their content.
+	for _, syntax := range []string{"+ti", "+tb"} {
+		raw := filepath.Join(t.TempDir(), "slice3")
+		if msg, err := exec.Command("dcmconv", "-F", syntax, filepath.Join(src, "brain_003.dcm"), raw).CombinedOutput(); err != nil {
+			t.Fatalf("dcmconv: %v: %s", err, msg)
+		}
+		units, problems := Plan(context.Background(), []string{raw}, nil, nil)
+		if len(units) != 1 || units[0].stack == nil || len(problems) != 0 {
+			t.Fatalf("%s: planned as %+v, %v; want a DICOM unit", syntax, units, problems)
+		}
+		got, err := ReadFile(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", syntax, err)
+		}
+		if fmt.Sprint(got.Data[5000:5020]) != fmt.Sprint(want.Data[5000:5020]) || got.Meta.SeriesUID != want.Meta.SeriesUID {
+			t.Fatalf("%s: the raw dataset reads differently from the Part 10 file", syntax)
+		}
 	}
 }
 

@@ -169,25 +169,51 @@ func (h *header) decodeJ2K(data []byte) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := jpeg2000.NewDecoder()
-	if err := dec.Decode(cs); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", syntaxName(h.syntax), err)
+	out := make([]uint32, h.rows*h.cols*h.samples)
+	c, err := cutJ2K(cs)
+	if err != nil || len(c.order) <= 1 { // one tile (or tiles not found): the codec reads it whole
+		return out, h.decodeJ2KTile(cs, out, 0, 0, h.cols, h.rows)
 	}
-	if err := h.checkSize(dec.Width(), dec.Height(), dec.Components()); err != nil {
+	if err := c.checkSplittable(); err != nil {
 		return nil, err
 	}
-	planes := dec.GetImageData()
-	npx := h.rows * h.cols
-	out := make([]uint32, npx*h.samples)
-	for c := 0; c < h.samples; c++ {
-		if c >= len(planes) || len(planes[c]) < npx {
-			return nil, fmt.Errorf("%w: component %d is short", ErrCodestream, c)
+	g := c.grid()
+	for _, t := range c.order {
+		x0, y0, x1, y1 := g.tileRect(t)
+		if x1 <= x0 || y1 <= y0 {
+			return nil, fmt.Errorf("%w: JPEG 2000 tile %d is outside the image", ErrCodestream, t)
 		}
-		for i, v := range planes[c][:npx] {
-			out[i*h.samples+c] = uint32(v) // two's complement kept for signed data
+		if err := h.decodeJ2KTile(c.single(t), out, x0-g.x0, y0-g.y0, x1-x0, y1-y0); err != nil {
+			return nil, fmt.Errorf("tile %d: %w", t, err)
 		}
 	}
 	return out, nil
+}
+
+// decodeJ2KTile decodes a codestream of w × ht pixels into out (the
+// frame, pixel-interleaved) at x, y.
+func (h *header) decodeJ2KTile(cs []byte, out []uint32, x, y, w, ht int) error {
+	dec := jpeg2000.NewDecoder()
+	if err := dec.Decode(cs); err != nil {
+		return fmt.Errorf("decode %s: %w", syntaxName(h.syntax), err)
+	}
+	if dec.Width() != w || dec.Height() != ht || dec.Components() != h.samples {
+		return fmt.Errorf("%w: tile is %dx%d×%d, expected %dx%d×%d", ErrCodestream,
+			dec.Width(), dec.Height(), dec.Components(), w, ht, h.samples)
+	}
+	planes := dec.GetImageData()
+	for c := range h.samples {
+		if c >= len(planes) || len(planes[c]) < w*ht {
+			return fmt.Errorf("%w: component %d is short", ErrCodestream, c)
+		}
+		for row := range ht {
+			base := ((y+row)*h.cols + x) * h.samples
+			for col, v := range planes[c][row*w : (row+1)*w] {
+				out[base+col*h.samples+c] = uint32(v) // two's complement kept for signed data
+			}
+		}
+	}
+	return nil
 }
 
 func (h *header) decodeRLE(data []byte) ([]uint32, error) {

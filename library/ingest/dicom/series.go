@@ -11,7 +11,6 @@ import (
 
 	dcm "github.com/suyashkumar/dicom"
 
-	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -51,17 +50,11 @@ func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Hea
 // readHeaderUnguarded is ReadHeaderContext without the recover (for
 // FuzzReadUnguarded).
 func readHeaderUnguarded(ctx context.Context, r io.ReadSeeker, size int64) (hd Header, err error) {
-	end, err := precheck(ctxio.Reader(ctx, r), size)
-	if ctx.Err() != nil {
-		return hd, ctx.Err()
-	}
+	in, n, err := open(ctx, r, size)
 	if err != nil {
-		return hd, fmt.Errorf("check dicom: %w", err)
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return hd, err
 	}
-	ds, err := dcm.Parse(ctxio.Reader(ctx, r), end, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
+	ds, err := dcm.Parse(in, n, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
 	if err != nil {
 		return hd, fmt.Errorf("parse dicom: %w", redact(err))
 	}
