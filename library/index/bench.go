@@ -42,16 +42,20 @@ type EfPoint struct {
 
 // BenchReport is what `m3ret bench index` prints.
 type BenchReport struct {
-	N, Dim, K, M, EfConstruction int
-	Data                         string
-	BuildSeconds                 float64   `json:"build_seconds"`
-	BuildPerS                    float64   `json:"build_per_s"`
-	BytesPerItem                 float64   `json:"bytes_per_item"`
-	SaveSeconds                  float64   `json:"save_seconds"`
-	LoadSeconds                  float64   `json:"load_seconds"`
-	Ours                         []EfPoint `json:"ours"`
-	AtTarget                     *EfPoint  `json:"at_target,omitempty"`
-	Hnswlib                      *struct {
+	N              int       `json:"n"`
+	Dim            int       `json:"dim"`
+	K              int       `json:"k"`
+	M              int       `json:"m"`
+	EfConstruction int       `json:"ef_construction"`
+	Data           string    `json:"data"`
+	BuildSeconds   float64   `json:"build_seconds"`
+	BuildPerS      float64   `json:"build_per_s"`
+	BytesPerItem   float64   `json:"bytes_per_item"`
+	SaveSeconds    float64   `json:"save_seconds"`
+	LoadSeconds    float64   `json:"load_seconds"`
+	Ours           []EfPoint `json:"ours"`
+	AtTarget       *EfPoint  `json:"at_target,omitempty"`
+	Hnswlib        *struct {
 		BuildPerS float64   `json:"build_per_s"`
 		Ef        []EfPoint `json:"ef"`
 	} `json:"hnswlib,omitempty"`
