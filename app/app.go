@@ -45,7 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // commands is the table of subcommands: the product's, then the
 // developer tools'.
 func commands() []cli.Command {
-	table := append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand(), repairCommand(), syncCommand(), shareCommand(), indexKeyCommand()},
+	table := append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand(), repairCommand(), syncCommand(), shareCommand(), indexKeyCommand(),
+		noteCommand(), labelCommand()},
 		pacsCommands()...)
 	return append(table, devtools.Commands()...)
 }

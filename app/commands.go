@@ -92,7 +92,9 @@ func repairCommand() cli.Command {
 	return cli.Command{Name: "repair", Args: "[--library DIR] [--json]",
 		Help: "mend a damaged library: salvage catalog.db, rebuild the indexes, list what was lost",
 		Run: func(e *cli.Env) int {
-			rep, err := library.Repair(e.Library)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			rep, err := library.RepairWith(ctx, e.Library, library.OpenOptions{Waiting: cli.Waiting(e.Stderr)})
 			if err != nil {
 				return cli.Fail(e.Stderr, err)
 			}
@@ -141,14 +143,14 @@ func runReindex(e *cli.Env) int {
 		return cli.Fail(e.Stderr, err)
 	}
 	defer enc.Close()
-	lib, err := library.OpenForReindex(e.Library, enc)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	lib, err := library.OpenForReindexWith(ctx, e.Library, enc, library.OpenOptions{Waiting: cli.Waiting(e.Stderr)})
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
 	c := controller.New(lib, controller.Options{})
 	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	rep, err := c.Reindex(ctx, cli.Progress(e.Stderr, "re-embedding"))
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return cli.Fail(e.Stderr, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/assets"
+	"github.com/m3ret/viewer/library"
 )
 
 // AppID is the application identifier (also in FyneApp.toml).
@@ -63,7 +64,7 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	}
 	st.imports = fs.Args()
 	ui := &poster{}
-	s, err := cli.Open(&c, stderr, controller.Options{Post: ui.do})
+	s, err := cli.OpenAs(&c, stderr, controller.Options{Post: ui.do}, library.Shared)
 	if err != nil {
 		code := cli.Fail(stderr, err)
 		if st.readyFile == "" { // a desktop user sees no terminal: say it in a window

@@ -62,10 +62,10 @@ func queryCommand() cli.Command {
 			return (fs.NArg() == 1) != (r.ItemID != "") && r.K >= 1
 		},
 		Run: func(e *cli.Env) int {
-			return e.Session(func(s *cli.Session) int {
-				if server != "" {
-					return queryPACS(e, s, server, r)
-				}
+			if server != "" { // the study is pulled into the library first
+				return e.Session(func(s *cli.Session) int { return queryPACS(e, s, server, r) })
+			}
+			return e.ReadSession(func(s *cli.Session) int {
 				if r.ItemID == "" {
 					r.Path = e.Args[0]
 				}
@@ -166,7 +166,7 @@ func infoCommand() cli.Command {
 	return cli.Command{Name: "info", Args: "[--json]", Help: "version, model, runtime, library counts", Run: runInfo}
 }
 
-func runInfo(e *cli.Env) int { return e.Session(func(s *cli.Session) int { return info(e, s) }) }
+func runInfo(e *cli.Env) int { return e.ReadSession(func(s *cli.Session) int { return info(e, s) }) }
 
 func info(e *cli.Env, s *cli.Session) int {
 	st, err := s.Library().Stats()

@@ -28,8 +28,8 @@ func startupMessage(c *cli.Common, err error) string {
 		return fmt.Sprintf("The library in %s is damaged (%v).\n\n"+
 			"To mend it, keeping what can be read and listing the rest:\n    m3ret repair --library %q", c.Library, err, c.Library)
 	case errors.Is(err, library.ErrLocked):
-		return fmt.Sprintf("The library in %s is open in another M3Ret Viewer window or command.\n\n"+
-			"Close that one and start again.", c.Library)
+		return fmt.Sprintf("The library in %s is open in another M3Ret Viewer command that is changing it\n"+
+			"(an import, say), and the wait for it was stopped.\n\nStart again once it has finished.", c.Library)
 	}
 	return fmt.Sprintf("M3Ret Viewer could not start:\n\n%v", err)
 }

@@ -124,7 +124,7 @@ func shareCommand() cli.Command {
 			if !library.IsDeptURL(e.Index) {
 				return cli.Fail(e.Stderr, fmt.Errorf("share needs --index weaviate://HOST:PORT/COLLECTION"))
 			}
-			return e.Session(func(s *cli.Session) int { return runShare(e, s, filter, d) })
+			return e.ReadSession(func(s *cli.Session) int { return runShare(e, s, filter, d) })
 		}}
 }
 

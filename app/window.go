@@ -42,6 +42,7 @@ type GUI struct {
 	queryHint *widget.Label
 	results   *viewer.ThumbGrid
 	compare   *viewer.CompareView
+	notes     *notesPanel // under the comparison
 	viewer    *itemViewer
 	tabs      *container.AppTabs
 	right     *container.Split
@@ -88,8 +89,15 @@ func NewGUI(a fyne.App, s *cli.Session, ui *poster) *GUI {
 	g.win.SetOnDropped(g.HandleDrop)
 	g.win.Resize(fyne.NewSize(1280, 800))
 	g.refreshLibrary("")
+	// The window reads the library shared; an import or a removal takes it
+	// for itself, waiting while a command reads it.
+	s.Library().SetWaiting(func() { g.do(func() { g.status.SetText(waitingStatus) }) })
 	return g
 }
+
+// waitingStatus is shown while a change of the window's waits for the
+// library.
+const waitingStatus = "The library is in use by another m3ret command; waiting for it (Cancel to stop)…"
 
 func (g *GUI) build() {
 	g.libGrid, g.results = viewer.NewThumbGrid(), viewer.NewThumbGrid()
@@ -106,9 +114,11 @@ func (g *GUI) build() {
 	g.compare.OnStep = g.stepResult
 	g.compare.OnRefine = g.refineWithShown
 	g.viewer = newItemViewer(g)
+	g.notes = newNotesPanel(g)
 	g.pacs = newPACSView(g)
 	g.tabs = container.NewAppTabs(container.NewTabItem(tabTitles[tabResults], g.results),
-		container.NewTabItem(tabTitles[tabCompare], g.compare), container.NewTabItem(tabTitles[tabViewer], g.viewer.content),
+		container.NewTabItem(tabTitles[tabCompare], container.NewBorder(nil, g.notes.content, nil, nil, g.compare)),
+		container.NewTabItem(tabTitles[tabViewer], g.viewer.content),
 		container.NewTabItem(tabTitles[tabPACS], g.pacs.content))
 	g.tabs.OnSelected = func(*container.TabItem) { g.tabChanged(g.shownTab()) }
 	g.right = container.NewVSplit(g.queryPane, g.tabs)
@@ -117,6 +127,7 @@ func (g *GUI) build() {
 	split.Offset = 0.36
 	g.win.SetContent(container.NewBorder(g.buildToolbar(), g.buildStatusBar(), nil, nil, split))
 	g.win.Canvas().SetOnTypedKey(g.typedKey)
+	g.notes.shortcuts(g.win.Canvas())
 }
 
 func (g *GUI) buildToolbar() fyne.CanvasObject {

@@ -64,7 +64,7 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}
-	return rep, l.importPaths(ctx, paths, nil, rep, progress)
+	return rep, l.writing(ctx, func() error { return l.importPaths(ctx, paths, nil, rep, progress) })
 }
 
 // importPaths imports into rep; src, when not nil, is recorded as the

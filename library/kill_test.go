@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if v, ok := os.LookupEnv(syncChildEnv); ok {
 		os.Exit(syncChild(v))
 	}
+	if v, ok := os.LookupEnv(lockChildEnv); ok {
+		os.Exit(lockChild(v))
+	}
 	os.Exit(m.Run())
 }
 

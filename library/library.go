@@ -2,7 +2,9 @@
 // imported items (DICOM images, volumes, videos, 2D pictures), their
 // thumbnails and embeddings (the catalog), a vector index and a bleve
 // metadata index, and the operations on them: Open, Import, Query, Item,
-// Remove, Close. It never imports Fyne; the encoder reaches it only through
+// Remove, Close. Several processes may use one library folder: readers
+// share it, a writer has it to itself, and either waits for the other
+// (see Access). It never imports Fyne; the encoder reaches it only through
 // the Embedder interface.
 package library
 
@@ -37,7 +39,8 @@ type Source = catalog.Source
 // Errors a caller may test for.
 var (
 	ErrNotFound      = catalog.ErrNotFound
-	ErrLocked        = catalog.ErrLocked // another process has the library open
+	ErrLocked        = catalog.ErrLocked   // another process is changing the library
+	ErrReadOnly      = catalog.ErrReadOnly // a change asked of a library opened to read
 	ErrDamaged       = catalog.ErrDamaged
 	ErrModelMismatch = errors.New("library was built with another model")
 )
@@ -45,17 +48,22 @@ var (
 const settingModel = "model"
 
 // Library is an open library folder. Queries may run while an import runs;
-// imports run one at a time.
+// imports run one at a time. Several processes may read a library at once;
+// one changes it at a time (see Access).
 type Library struct {
-	dir  string
-	cat  *catalog.Catalog
-	meta *index.Meta
-	vecs index.Vectors
-	emb  Embedder
+	dir   string
+	cat   *catalog.Catalog
+	meta  *index.Meta // the same value for the library's life; its index changes hands (see Adopt)
+	vecMu sync.RWMutex
+	vecs  index.Vectors // see vectors()
+	emb   Embedder
+
+	lockState // the lock file and the access it is held for (lock.go)
 
 	pacsFor   PACSResolver // how Load reaches a pulled item's PACS (nil: it does not)
 	idxMu     sync.Mutex
 	idx       Index // the index queries search (nil: the library's own)
+	notesMu   sync.Mutex
 	notes     []string
 	dirty     bool // vectors changed since the graph was saved
 	importMu  sync.Mutex
@@ -89,25 +97,37 @@ func emptyCatalog(dir string) error {
 	if err != nil || st.Size() > 0 {
 		return nil
 	}
+	if err := damagedIfIndexed(dir); err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// damagedIfIndexed refuses a folder without a catalog (or with an empty
+// one) that holds the library's indexes.
+func damagedIfIndexed(dir string) error {
 	for _, other := range []string{vectorsFile, "meta.bleve"} {
 		if _, err := os.Stat(filepath.Join(dir, other)); err == nil {
 			return fmt.Errorf("%w: it is empty, but the folder holds the library's indexes", ErrDamaged)
 		}
 	}
-	return os.Remove(path)
+	return nil
 }
 
 // RecordedModel returns the ID of the model whose embeddings the library in
-// dir holds, or "" when dir holds no library yet.
+// dir holds, or "" when dir holds no library yet. It reads the catalog
+// without the library's lock (OpenFor reads it under the lock).
 func RecordedModel(dir string) (string, error) {
 	path := filepath.Join(dir, "catalog.db")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if st, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err == nil && st.Size() == 0 {
+		return "", damagedIfIndexed(dir)
+	}
+	cat, err := catalog.OpenReadOnly(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
-	if err := emptyCatalog(dir); err != nil {
-		return "", err
-	}
-	cat, err := catalog.Open(path)
 	if err != nil {
 		return "", err
 	}
@@ -116,29 +136,40 @@ func RecordedModel(dir string) (string, error) {
 }
 
 // Open opens the library in dir (creating it, readable by the user alone)
-// for the embedding space of emb. A library built with another model is
+// for the embedding space of emb, to read and change it; while another
+// process uses it, Open waits. A library built with another model is
 // refused with ErrModelMismatch. Missing or corrupt indexes are rebuilt from
 // the catalog.
 func Open(dir string, emb Embedder) (*Library, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create library: %w", err)
+	return OpenWith(context.Background(), dir, emb, OpenOptions{})
+}
+
+// openWrite opens the catalog for writing (creating the folder) and, with
+// the embedder choose gives for the model it records, the rest: the caller
+// holds the lock exclusive.
+func (l *Library) openWrite(choose func(recorded string) (Embedder, error)) error {
+	if err := os.MkdirAll(l.dir, 0o700); err != nil {
+		return fmt.Errorf("create library: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("protect library: %w", err)
+	if err := os.Chmod(l.dir, 0o700); err != nil {
+		return fmt.Errorf("protect library: %w", err)
 	}
-	if err := emptyCatalog(dir); err != nil {
-		return nil, err
+	if err := emptyCatalog(l.dir); err != nil {
+		return err
 	}
-	cat, err := catalog.Open(filepath.Join(dir, "catalog.db"))
+	cat, err := catalog.Open(filepath.Join(l.dir, "catalog.db"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := &Library{dir: dir, cat: cat, emb: emb}
+	l.cat = cat
+	if err := l.choose(choose); err != nil {
+		return err
+	}
 	if err := l.open(); err != nil {
-		l.Close()
-		return nil, err
+		return err
 	}
-	return l, nil
+	l.gen, err = l.cat.Generation()
+	return err
 }
 
 func (l *Library) open() error {
@@ -168,7 +199,8 @@ func (l *Library) open() error {
 // scratchFolder holds the temporary copies of archive members that
 // readers need as real files (videos, NIfTI in a ZIP), inside the library
 // folder so that none sits in a shared temporary folder; what a killed
-// process left there is removed at open (the catalog lock is held then).
+// process left there is removed when a writer opens the library (the
+// lock is held exclusive then: no other process is reading).
 const scratchFolder = "scratch"
 
 func (l *Library) clearScratch() error {
@@ -180,9 +212,9 @@ func (l *Library) clearScratch() error {
 }
 
 // scratch makes the readers under ctx copy archive members into the
-// library's scratch folder.
+// library's scratch folder, and share one inflation budget per archive.
 func (l *Library) scratch(ctx context.Context) context.Context {
-	return ingest.WithScratch(ctx, filepath.Join(l.dir, scratchFolder))
+	return ingest.WithArchiveBudget(ingest.WithScratch(ctx, filepath.Join(l.dir, scratchFolder)))
 }
 
 // ReadFile decodes a file (or archive member) that need not be in the
@@ -200,20 +232,25 @@ func (l *Library) openMeta() error {
 	if err != nil {
 		return err
 	}
-	l.meta = meta
+	if err := l.meta.Adopt(meta); err != nil {
+		return err
+	}
 	gen, err := l.cat.Generation()
 	if err != nil {
 		return err
 	}
-	if have, ok := meta.Generation(); !fresh && (!ok || have != gen) {
+	if !fresh && !l.metaCurrent(l.meta, gen) {
 		l.note("the metadata index was behind the catalog; rebuilt it from the catalog")
-		if err := meta.Close(); err != nil {
+		if err := l.meta.Suspend(); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(path); err != nil {
 			return fmt.Errorf("remove stale metadata index: %w", err)
 		}
-		if l.meta, _, err = index.OpenMeta(path); err != nil {
+		if meta, _, err = index.OpenMeta(path); err != nil {
+			return err
+		}
+		if err := l.meta.Adopt(meta); err != nil {
 			return err
 		}
 		fresh = true
@@ -224,20 +261,31 @@ func (l *Library) openMeta() error {
 	return nil
 }
 
-func (l *Library) refillMeta() error {
+func (l *Library) refillMeta() error { return l.fillMeta(l.meta) }
+
+// fillMeta indexes every item of the catalog in meta.
+func (l *Library) fillMeta(meta *index.Meta) error {
 	items, err := l.cat.Items()
+	if err != nil {
+		return err
+	}
+	texts, err := l.userTexts()
 	if err != nil {
 		return err
 	}
 	docs := map[string]index.Doc{}
 	for _, it := range items {
-		docs[it.ID] = docOf(it)
+		docs[it.ID] = withUserText(it, texts[it.ID])
 	}
 	gen, err := l.cat.Generation()
 	if err != nil {
 		return err
 	}
-	return l.meta.Put(docs, gen)
+	annGen, err := l.cat.AnnotationGeneration()
+	if err != nil {
+		return err
+	}
+	return meta.PutAnnotated(docs, gen, annGen)
 }
 
 // Dir is the library folder.
@@ -249,14 +297,18 @@ func (l *Library) ModelID() string { return l.emb.ModelID() }
 // Close closes the indexes and the catalog; later calls do nothing.
 func (l *Library) Close() error {
 	l.closeOnce.Do(func() {
+		l.stopResuming()
 		var errs []error
-		if l.dirty {
+		if l.dirty && l.cat != nil && !l.cat.ReadOnly() {
 			errs = append(errs, l.saveVectors())
 		}
 		if l.meta != nil {
 			errs = append(errs, l.meta.Close())
 		}
-		errs = append(errs, l.cat.Close())
+		if l.cat != nil {
+			errs = append(errs, l.cat.Close())
+		}
+		errs = append(errs, l.unlock())
 		l.closeErr = errors.Join(errs...)
 	})
 	return l.closeErr
@@ -300,6 +352,10 @@ func (l *Library) Load(ctx context.Context, id string) (*media.Sample, error) {
 func (l *Library) Remove(id string) error {
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
+	return l.writing(context.Background(), func() error { return l.remove(id) })
+}
+
+func (l *Library) remove(id string) error {
 	if err := l.cat.Delete(id); err != nil {
 		return err
 	}

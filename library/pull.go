@@ -31,6 +31,11 @@ func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, ser
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
 	rep := &Report{Failed: []Failure{}, Items: []Item{}}
+	end, err := l.beginWrite(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer l.noteEnd(end)
 	series, err := l.seriesToPull(ctx, c, studyUID, seriesUIDs)
 	if err != nil {
 		return rep, err

@@ -25,6 +25,7 @@ type Query struct {
 	Vector   []float32
 	Examples []string
 	Results  []Result
+	key      string // a file query's key for pair notes (see QueryKey)
 }
 
 // QueryFile decodes and embeds a file and returns its k nearest items that
@@ -41,7 +42,11 @@ func (l *Library) QueryFile(ctx context.Context, path string, k int, filter stri
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
 	res, err := l.search(ctx, vecs[0], k, filter, "")
-	return &Query{Sample: s, Vector: vecs[0], Results: res}, err
+	key, kerr := fileKey(ctx, s, path)
+	if kerr != nil {
+		key = "" // no pair notes for it; the search stands
+	}
+	return &Query{Sample: s, Vector: vecs[0], Results: res, key: key}, err
 }
 
 // QueryItem returns the k nearest items to a library item, the item itself
@@ -71,9 +76,9 @@ func (l *Library) searchLocal(vec []float32, k int, filter, exclude string) ([]R
 		}
 		hits, err = l.hybrid(vec, k, match, exclude)
 	case exclude != "":
-		hits, err = l.vecs.Search(vec, k, func(id string) bool { return id != exclude })
+		hits, err = l.vectors().Search(vec, k, func(id string) bool { return id != exclude })
 	default:
-		hits, err = l.vecs.Search(vec, k, nil)
+		hits, err = l.vectors().Search(vec, k, nil)
 	}
 	if err != nil {
 		return nil, err

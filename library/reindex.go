@@ -3,32 +3,15 @@ package library
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/m3ret/viewer/library/catalog"
-	"github.com/m3ret/viewer/library/index"
 	"github.com/m3ret/viewer/library/ingest"
 )
 
 // OpenForReindex opens a library whatever model built it, for Reindex only:
 // searching it before Reindex has finished would mix embedding spaces.
 func OpenForReindex(dir string, emb Embedder) (*Library, error) {
-	if _, err := os.Stat(filepath.Join(dir, "catalog.db")); err != nil {
-		return nil, fmt.Errorf("no library in %s: %w", dir, err)
-	}
-	cat, err := catalog.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		return nil, err
-	}
-	l := &Library{dir: dir, cat: cat, emb: emb, vecs: newVectors()}
-	meta, _, err := index.OpenMeta(filepath.Join(dir, "meta.bleve"))
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
-	l.meta = meta
-	return l, nil
+	return OpenForReindexWith(context.Background(), dir, emb, OpenOptions{})
 }
 
 // Reindex embeds every item with the library's embedder (reading each

@@ -1,6 +1,7 @@
 package library
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,8 @@ import (
 type RepairReport struct {
 	// Salvaged counts the items whose records were read back.
 	Salvaged int `json:"salvaged"`
+	// Annotations counts the notes, labels and measurements read back.
+	Annotations int `json:"annotations"`
 	// Lost are the ids the vector index knew whose records could not be
 	// read: their source files must be imported again.
 	Lost []string `json:"lost"`
@@ -33,6 +36,10 @@ type RepairReport struct {
 // from the catalog. On a sound catalog it only rebuilds the indexes. The
 // report lists the items lost (known to the vector index, unreadable).
 func Repair(dir string) (*RepairReport, error) {
+	return RepairWith(context.Background(), dir, OpenOptions{})
+}
+
+func repair(dir string) (*RepairReport, error) {
 	path := filepath.Join(dir, "catalog.db")
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no library in %s: %w", dir, err)
@@ -106,6 +113,12 @@ func salvage(path string, rep *RepairReport) error {
 	}
 	if noVector > 0 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%d salvaged items have no vector: m3ret reindex embeds them again", noVector))
+	}
+	for kind, docs := range got.Annotations { // notes, labels, measurements
+		if err := cat.SetAnnotations(kind, docs); err != nil {
+			return fmt.Errorf("write salvaged %s annotations: %w", kind, err)
+		}
+		rep.Annotations += len(docs)
 	}
 	return nil
 }

@@ -22,8 +22,23 @@ func (l *Library) indexTag() (string, error) {
 	return l.emb.ModelID() + "#" + strconv.FormatUint(g, 10), err
 }
 
+// vectors is the vector index in use (a Shared library reloads it when
+// another process changed the library).
+func (l *Library) vectors() index.Vectors {
+	l.vecMu.RLock()
+	defer l.vecMu.RUnlock()
+	return l.vecs
+}
+
+func (l *Library) setVectors(v index.Vectors) {
+	l.vecMu.Lock()
+	defer l.vecMu.Unlock()
+	l.vecs = v
+}
+
 // loadVectors opens the saved graph if it matches the catalog, else
-// rebuilds it from the catalog (and says why in Notes).
+// rebuilds it from the catalog (and says why in Notes); a library open
+// read-only rebuilds it in memory only.
 func (l *Library) loadVectors() error {
 	path := filepath.Join(l.dir, vectorsFile)
 	want, terr := l.indexTag()
@@ -33,7 +48,7 @@ func (l *Library) loadVectors() error {
 	g, tag, err := index.LoadHNSW(path)
 	switch {
 	case err == nil && tag == want:
-		l.vecs = g
+		l.setVectors(g)
 		return nil
 	case err == nil:
 		l.note("the vector index was older than the catalog; rebuilt it from the catalog")
@@ -47,19 +62,26 @@ func (l *Library) loadVectors() error {
 	return l.rebuildVectors()
 }
 
-// rebuildVectors refills the graph from the catalog and saves it.
+// rebuildVectors refills the graph from the catalog and saves it (in
+// memory only when the catalog is open read-only).
 func (l *Library) rebuildVectors() error {
 	g := newVectors()
 	if err := l.cat.EachVector(l.emb.ModelID(), g.Add); err != nil {
 		return err
 	}
-	l.vecs = g
+	l.setVectors(g)
+	if l.cat.ReadOnly() { // a reader writes nothing
+		if g.Len() > 0 {
+			l.note("the vector index was rebuilt in memory only; the next import saves it")
+		}
+		return nil
+	}
 	return l.saveVectors()
 }
 
 // saveVectors writes the graph (tagged with the catalog generation).
 func (l *Library) saveVectors() error {
-	g, ok := l.vecs.(*index.HNSW)
+	g, ok := l.vectors().(*index.HNSW)
 	if !ok {
 		return nil
 	}
@@ -73,11 +95,19 @@ func (l *Library) saveVectors() error {
 	return nil
 }
 
-func (l *Library) note(s string) { l.notes = append(l.notes, s) }
+func (l *Library) note(s string) {
+	l.notesMu.Lock()
+	defer l.notesMu.Unlock()
+	l.notes = append(l.notes, s)
+}
 
 // Notes returns what Open had to repair, in plain words (empty when
 // nothing).
-func (l *Library) Notes() []string { return l.notes }
+func (l *Library) Notes() []string {
+	l.notesMu.Lock()
+	defer l.notesMu.Unlock()
+	return append([]string(nil), l.notes...)
+}
 
 // exactLimit is the size below which a filtered search ranks the matching
 // items exactly instead of walking the graph.
@@ -93,12 +123,13 @@ func (l *Library) hybrid(vec []float32, k int, match map[string]bool, exclude st
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) <= exactLimit(l.vecs.Len()) {
-		return l.vecs.Score(vec, ids, k)
+	vecs := l.vectors()
+	if len(ids) <= exactLimit(vecs.Len()) {
+		return vecs.Score(vec, ids, k)
 	}
-	hits, err := l.vecs.Search(vec, k, func(id string) bool { return match[id] && id != exclude })
+	hits, err := vecs.Search(vec, k, func(id string) bool { return match[id] && id != exclude })
 	if err != nil || len(hits) >= min(k, len(ids)) {
 		return hits, err
 	}
-	return l.vecs.Score(vec, ids, k)
+	return vecs.Score(vec, ids, k)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/m3ret/viewer/app/controller"
@@ -23,15 +24,43 @@ type Session struct {
 }
 
 // Open starts the encoder (see ChooseModel) and opens the library as a
-// session; the library's notes (indexes rebuilt, say) go to stderr.
+// session that may change it (library.Write); see OpenAs.
 func Open(c *Common, stderr io.Writer, o controller.Options) (*Session, error) {
-	enc, rt, err := LoadEncoder(c, stderr)
+	return OpenAs(c, stderr, o, library.Write)
+}
+
+// WaitingMessage is said once on stderr when a command waits for the
+// library.
+const WaitingMessage = "m3ret: the library is in use by another m3ret; waiting for it (Ctrl-C to stop)"
+
+// Waiting returns what a command calls when it starts waiting for the
+// library: WaitingMessage on stderr.
+func Waiting(stderr io.Writer) func() {
+	return func() { fmt.Fprintln(stderr, WaitingMessage) }
+}
+
+// OpenAs opens the library with the access given (library.Read for a
+// command that only reads it, Shared for the window) and the encoder of
+// the model it records (see ChooseModel), as a session. While another
+// m3ret holds the library in a way that excludes this one, it waits, said
+// once on stderr, until Ctrl-C. The library's notes (indexes rebuilt, say)
+// go to stderr.
+func OpenAs(c *Common, stderr io.Writer, o controller.Options, access library.Access) (*Session, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var enc *inference.Encoder
+	var rt inference.Runtime
+	lib, err := library.OpenFor(ctx, c.Library, library.OpenOptions{Access: access, Waiting: Waiting(stderr)},
+		func(recorded string) (library.Embedder, error) {
+			c.chooseFor(recorded)
+			var err error
+			enc, rt, err = startEncoder(c, stderr)
+			return enc, err
+		})
 	if err != nil {
-		return nil, err
-	}
-	lib, err := library.Open(c.Library, enc)
-	if err != nil {
-		enc.Close()
+		if enc != nil {
+			enc.Close()
+		}
 		return nil, err
 	}
 	lib.SetPACS(OpenPACS) // a pulled item whose files are gone is fetched again
@@ -41,11 +70,19 @@ func Open(c *Common, stderr io.Writer, o controller.Options) (*Session, error) {
 	return &Session{Enc: enc, RT: rt, Controller: controller.New(lib, o)}, nil
 }
 
-// Session opens the session of the command's flags, runs fn on it and
-// closes it; a failure to close (the vector index not saved, say: it is
-// rebuilt at the next open) is said on stderr and fails the command.
-func (e *Env) Session(fn func(s *Session) int) int {
-	s, err := Open(&e.Common, e.Stderr, controller.Options{})
+// Session opens the session of the command's flags for a command that
+// changes the library, runs fn on it and closes it; a failure to close
+// (the vector index not saved, say: it is rebuilt at the next open) is
+// said on stderr and fails the command.
+func (e *Env) Session(fn func(s *Session) int) int { return e.SessionAs(library.Write, fn) }
+
+// ReadSession is Session for a command that only reads the library: it
+// shares the library with other readers (and a window).
+func (e *Env) ReadSession(fn func(s *Session) int) int { return e.SessionAs(library.Read, fn) }
+
+// SessionAs is Session with the library opened for access.
+func (e *Env) SessionAs(access library.Access, fn func(s *Session) int) int {
+	s, err := OpenAs(&e.Common, e.Stderr, controller.Options{}, access)
 	if err != nil {
 		return Fail(e.Stderr, err)
 	}
@@ -104,9 +141,21 @@ func (c *Common) ChooseModel() {
 	if c.Model != "" {
 		return
 	}
-	c.Model = assets.DefaultModel
 	id, err := library.RecordedModel(c.Library)
-	if err != nil || id == "" {
+	if err != nil {
+		id = ""
+	}
+	c.chooseFor(id)
+}
+
+// chooseFor is ChooseModel for a library recording the model id ("" for
+// a new library).
+func (c *Common) chooseFor(id string) {
+	if c.Model != "" {
+		return
+	}
+	c.Model = assets.DefaultModel
+	if id == "" {
 		return
 	}
 	if name, _, _ := strings.Cut(id, "@"); name != "" {
@@ -119,6 +168,11 @@ func (c *Common) ChooseModel() {
 // LoadEncoder starts ONNX Runtime and the chosen model (see ChooseModel).
 func LoadEncoder(c *Common, stderr io.Writer) (*inference.Encoder, inference.Runtime, error) {
 	c.ChooseModel()
+	return startEncoder(c, stderr)
+}
+
+// startEncoder starts ONNX Runtime and c.Model.
+func startEncoder(c *Common, stderr io.Writer) (*inference.Encoder, inference.Runtime, error) {
 	rt, err := inference.Start(c.ORTLib)
 	if err != nil {
 		return nil, rt, err

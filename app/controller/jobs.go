@@ -14,21 +14,23 @@ type Kind int
 
 // The kinds of job.
 const (
-	Import  Kind = iota // files into the library
-	Reindex             // re-embed the library with another model
-	Query               // search for similar cases
-	View                // decode an item (or a file) for the Viewer tab
-	Compare             // decode a result for the comparison
-	Refresh             // list the library for the grid
-	Remove              // take an item out of the library
-	Pull                // retrieve series from a PACS into the library
-	Find                // search a PACS
-	Preview             // fetch rendered previews of PACS studies
-	Connect             // open a department index
+	Import   Kind = iota // files into the library
+	Reindex              // re-embed the library with another model
+	Query                // search for similar cases
+	View                 // decode an item (or a file) for the Viewer tab
+	Compare              // decode a result for the comparison
+	Refresh              // list the library for the grid
+	Remove               // take an item out of the library
+	Pull                 // retrieve series from a PACS into the library
+	Find                 // search a PACS
+	Preview              // fetch rendered previews of PACS studies
+	Connect              // open a department index
+	Annotate             // store a note, a label or measurements
+	Export               // write an anonymised export, a picture or a key-image note
 	numKinds
 )
 
-var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview", "connect"}
+var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview", "connect", "annotate", "export"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {
@@ -47,9 +49,9 @@ const (
 
 func (k Kind) policy() policy {
 	switch k {
-	case Import, Reindex, Pull:
+	case Import, Reindex, Pull, Export:
 		return exclusive
-	case Remove:
+	case Remove, Annotate:
 		return every
 	}
 	return supersede

@@ -50,24 +50,57 @@ type evalOptions struct {
 
 func evalCommand() cli.Command {
 	var o evalOptions
-	return cli.Command{Name: "eval", Args: "--labels FILE.csv [--k N] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
-		Help: "leave-one-out retrieval quality over labelled items",
+	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
+		Help: "leave-one-out retrieval quality over labelled items (the labels set with `m3ret label`, or a CSV)",
 		Flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&o.labels, "labels", "", "CSV of path,label (relative paths are read from the CSV's folder)")
+			fs.StringVar(&o.labels, "labels", "", "CSV of path,label (relative paths are read from the CSV's folder); "+
+				"without it, the labels set on the library's items")
 			fs.IntVar(&o.k, "k", 10, "ranks scored by recall@k and mAP@k")
 			fs.StringVar(&o.plot, "plot", "", "write a precision@k plot (PNG) to this file")
 			fs.Var(&o.with, "plot-with", "also draw the curve of an earlier `m3ret eval --json` report (repeatable)")
 		},
-		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.labels != "" && o.k >= 1 },
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.k >= 1 },
 		Run:   func(e *cli.Env) int { return runEval(e, &o) }}
 }
 
 func runEval(e *cli.Env, o *evalOptions) int {
+	if o.labels == "" {
+		return e.ReadSession(func(s *cli.Session) int {
+			want, err := catalogLabels(s.Library())
+			if err != nil {
+				return cli.Fail(e.Stderr, err)
+			}
+			return evalLibrary(e, o, s, want)
+		})
+	}
 	want, err := readLabels(o.labels)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
-	return e.Session(func(s *cli.Session) int { return evalLibrary(e, o, s, want) })
+	return e.ReadSession(func(s *cli.Session) int { return evalLibrary(e, o, s, want) })
+}
+
+// catalogLabels returns the labels set on the library's items (`m3ret
+// label`, or the window), by item path as readLabels gives them.
+func catalogLabels(lib *library.Library) (map[string]string, error) {
+	labels, err := lib.Labels()
+	if err != nil {
+		return nil, err
+	}
+	items, err := lib.Items()
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]string{}
+	for _, it := range items {
+		if l := labels[it.ID]; l != "" {
+			want[filepath.Clean(it.Path)] = l
+		}
+	}
+	if len(want) == 0 {
+		return nil, errors.New("no item of the library has a label: set some (m3ret label ITEM LABEL, or in the window), or give --labels FILE.csv")
+	}
+	return want, nil
 }
 
 func evalLibrary(e *cli.Env, o *evalOptions, s *cli.Session, want map[string]string) int {

@@ -1,6 +1,7 @@
 package devtools
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/app/internal/apptest"
 	"github.com/m3ret/viewer/library/samples"
 )
@@ -130,8 +132,35 @@ func TestEvalCommand(t *testing.T) {
 	if code, _, _ := runCLI(t, "eval", "--library", lib, "--labels", csv, "--plot", plot2, "--plot-with", csv); code == cli.ExitOK {
 		t.Fatal("--plot-with a CSV was accepted")
 	}
-	if code, _, _ := runCLI(t, "eval", "--library", lib); code != cli.ExitUsage {
-		t.Fatalf("eval without --labels: %d", code)
+	if code, _, errs := runCLI(t, "eval", "--library", lib); code != cli.ExitError || !strings.Contains(errs, "m3ret label") {
+		t.Fatalf("eval without --labels on a library without labels: %d %s", code, errs)
+	}
+	// The same labels set on the items (m3ret label, the window) give the
+	// same evaluation without a CSV.
+	labelItems(t, lib, func(path string) string { return filepath.Base(filepath.Dir(path)) })
+	code, out2, errs := runCLI(t, "eval", "--library", lib, "--k", "5", "--json")
+	var r2 evalReport
+	if json.Unmarshal([]byte(out2), &r2); code != cli.ExitOK || r2.N != r.N || r2.Items != r.Items || r2.MAPAtK != r.MAPAtK || r2.PrecisionA1 != r.PrecisionA1 {
+		t.Fatalf("eval from the catalog's labels: %d %+v %s; from the CSV %+v", code, r2, errs, r)
+	}
+}
+
+// labelItems sets the label of every item of the library at lib.
+func labelItems(t *testing.T, lib string, label func(path string) string) {
+	t.Helper()
+	s, err := cli.Open(&cli.Common{Library: lib, Provider: "cpu"}, os.Stderr, controller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	items, err := s.Library().Items()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := s.Library().SetLabel(context.Background(), it.ID, label(it.Path)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

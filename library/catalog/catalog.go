@@ -2,6 +2,8 @@
 // thumbnails and embeddings keyed by (model id, item id), in one bbolt file
 // written in transactions, so a crash at any moment leaves a catalog that
 // opens. The vector and metadata indexes can always be rebuilt from it.
+// Lock is the library folder's lock file, which orders the processes
+// using a library: readers (OpenReadOnly) share it, a writer holds it alone.
 package catalog
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,7 +25,7 @@ import (
 // Errors a caller may test for.
 var (
 	ErrNotFound = errors.New("item not found")
-	ErrLocked   = errors.New("library is open in another process")
+	ErrLocked   = errors.New("the library is in use by another m3ret")
 	ErrDamaged  = errors.New("catalog.db is damaged")
 )
 
@@ -83,6 +86,7 @@ var (
 	bSettings = []byte("settings")
 	// bInstances maps a SOP Instance UID to the id of the item holding it.
 	bInstances = []byte("instances")
+	buckets    = [][]byte{bItems, bThumbs, bSettings, bInstances}
 )
 
 func vecBucket(model string) []byte { return []byte("vec:" + model) }
@@ -103,7 +107,7 @@ func bump(tx *bolt.Tx) error {
 // index saved at one generation is stale at any other.
 func (c *Catalog) Generation() (uint64, error) {
 	var g uint64
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bSettings).Get(keyGeneration); len(v) == 8 {
 			g = binary.LittleEndian.Uint64(v)
 		}
@@ -114,21 +118,29 @@ func (c *Catalog) Generation() (uint64, error) {
 
 // Catalog is an open catalog file. It is safe for concurrent use.
 type Catalog struct {
-	db *bolt.DB
+	path string
+	mu   sync.RWMutex
+	db   *bolt.DB // nil while suspended (see Suspend)
+	ro   bool
 }
 
 // Open opens (creating if needed) the catalog file at path, readable by the
-// user alone.
+// user alone, for reading and writing.
 func Open(path string) (*Catalog, error) {
-	db, err := openBolt(path)
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, ErrLocked
-	}
+	db, err := openWrite(path)
 	if err != nil {
-		return nil, fmt.Errorf("open catalog: %w", err)
+		return nil, err
+	}
+	return &Catalog{path: path, db: db}, nil
+}
+
+func openWrite(path string) (*bolt.DB, error) {
+	db, err := openBolt(path, false)
+	if err != nil {
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bItems, bThumbs, bSettings, bInstances} {
+		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -139,14 +151,14 @@ func Open(path string) (*Catalog, error) {
 		db.Close()
 		return nil, fmt.Errorf("init catalog: %w", err)
 	}
-	return &Catalog{db: db}, nil
+	return db, nil
 }
 
 // openBolt opens the database. A file shorter than its own meta page says
 // (truncated) is refused with ErrDamaged before bbolt maps it (reading past
 // the end would kill the process with SIGBUS); what bbolt still panics on,
 // or faults on, becomes ErrDamaged too.
-func openBolt(path string) (db *bolt.DB, err error) {
+func openBolt(path string, readOnly bool) (db *bolt.DB, err error) {
 	if err := checkLength(path); err != nil {
 		return nil, err
 	}
@@ -156,7 +168,18 @@ func openBolt(path string) (db *bolt.DB, err error) {
 			db, err = nil, fmt.Errorf("%w (%v)", ErrDamaged, p)
 		}
 	}()
-	return bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	// The library's lock file (see Lock) is taken before the catalog is
+	// opened, so bbolt's own lock is free at once, or within moments (a
+	// window closing its read-only handle as a writer gets in); the
+	// timeout holds off an m3ret from before the lock file.
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second, ReadOnly: readOnly})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, ErrLocked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open catalog: %w", err)
+	}
+	return db, nil
 }
 
 // boltMagic marks a bbolt meta page.
@@ -225,9 +248,6 @@ func isPage(f *os.File, id, pageSize uint64, flags uint16) bool {
 	return binary.LittleEndian.Uint64(b) == id && binary.LittleEndian.Uint16(b[8:]) == flags
 }
 
-// Close closes the file.
-func (c *Catalog) Close() error { return c.db.Close() }
-
 // Entry is everything stored for one item in one transaction.
 type Entry struct {
 	Item      Item
@@ -238,7 +258,7 @@ type Entry struct {
 
 // PutAll stores entries in one transaction: all of them or none.
 func (c *Catalog) PutAll(entries []Entry) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.update(func(tx *bolt.Tx) error {
 		if err := bump(tx); err != nil {
 			return err
 		}
@@ -283,7 +303,7 @@ func putVector(tx *bolt.Tx, e Entry) error {
 // PutVectors stores the embeddings of existing items (Entry.Item.ID,
 // Model, Vector) in one transaction.
 func (c *Catalog) PutVectors(entries []Entry) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.update(func(tx *bolt.Tx) error {
 		if err := bump(tx); err != nil {
 			return err
 		}
@@ -312,7 +332,7 @@ func (c *Catalog) Has(id string) (bool, error) {
 
 func (c *Catalog) has(bucket []byte, key string) (bool, error) {
 	found := false
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		found = tx.Bucket(bucket).Get([]byte(key)) != nil
 		return nil
 	})
@@ -322,7 +342,7 @@ func (c *Catalog) has(bucket []byte, key string) (bool, error) {
 // Get returns the item with this id.
 func (c *Catalog) Get(id string) (Item, error) {
 	var it Item
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		rec := tx.Bucket(bItems).Get([]byte(id))
 		if rec == nil {
 			return ErrNotFound
@@ -335,7 +355,7 @@ func (c *Catalog) Get(id string) (Item, error) {
 // Items returns every item, oldest first.
 func (c *Catalog) Items() ([]Item, error) {
 	var out []Item
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bItems).ForEach(func(_, rec []byte) error {
 			var it Item
 			if err := json.Unmarshal(rec, &it); err != nil {
@@ -357,7 +377,7 @@ func (c *Catalog) Items() ([]Item, error) {
 // Thumbnail returns the PNG thumbnail of an item.
 func (c *Catalog) Thumbnail(id string) ([]byte, error) {
 	var png []byte
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bThumbs).Get([]byte(id))
 		if v == nil {
 			return ErrNotFound
@@ -371,7 +391,7 @@ func (c *Catalog) Thumbnail(id string) ([]byte, error) {
 // Vector returns the embedding of an item under model.
 func (c *Catalog) Vector(model, id string) ([]float32, error) {
 	var vec []float32
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(vecBucket(model))
 		if b == nil {
 			return ErrNotFound
@@ -388,7 +408,7 @@ func (c *Catalog) Vector(model, id string) ([]float32, error) {
 
 // EachVector calls fn with every embedding stored under model.
 func (c *Catalog) EachVector(model string, fn func(id string, vec []float32) error) error {
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(vecBucket(model))
 		if b == nil {
 			return nil
@@ -399,7 +419,7 @@ func (c *Catalog) EachVector(model string, fn func(id string, vec []float32) err
 
 // Delete removes an item, its thumbnail and its embeddings under every model.
 func (c *Catalog) Delete(id string) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.update(func(tx *bolt.Tx) error {
 		k := []byte(id)
 		if tx.Bucket(bItems).Get(k) == nil {
 			return ErrNotFound
@@ -416,6 +436,9 @@ func (c *Catalog) Delete(id string) error {
 		if err := deleteInstances(tx.Bucket(bInstances), id); err != nil {
 			return err
 		}
+		if err := deleteAnnotations(tx, id); err != nil {
+			return err
+		}
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			if len(name) > 4 && string(name[:4]) == "vec:" {
 				return b.Delete(k)
@@ -428,7 +451,7 @@ func (c *Catalog) Delete(id string) error {
 // Setting returns a stored setting ("" when unset).
 func (c *Catalog) Setting(key string) (string, error) {
 	var v string
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v = string(tx.Bucket(bSettings).Get([]byte(key)))
 		return nil
 	})
@@ -437,7 +460,7 @@ func (c *Catalog) Setting(key string) (string, error) {
 
 // SetSetting stores a setting.
 func (c *Catalog) SetSetting(key, value string) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bSettings).Put([]byte(key), []byte(value))
 	})
 }

@@ -16,7 +16,10 @@ import (
 type Salvaged struct {
 	Entries  []Entry           // items with their thumbnail and their vector under the catalog's model
 	Settings map[string]string // the library's settings (its model)
-	Problems []string          // what could not be read, one line each
+	// Annotations are what users wrote (notes, labels, measurements), by
+	// kind and key, as SetAnnotation stores them.
+	Annotations map[string]map[string][]byte
+	Problems    []string // what could not be read, one line each
 }
 
 // Salvage reads what it can of the catalog at path, read-only: every item
@@ -43,6 +46,7 @@ func Salvage(path, model string) (*Salvaged, error) {
 		}
 	})
 	s.read(db, bThumbs, func(k, v []byte) { thumbs[string(k)] = append([]byte(nil), v...) })
+	s.readAnnotations(db)
 	s.read(db, vecBucket(model), func(k, v []byte) { vecs[string(k)] = append([]byte(nil), v...) })
 	if missed := s.scan(path, items, thumbs); missed > 0 {
 		s.Problems = append(s.Problems, fmt.Sprintf("%d item records found by scanning pages, not through the catalog's tree "+
@@ -120,6 +124,54 @@ func (s *Salvaged) read(db *bolt.DB, bucket []byte, fn func(k, v []byte)) {
 	if err != nil {
 		s.Problems = append(s.Problems, err.Error())
 	}
+}
+
+// readAnnotations reads every annotation bbolt still reaches, kind by
+// kind; a kind that stops at a damaged page keeps what came before it.
+func (s *Salvaged) readAnnotations(db *bolt.DB) {
+	s.Annotations = map[string]map[string][]byte{}
+	for _, kind := range s.annotationKinds(db) {
+		docs := map[string][]byte{}
+		s.Annotations[string(kind)] = docs
+		s.readNested(db, kind, func(k, v []byte) { docs[string(k)] = append([]byte(nil), v...) })
+	}
+}
+
+// annotationKinds lists the kinds of annotation the catalog holds, as far
+// as a damaged page lets it.
+func (s *Salvaged) annotationKinds(db *bolt.DB) (kinds [][]byte) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			s.Problems = append(s.Problems, fmt.Sprintf("annotations: reading stopped at a damaged page (%v)", p))
+		}
+	}()
+	db.View(func(tx *bolt.Tx) error {
+		if top := tx.Bucket(bAnnotations); top != nil {
+			return top.ForEachBucket(func(k []byte) error {
+				kinds = append(kinds, append([]byte(nil), k...))
+				return nil
+			})
+		}
+		return nil
+	})
+	return kinds
+}
+
+// readNested is read for a kind's bucket inside the annotations bucket.
+func (s *Salvaged) readNested(db *bolt.DB, kind []byte, fn func(k, v []byte)) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			s.Problems = append(s.Problems, fmt.Sprintf("annotations %s: reading stopped at a damaged page (%v)", kind, p))
+		}
+	}()
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAnnotations).Bucket(kind).ForEach(func(k, v []byte) error {
+			fn(k, v)
+			return nil
+		})
+	})
 }
 
 // openReadOnly opens a possibly damaged database for reading only, without

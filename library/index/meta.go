@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -35,17 +36,25 @@ type Doc struct {
 	SpacingZ    float64 `json:"spacing_z,omitempty"`
 	FrameTime   float64 `json:"frame_time_ms,omitempty"`
 	Duration    float64 `json:"duration_s,omitempty"`
+	// What users wrote: the item's note and the notes on pairs where it
+	// was the result, those pairs' verdicts ("similar", "not similar"),
+	// and its label.
+	Notes    string   `json:"notes,omitempty"`
+	Verdicts []string `json:"verdict,omitempty"`
+	Label    string   `json:"label,omitempty"`
 }
 
 // mappingVersion names the field set of leanMapping; an index built with
 // another is rebuilt from the catalog.
-const mappingVersion = "2"
+const mappingVersion = "3"
 
 var keyMapping = []byte("m3ret-mapping")
 
-// Meta is the bleve metadata index of a library.
+// Meta is the bleve metadata index of a library. It is safe for
+// concurrent use.
 type Meta struct {
-	idx bleve.Index
+	mu  sync.RWMutex
+	idx bleve.Index // nil while suspended (see Suspend)
 }
 
 // OpenMeta opens the bleve index in dir, creating it with the lean mapping
@@ -118,6 +127,15 @@ func leanMapping() mapping.IndexMapping {
 	text.Analyzer = standard.Name
 	text.Store, text.IncludeTermVectors, text.IncludeInAll = false, false, true
 	doc.AddFieldMappingsAt("description", text)
+	for _, name := range []string{"label", "verdict"} { // quoted values ("not similar") need term vectors
+		f := kw()
+		f.IncludeTermVectors = true
+		doc.AddFieldMappingsAt(name, f)
+	}
+	notes := bleve.NewTextFieldMapping() // phrases need term vectors
+	notes.Analyzer = standard.Name
+	notes.Store, notes.IncludeTermVectors, notes.IncludeInAll = false, true, true
+	doc.AddFieldMappingsAt("notes", notes)
 	for _, name := range []string{"width", "height", "frames", "volumes", "spacing_x", "spacing_y", "spacing_z", "frame_time_ms", "duration_s"} {
 		num := bleve.NewNumericFieldMapping()
 		num.Store, num.IncludeInAll = false, false
@@ -140,6 +158,11 @@ var keyGeneration = []byte("m3ret-catalog-generation")
 // Put indexes (or re-indexes) the metadata of several items in one batch,
 // with the catalog generation they bring the index to.
 func (m *Meta) Put(docs map[string]Doc, generation uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.idx == nil {
+		return ErrSuspended
+	}
 	b := m.idx.NewBatch()
 	for id, d := range docs {
 		if err := b.Index(id, d); err != nil {
@@ -153,6 +176,11 @@ func (m *Meta) Put(docs map[string]Doc, generation uint64) error {
 // Delete removes an item's metadata, with the catalog generation that
 // brings the index to.
 func (m *Meta) Delete(id string, generation uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.idx == nil {
+		return ErrSuspended
+	}
 	b := m.idx.NewBatch()
 	b.Delete(id)
 	b.SetInternal(keyGeneration, binary.LittleEndian.AppendUint64(nil, generation))
@@ -165,6 +193,11 @@ func (m *Meta) Delete(id string, generation uint64) error {
 // process killed between the catalog's commit and the index's) is rebuilt
 // by the library at open.
 func (m *Meta) Generation() (uint64, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.idx == nil {
+		return 0, false
+	}
 	v, err := m.idx.GetInternal(keyGeneration)
 	if err != nil || len(v) != 8 {
 		return 0, false
@@ -173,11 +206,23 @@ func (m *Meta) Generation() (uint64, bool) {
 }
 
 // Count is the number of documents.
-func (m *Meta) Count() (uint64, error) { return m.idx.DocCount() }
+func (m *Meta) Count() (uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.idx == nil {
+		return 0, ErrSuspended
+	}
+	return m.idx.DocCount()
+}
 
 // Match returns the set of ids matching a bleve query string
 // ("modality:CT +body_part:CHEST", "description:flair").
 func (m *Meta) Match(query string) (map[string]bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.idx == nil {
+		return nil, ErrSuspended
+	}
 	q := bleve.NewQueryStringQuery(query)
 	n, err := m.idx.DocCount()
 	if err != nil {
@@ -194,6 +239,3 @@ func (m *Meta) Match(query string) (map[string]bool, error) {
 	}
 	return out, nil
 }
-
-// Close closes the index.
-func (m *Meta) Close() error { return m.idx.Close() }
