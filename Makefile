@@ -113,7 +113,8 @@ soak:
 # Crashers land in the package's testdata/fuzz/ and become regression tests.
 FUZZTIME ?= 10m
 FUZZ_TARGETS := ./library/ingest:FuzzIngest ./library/ingest/dicom:FuzzRead ./library/ingest/dicom:FuzzReadUnguarded ./library/ingest/raster:FuzzRead \
-	./library/ingest/nifti:FuzzParseHeader ./library/ingest/video:FuzzProbeJSON ./library/index:FuzzParseHNSW
+	./library/ingest/nifti:FuzzParseHeader ./library/ingest/video:FuzzProbeJSON ./library/index:FuzzParseHNSW \
+	./library/export:FuzzAnonymise ./library/measure:FuzzUnmarshal
 .PHONY: fuzz
 fuzz: samples
 	@set -e; for t in $(FUZZ_TARGETS); do \

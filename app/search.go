@@ -121,6 +121,7 @@ func (g *GUI) ShowResult(id string) {
 		}
 		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, caption(l.Item))
 		g.compare.SetPair(cur.Sample, cur.Name, l.Sample, title, res.Score)
+		g.pairMeasures(l)
 		g.notes.Show(id)
 		g.showTab(tabCompare)
 	}))

@@ -29,6 +29,10 @@ type itemViewer struct {
 	mode   viewMode
 	name   string // file name of the item shown
 	itemID string
+	saver  *measureSaver // keeps what is measured, here and in the comparison
+	list   *viewer.MeasureList
+	// imagePane is the single image with its measurements.
+	imagePane *fyne.Container
 
 	content fyne.CanvasObject
 }
@@ -45,12 +49,17 @@ const (
 
 func newItemViewer(g *GUI) *itemViewer {
 	iv := &itemViewer{g: g, title: widget.NewLabel("Open an item from the library to view it."),
-		volume: viewer.NewVolumeView(), cine: viewer.NewCineView(), image: viewer.NewImageView()}
+		volume: viewer.NewVolumeView(), cine: viewer.NewCineView(), image: viewer.NewImageView(),
+		saver: &measureSaver{g: g}, list: viewer.NewMeasureList("Measurements")}
 	iv.title.TextStyle.Bold = true
 	iv.title.Truncation = fyne.TextTruncateEllipsis
 	for _, v := range iv.imageViews(true) {
 		v.OnRegion = func(crop *media.Sample) { iv.regionDrawn(crop) }
 	}
+	g.wireMeasures(iv)
+	iv.list.HideEmpty = true
+	iv.list.Follow(iv.image)
+	iv.imagePane = container.NewBorder(nil, nil, nil, iv.list, iv.image)
 	iv.region = widget.NewButtonWithIcon("Region", theme.ContentCutIcon(), iv.toggleRegion)
 	similar := widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), func() {
 		if iv.itemID != "" {
@@ -59,9 +68,9 @@ func newItemViewer(g *GUI) *itemViewer {
 	})
 	iv.volume.Hide()
 	iv.cine.Hide()
-	iv.image.Hide()
+	iv.imagePane.Hide()
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(iv.region, similar), iv.title)
-	iv.content = container.NewBorder(top, nil, nil, nil, container.NewStack(iv.volume, iv.cine, iv.image))
+	iv.content = container.NewBorder(top, nil, nil, nil, container.NewStack(iv.volume, iv.cine, iv.imagePane))
 	return iv
 }
 
@@ -88,7 +97,7 @@ func (iv *itemViewer) show(s *media.Sample, id, name string) {
 	iv.cine.Pause()
 	iv.volume.Hide()
 	iv.cine.Hide()
-	iv.image.Hide()
+	iv.imagePane.Hide()
 	iv.itemID, iv.name = id, name
 	switch {
 	case s.Kind == media.Volume && s.Frames > 1:
@@ -102,7 +111,7 @@ func (iv *itemViewer) show(s *media.Sample, id, name string) {
 	default:
 		iv.mode = viewImage
 		iv.image.SetSample(s)
-		iv.image.Show()
+		iv.imagePane.Show()
 	}
 	iv.title.SetText(fmt.Sprintf("%s %s · %s", s.Meta.Modality, s.Kind, name))
 	iv.setRegion(false)
@@ -186,6 +195,7 @@ func (g *GUI) showLoaded(l *controller.Loaded, err error) {
 		return
 	}
 	g.viewer.show(l.Sample, l.ID, l.Name)
+	g.viewer.setMeasurements(l.Measurements)
 	g.showTab(tabViewer)
 	g.status.SetText("Viewing " + l.Name)
 }

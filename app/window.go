@@ -113,6 +113,7 @@ func (g *GUI) build() {
 	g.compare = viewer.NewCompareView()
 	g.compare.OnStep = g.stepResult
 	g.compare.OnRefine = g.refineWithShown
+	g.compare.OnExport = g.showExport // before anything sizes the view (its renderer reads it)
 	g.viewer = newItemViewer(g)
 	g.notes = newNotesPanel(g)
 	g.pacs = newPACSView(g)
@@ -128,6 +129,7 @@ func (g *GUI) build() {
 	g.win.SetContent(container.NewBorder(g.buildToolbar(), g.buildStatusBar(), nil, nil, split))
 	g.win.Canvas().SetOnTypedKey(g.typedKey)
 	g.notes.shortcuts(g.win.Canvas())
+	g.exportShortcut()
 }
 
 func (g *GUI) buildToolbar() fyne.CanvasObject {

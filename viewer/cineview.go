@@ -31,6 +31,8 @@ type CineView struct {
 	loop  *widget.Check
 	about *widget.Label
 	fps   float64
+	// List is the side panel of the measurements (each on its frame).
+	List *MeasureList
 
 	mu      sync.Mutex
 	stop    chan struct{} // closed to stop the clock; nil when paused
@@ -54,6 +56,9 @@ func NewCineView() *CineView {
 	c.about = widget.NewLabel("")
 	c.about.Truncation = fyne.TextTruncateEllipsis
 	c.View.OnKey = c.key
+	c.List = NewMeasureList("Measurements")
+	c.List.HideEmpty = true
+	c.List.Follow(c.View)
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -240,5 +245,5 @@ func (c *CineView) CreateRenderer() fyne.WidgetRenderer {
 	back := widget.NewButtonWithIcon("", theme.MediaSkipPreviousIcon(), func() { c.Step(-1) })
 	fwd := widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), func() { c.Step(1) })
 	bar := container.NewHBox(back, c.play, fwd, widget.NewLabel("fps"), c.rate, c.loop)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, container.NewBorder(nil, nil, bar, nil, c.about), nil, nil, c.View))
+	return widget.NewSimpleRenderer(container.NewBorder(nil, container.NewBorder(nil, nil, bar, nil, c.about), nil, c.List, c.View))
 }

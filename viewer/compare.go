@@ -15,8 +15,9 @@ import (
 // score, the two images scrolled together by relative position, a window
 // that is linked (the same on both) or not, and a table of both items'
 // metadata with the differences marked. ← and → (or the buttons) step
-// through the result list through OnStep. Use it from the UI goroutine
-// only.
+// through the result list through OnStep. Both images take the measuring
+// tools, each side listing its own measurements. Use it from the UI
+// goroutine only.
 type CompareView struct {
 	widget.BaseWidget
 	Query, Result *ImageView
@@ -27,6 +28,9 @@ type CompareView struct {
 	table         *metaTable
 	rows          []MetaRow
 	syncing       bool
+	// QueryList and ResultList list each side's measurements (under its
+	// image, while it has some).
+	QueryList, ResultList *MeasureList
 
 	// OnStep, if set, is called with -1 or +1 to show the previous or next
 	// result.
@@ -34,6 +38,10 @@ type CompareView struct {
 	// OnRefine, if set, adds the result shown to the query as a second
 	// example and searches again (the button shows only when it is set).
 	OnRefine func()
+	// OnExport, if set, offers the comparison for export (anonymised DICOM,
+	// pictures of the views, a key-image note); the button shows only when
+	// it is set.
+	OnExport func()
 }
 
 // NewCompareView returns an empty comparison.
@@ -48,6 +56,13 @@ func NewCompareView() *CompareView {
 	c.Query.OnWindow = func(w media.Window, inv bool) { c.shareWindow(c.Result, w, inv) }
 	c.Result.OnWindow = func(w media.Window, inv bool) { c.shareWindow(c.Query, w, inv) }
 	c.Query.OnKey, c.Result.OnKey = c.key, c.key
+	c.QueryList, c.ResultList = NewMeasureList("Query measurements"), NewMeasureList("Result measurements")
+	for _, l := range []*MeasureList{c.QueryList, c.ResultList} {
+		l.HideEmpty = true
+		l.SetMinSize(fyne.NewSize(0, 80))
+	}
+	c.QueryList.Follow(c.Query)
+	c.ResultList.Follow(c.Result)
 	c.link = widget.NewCheck("Link window", func(on bool) {
 		if on {
 			w, inv := c.Query.Window()
@@ -143,11 +158,23 @@ func (c *CompareView) CreateRenderer() fyne.WidgetRenderer {
 		c.refine.Hide()
 	}
 	bar := container.NewHBox(prev, next, c.link, c.refine)
-	left := container.NewBorder(c.queryTitle, nil, nil, nil, c.Query)
-	right := container.NewBorder(c.resultTitle, nil, nil, nil, c.Result)
+	if c.OnExport != nil {
+		bar.Add(widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), c.OnExport))
+	}
+	left := container.NewBorder(c.queryTitle, c.QueryList, nil, nil, c.Query)
+	right := container.NewBorder(c.resultTitle, c.ResultList, nil, nil, c.Result)
 	images := container.NewGridWithColumns(2, left, right)
-	return widget.NewSimpleRenderer(container.NewBorder(bar, c.table, nil, nil, images))
+	// The metadata table scrolls, so that the comparison (with its
+	// measurement lists and the window's notes under it) fits a laptop
+	// screen whatever the number of rows.
+	table := container.NewVScroll(c.table)
+	table.SetMinSize(fyne.NewSize(0, compareTableHeight))
+	return widget.NewSimpleRenderer(container.NewBorder(bar, table, nil, nil, images))
 }
+
+// compareTableHeight is the least height of the metadata table (about
+// six rows); it scrolls for the rest.
+const compareTableHeight = 120
 
 func (c *CompareView) step(d int) {
 	if c.OnStep != nil {

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/library/measure"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -40,6 +41,7 @@ type ImageView struct {
 	regionMode bool
 	region     [2]fyne.Position // drag corners in view coordinates
 	drag       dragState
+	meas       measureState // measuring tools (measuretool.go)
 
 	raster  *canvas.Raster
 	slider  *widget.Slider
@@ -66,6 +68,10 @@ type ImageView struct {
 	// slice drawn (for frame-rate measurements). It runs where Fyne paints
 	// and must not block.
 	OnDraw func(frame int)
+	// OnMeasurementsChanged, if set, gets the item's measurements after
+	// the user draws, edits or deletes one (to keep them); it must not
+	// block.
+	OnMeasurementsChanged func([]measure.Measurement)
 }
 
 // NewImageView returns an empty view.
@@ -73,7 +79,7 @@ func NewImageView() *ImageView {
 	v := &ImageView{zoom: 1, crossX: -1, crossY: -1}
 	v.raster = canvas.NewRaster(v.render)
 	v.raster.ScaleMode = canvas.ImageScalePixels
-	v.raster.SetMinSize(fyne.NewSize(160, 160))
+	v.raster.SetMinSize(fyne.NewSize(96, 96)) // small: three views stack in the window's right column
 	v.slider = widget.NewSlider(0, 1)
 	v.slider.Step = 1
 	v.slider.OnChanged = func(f float64) { v.SetFrame(int(f)) }
@@ -92,6 +98,7 @@ func NewImageView() *ImageView {
 	v.box = canvas.NewRectangle(nil)
 	v.box.StrokeColor, v.box.StrokeWidth = regionColour, 1.5
 	v.box.Hide()
+	v.meas.init(v)
 	v.ExtendBaseWidget(v)
 	return v
 }
@@ -102,6 +109,7 @@ func (v *ImageView) SetSample(s *media.Sample) { v.SetPlane(s, Native) }
 
 // SetPlane shows the slices of s along axis.
 func (v *ImageView) SetPlane(s *media.Sample, axis Axis) {
+	v.resetMeasures(s)
 	v.zoom, v.panX, v.panY, v.invert = 1, 0, 0, false
 	v.crossX, v.crossY = -1, -1
 	if s == nil || s.Validate() != nil {
@@ -292,6 +300,9 @@ func (v *ImageView) SetCross(x, y int) {
 // SetRegionMode turns region drawing on: a left-drag then draws a
 // rectangle and OnRegion gets its crop.
 func (v *ImageView) SetRegionMode(on bool) {
+	if on {
+		v.SetTool("")
+	}
 	v.regionMode = on
 	v.redraw()
 }
@@ -357,7 +368,7 @@ func (v *ImageView) tableOptions() TableOptions {
 
 // Render draws the view as it would be on a w×h pixel screen (for tests,
 // benchmarks and exports).
-func (v *ImageView) Render(w, h int) image.Image { return v.render(w, h) }
+func (v *ImageView) Render(w, h int) image.Image { return v.withMeasures(v.render(w, h)) }
 
 // redraw updates the texts and overlays and asks for a new frame.
 func (v *ImageView) redraw() {
@@ -387,6 +398,7 @@ func (v *ImageView) updateTexts() {
 	if v.regionMode {
 		v.info.Text += " · draw a region"
 	}
+	v.info.Text += v.measureInfo()
 	w, h, n := v.pl.size()
 	v.caption.Text = fmt.Sprintf("%d × %d", w, h)
 	if n > 1 {
@@ -422,7 +434,7 @@ func num(f float64) string {
 // CreateRenderer implements fyne.Widget.
 func (v *ImageView) CreateRenderer() fyne.WidgetRenderer {
 	bg := canvas.NewRectangle(backgroundColour)
-	objs := []fyne.CanvasObject{bg, v.raster, v.lines[0], v.lines[1], v.box, v.info, v.readout, v.caption}
+	objs := []fyne.CanvasObject{bg, v.raster, v.meas.overlay, v.lines[0], v.lines[1], v.box, v.info, v.readout, v.caption}
 	for _, m := range v.marks {
 		objs = append(objs, m)
 	}

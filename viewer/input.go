@@ -70,6 +70,7 @@ func (v *ImageView) MouseMoved(e *desktop.MouseEvent) {
 		v.DragWindow(e.Position.X-v.drag.last.X, e.Position.Y-v.drag.last.Y)
 		v.drag.last = e.Position
 	}
+	v.measureMoved(e.Position)
 	v.ShowValueAt(e.Position)
 }
 
@@ -82,8 +83,9 @@ func (v *ImageView) MouseOut() {
 // Cursor is a crosshair over images.
 func (v *ImageView) Cursor() desktop.Cursor { return desktop.CrosshairCursor }
 
-// Dragged windows (left button), pans (middle button) or draws a region
-// (left button in region mode).
+// Dragged windows (left button), pans (middle button), draws a region
+// (left button in region mode), draws a measurement (left button with a
+// measuring tool) or moves the measurement handle it starts on.
 func (v *ImageView) Dragged(e *fyne.DragEvent) {
 	switch {
 	case v.drag.button == desktop.MouseButtonTertiary:
@@ -97,6 +99,7 @@ func (v *ImageView) Dragged(e *fyne.DragEvent) {
 		}
 		v.region[1] = e.Position
 		v.placeBox()
+	case v.measureDragged(e):
 	default:
 		v.DragWindow(e.Dragged.DX, e.Dragged.DY)
 	}
@@ -105,6 +108,7 @@ func (v *ImageView) Dragged(e *fyne.DragEvent) {
 
 // DragEnd finishes a region.
 func (v *ImageView) DragEnd() {
+	v.measureDragEnd()
 	if v.drag.region {
 		v.drag.region = false
 		v.placeBox()
@@ -133,6 +137,9 @@ func (v *ImageView) DragWindow(dx, dy float32) {
 // Tapped focuses the view (for the keys) and reports the slice pixel.
 func (v *ImageView) Tapped(e *fyne.PointEvent) {
 	v.focus()
+	if v.measureTapped(e.Position) {
+		return
+	}
 	if v.pl == nil || v.OnPoint == nil {
 		return
 	}
@@ -236,7 +243,8 @@ func (v *ImageView) FocusGained() {}
 func (v *ImageView) FocusLost() {}
 
 // TypedRune handles the letter and number keys: 0-9 presets, i invert, f
-// fit, a actual size (1:1), + and - zoom, r region mode.
+// fit, a actual size (1:1), + and - zoom, r region mode, and the measuring
+// tools: l length, g angle, e ellipse, b rectangle.
 func (v *ImageView) TypedRune(r rune) {
 	centre := fyne.NewPos(v.area().Width/2, v.area().Height/2)
 	switch r {
@@ -253,12 +261,15 @@ func (v *ImageView) TypedRune(r rune) {
 	case 'r', 'R':
 		v.SetRegionMode(!v.regionMode)
 	default:
-		v.ApplyPreset(r)
+		if !v.measureRune(r) {
+			v.ApplyPreset(r)
+		}
 	}
 }
 
 // TypedKey handles the arrow keys (slices), Page Up/Down (a tenth of the
-// slices), Home and End; other keys go to OnKey.
+// slices), Home and End, Escape (leave the measuring tool) and Delete or
+// Backspace (remove the selected measurement); other keys go to OnKey.
 func (v *ImageView) TypedKey(e *fyne.KeyEvent) {
 	page := max(1, v.Frames()/10)
 	switch e.Name {
@@ -275,7 +286,7 @@ func (v *ImageView) TypedKey(e *fyne.KeyEvent) {
 	case fyne.KeyEnd:
 		v.SetFrame(v.Frames() - 1)
 	default:
-		if v.OnKey != nil {
+		if !v.measureKey(e) && v.OnKey != nil {
 			v.OnKey(e)
 		}
 	}

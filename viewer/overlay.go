@@ -80,6 +80,7 @@ func (v *ImageView) placeOverlays() {
 	at(v.marks[3], a.Width-v.marks[3].MinSize().Width-6, a.Height/2-line/2)
 	v.placeLines(a)
 	v.placeBox()
+	v.placeMeasures(a)
 }
 
 func (v *ImageView) placeLines(a fyne.Size) {

@@ -1,19 +1,21 @@
 package viewer
 
 import (
+	"github.com/m3ret/viewer/library/measure"
 	"github.com/m3ret/viewer/library/media"
 )
 
-// Axis says how a volume is cut into the slices a view scrolls through.
-type Axis int
+// Axis says how a volume is cut into the slices a view scrolls through:
+// the measurements' own (a measurement records the plane it is on).
+type Axis = measure.Axis
 
 // The three cuts of a volume. For an axial acquisition (orientation "LPS")
 // Native is axial, FixRow coronal and FixColumn sagittal; the names shown
 // come from the orientation, so a sagittal acquisition is named right too.
 const (
-	Native    Axis = iota // the stored slices or frames
-	FixRow                // one image row of every slice: x across, slices up
-	FixColumn             // one image column of every slice: y across, slices up
+	Native    = measure.Native    // the stored slices or frames
+	FixRow    = measure.FixRow    // one image row of every slice: x across, slices up
+	FixColumn = measure.FixColumn // one image column of every slice: y across, slices up
 )
 
 // plane is a sample seen as a stack of 2D slices along one axis. Reformatted

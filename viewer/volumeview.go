@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m3ret/viewer/library/measure"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -39,6 +40,9 @@ type VolumeView struct {
 	layout  *widget.Select
 	panes   *fyne.Container
 	syncing bool
+	// List is the side panel of the volume's measurements, which the three
+	// planes share.
+	List *MeasureList
 }
 
 // NewVolumeView returns an empty view.
@@ -50,8 +54,12 @@ func NewVolumeView() *VolumeView {
 		v.OnFrame = func(f int) { vv.moved(i, f) }
 		v.OnPoint = func(x, y int) { vv.pointed(i, x, y) }
 		v.OnWindow = func(w media.Window, inv bool) { vv.windowed(i, w, inv) }
+		v.meas.onChange = func() { vv.measured(i) }
 		vv.Views[i] = v
 	}
+	vv.List = NewMeasureList("Measurements")
+	vv.List.HideEmpty = true
+	vv.List.Follow(vv.Views[:]...)
 	vv.panes = container.NewGridWithColumns(3, vv.Views[0], vv.Views[1], vv.Views[2])
 	vv.layout = widget.NewSelect([]string{LayoutThree, "Plane 1", "Plane 2", "Plane 3"}, vv.setLayout)
 	vv.layout.SetSelected(LayoutThree)
@@ -141,6 +149,23 @@ func (vv *VolumeView) follow() {
 	}
 }
 
+// measured gives the other planes the measurements plane i changed.
+func (vv *VolumeView) measured(i int) {
+	ms := vv.Views[i].Measurements()
+	for j, v := range vv.Views {
+		if j != i {
+			v.SetMeasurements(ms)
+		}
+	}
+}
+
+// SetMeasurements shows the volume's measurements, each on its plane.
+func (vv *VolumeView) SetMeasurements(ms []measure.Measurement) {
+	for _, v := range vv.Views {
+		v.SetMeasurements(ms)
+	}
+}
+
 // setLayout shows the three planes, or one of them alone.
 func (vv *VolumeView) setLayout(name string) {
 	if vv.panes == nil {
@@ -173,9 +198,9 @@ func (vv *VolumeView) SetLayout(three bool, i int) {
 
 // CreateRenderer implements fyne.Widget.
 func (vv *VolumeView) CreateRenderer() fyne.WidgetRenderer {
-	hint := widget.NewLabel("wheel or ↑↓: slices · click: move the other planes · right-drag: window · 1-5: presets · i: invert · Ctrl+wheel: zoom · middle-drag: pan · f: fit · a: 1:1")
+	hint := widget.NewLabel("wheel or ↑↓: slices · click: move the other planes · right-drag: window · 1-5: presets · i: invert · Ctrl+wheel: zoom · middle-drag: pan · f: fit · a: 1:1 · measure: L length, G angle, E ellipse, B rectangle")
 	hint.Truncation = fyne.TextTruncateEllipsis
 	hint.Importance = widget.LowImportance
 	top := container.NewBorder(nil, nil, vv.layout, nil, hint)
-	return widget.NewSimpleRenderer(container.NewBorder(top, nil, nil, nil, vv.panes))
+	return widget.NewSimpleRenderer(container.NewBorder(top, nil, nil, vv.List, vv.panes))
 }

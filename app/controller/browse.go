@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/library/measure"
 	"github.com/m3ret/viewer/library/media"
 )
 
@@ -149,6 +150,11 @@ type Loaded struct {
 	ID     string // "" for a file outside the library
 	Name   string // the file name
 	Item   library.Item
+	// Measurements are those kept for the item (none for a file).
+	Measurements []measure.Measurement
+	// QueryMeasurements are those of the current search's item, for a
+	// comparison with an item query.
+	QueryMeasurements []measure.Measurement
 }
 
 // StartView decodes a library item for the Viewer tab; a newer view
@@ -178,7 +184,13 @@ func (c *Controller) StartCompare(id string, deliver func(*Loaded, error)) error
 	c.mu.Lock()
 	c.comparing = id
 	c.mu.Unlock()
-	return Run(c, Compare, func(ctx context.Context) (*Loaded, error) { return c.load(ctx, id) }, deliver)
+	return Run(c, Compare, func(ctx context.Context) (*Loaded, error) {
+		l, err := c.load(ctx, id)
+		if q := c.Current(); err == nil && q != nil && q.Query != nil && q.ItemID != "" {
+			l.QueryMeasurements, err = c.lib.Measurements(q.ItemID)
+		}
+		return l, err
+	}, deliver)
 }
 
 // Comparing is the result shown beside the query, "" for none.
@@ -200,5 +212,9 @@ func (c *Controller) load(ctx context.Context, id string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Sample: s, ID: id, Name: filepath.Base(it.Path), Item: it}, nil
+	ms, err := c.lib.Measurements(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Sample: s, ID: id, Name: filepath.Base(it.Path), Item: it, Measurements: ms}, nil
 }
