@@ -16,9 +16,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 
 	"github.com/m3ret/viewer/app/cli"
-	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/assets"
-	"github.com/m3ret/viewer/library"
 )
 
 // AppID is the application identifier (also in FyneApp.toml).
@@ -68,25 +66,48 @@ func cmdGUI(args []string, stderr io.Writer) int {
 	}
 	st.imports = fs.Args()
 	ui := &poster{}
-	s, err := cli.OpenAs(&c, stderr, controller.Options{Post: ui.do}, library.Shared)
-	if err != nil {
-		code := cli.Fail(stderr, err)
-		if st.readyFile == "" { // a desktop user sees no terminal: say it in a window
-			startupErrorWindow(newApp(), startupMessage(&c, err)).ShowAndRun()
+	a := newApp()
+	o := openForWindow(&c, stderr, ui)
+	select {
+	case r := <-o.done:
+		return runWindow(a, r, &c, st, stderr, ui)
+	case <-o.waiting:
+		if st.scripted() {
+			return runWindow(a, <-o.done, &c, st, stderr, ui)
+		}
+		waitForLibrary(a, o, &c, st, stderr, ui) // never returns: the process ends with the window
+		return cli.ExitOK
+	}
+}
+
+// runWindow shows the window on an opened session (or the reason it could
+// not open) and runs the app until the window closes.
+func runWindow(a fyne.App, r opened, c *cli.Common, st startup, stderr io.Writer, ui *poster) int {
+	if r.err != nil {
+		code := cli.Fail(stderr, r.err)
+		if !st.scripted() { // a desktop user sees no terminal: say it in a window
+			startupErrorWindow(a, startupMessage(c, r.err)).ShowAndRun()
 		}
 		return code
 	}
+	g := startWindow(a, r.s, c, st, stderr, ui)
+	a.Lifecycle().SetOnStarted(func() { go g.startup(st) })
+	g.win.ShowAndRun()
+	g.quit(cli.ExitOK) // the loop ended another way
+	return cli.ExitOK
+}
+
+// startWindow builds the window over the session. Closing it closes the
+// session (its jobs cancelled, the index saved) and ends the process,
+// rather than going through Fyne's own shutdown: in Fyne 2.7.1 that can
+// panic in a race ("send on closed channel" from its lifecycle queue), and
+// the preferences it saves are not ours.
+func startWindow(a fyne.App, s *cli.Session, c *cli.Common, st startup, stderr io.Writer, ui *poster) *GUI {
 	log.SetFlags(0)
-	a := newApp()
 	g := NewGUI(a, s, ui)
 	g.UseDepartment(c.Index)
-	// Closing the window closes the session (its jobs cancelled, the index
-	// saved) and ends the process, rather than going through Fyne's own
-	// shutdown: in Fyne 2.7.1 that can panic in a race ("send on closed
-	// channel" from its lifecycle queue), and the preferences it saves
-	// are not ours.
 	var once sync.Once
-	quit := func(code int) {
+	g.quit = func(code int) {
 		once.Do(func() {
 			if err := s.Close(); err != nil {
 				fmt.Fprintf(stderr, "m3ret: close library: %v\n", err)
@@ -95,22 +116,22 @@ func cmdGUI(args []string, stderr io.Writer) int {
 			os.Exit(code)
 		})
 	}
-	g.win.SetCloseIntercept(func() { go quit(cli.ExitOK) })
-	a.Lifecycle().SetOnStarted(func() {
-		go func() {
-			code := cli.ExitOK
-			if err := g.runStartup(st); err != nil {
-				fmt.Fprintf(stderr, "m3ret: %v\n", err)
-				code = cli.ExitError
-			}
-			if st.scripted() { // the script is done with the window
-				quit(code)
-			}
-		}()
-	})
-	g.win.ShowAndRun()
-	quit(cli.ExitOK) // the loop ended another way
-	return cli.ExitOK
+	g.stderr = stderr
+	g.win.SetCloseIntercept(func() { go g.quit(cli.ExitOK) })
+	return g
+}
+
+// startup runs the command line's work in the window, then, for a
+// script, quits.
+func (g *GUI) startup(st startup) {
+	code := cli.ExitOK
+	if err := g.runStartup(st); err != nil {
+		fmt.Fprintf(g.stderr, "m3ret: %v\n", err)
+		code = cli.ExitError
+	}
+	if st.scripted() { // the script is done with the window
+		g.quit(code)
+	}
 }
 
 func newApp() fyne.App {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +35,10 @@ type GUI struct {
 	s   *cli.Session
 	ui  *poster
 	win fyne.Window
+	// quit closes the session and ends the process (set by startWindow);
+	// stderr is where the command line's messages go.
+	quit   func(code int)
+	stderr io.Writer
 
 	libGrid   *viewer.ThumbGrid
 	libTitle  *widget.Label

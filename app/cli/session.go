@@ -46,11 +46,21 @@ func Waiting(stderr io.Writer) func() {
 // once on stderr, until Ctrl-C. The library's notes (indexes rebuilt, say)
 // go to stderr.
 func OpenAs(c *Common, stderr io.Writer, o controller.Options, access library.Access) (*Session, error) {
+	return OpenNotifying(c, stderr, o, access, nil)
+}
+
+// OpenNotifying is OpenAs calling waiting too (when not nil) as the wait
+// begins: the window shows it to a user who has no terminal.
+func OpenNotifying(c *Common, stderr io.Writer, o controller.Options, access library.Access, waiting func()) (*Session, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	say := Waiting(stderr)
+	if waiting != nil {
+		say = func() { Waiting(stderr)(); waiting() }
+	}
 	var enc *inference.Encoder
 	var rt inference.Runtime
-	lib, err := library.OpenFor(ctx, c.Library, library.OpenOptions{Access: access, Waiting: Waiting(stderr)},
+	lib, err := library.OpenFor(ctx, c.Library, library.OpenOptions{Access: access, Waiting: say},
 		func(recorded string) (library.Embedder, error) {
 			c.chooseFor(recorded)
 			var err error
