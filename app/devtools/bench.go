@@ -1,5 +1,5 @@
 // Package devtools holds the developer tools that share the m3ret binary
-// with the product: `bench embed|index|ingest` (speed against a peer in the
+// with the product: `bench embed|index|ingest|decode` (speed against a peer in the
 // same run: a PyTorch twin, hnswlib, dcmtk), `eval` (leave-one-out
 // retrieval quality over labelled items, with precision@k plots) and
 // `dataset` (training arrays for inference/train). They reach the domain
@@ -24,7 +24,7 @@ import (
 // Commands are the developer tools, for the command table: benchmarks,
 // the evaluation harness and the training-data exporter.
 func Commands() []cli.Command {
-	return []cli.Command{benchEmbedCommand(), benchIndexCommand(), benchIngestCommand(), benchLoadCommand(),
+	return []cli.Command{benchEmbedCommand(), benchIndexCommand(), benchIngestCommand(), benchDecodeCommand(), benchLoadCommand(),
 		benchPACSCommand(), evalCommand(), datasetCommand()}
 }
 

@@ -17,7 +17,7 @@ import (
 func TestJSONNamesSnakeCase(t *testing.T) {
 	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	for _, v := range []any{library.IndexBenchReport{}, library.DeptBenchReport{}, inference.BenchReport{},
-		ingestBench{}, pacsBench{}, evalReport{}} {
+		ingestBench{}, decodeBench{}, pacsBench{}, evalReport{}} {
 		checkJSONNames(t, reflect.TypeOf(v), snake, map[reflect.Type]bool{})
 	}
 }

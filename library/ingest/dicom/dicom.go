@@ -267,8 +267,9 @@ func (h *header) invertMono1(vals []float32) {
 	for i := range vals {
 		vals[i] = -vals[i]
 	}
-	if h.window != nil {
+	if h.window != nil && !h.windowInverted { // once, not once a frame
 		h.window.Center = -h.window.Center
+		h.windowInverted = true
 	}
 }
 
@@ -296,6 +297,9 @@ func (h *header) decodeBaseline(fr *frame.Frame) ([]float32, error) {
 	}
 	if ycc, ok := img.(*image.YCbCr); ok && ch == 3 {
 		return jpegRGB(ycc), nil
+	}
+	if g, ok := img.(*image.Gray); ok && ch == 1 {
+		return h.greyValues(g), nil
 	}
 	out := make([]float32, 0, h.rows*h.cols*ch)
 	for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -119,6 +119,13 @@ func TestMonochrome1Inverted(t *testing.T) {
 	if v[0] != 0 || v[1] != -10 || v[2] != -200 || h.window.Center != -100 {
 		t.Fatalf("got %v, window %v", v, h.window)
 	}
+	// A second frame of the same file: its values inverted, the window
+	// (the file's, one for all frames) left as it is now.
+	w := []float32{5}
+	h.invertMono1(w)
+	if w[0] != -5 || h.window.Center != -100 {
+		t.Fatalf("second frame: got %v, window %v", w, h.window)
+	}
 }
 
 func TestBadInput(t *testing.T) {

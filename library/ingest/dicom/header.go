@@ -23,6 +23,7 @@ type header struct {
 	spacing                   [3]float64
 	frameTime                 float64
 	window                    *media.Window
+	windowInverted            bool // the window's centre negated for MONOCHROME1 (see invertMono1)
 	voi                       *media.VOILUT
 	palette                   *palette
 	geom                      placement

@@ -11,11 +11,17 @@ import (
 // for selection values other than 1 and 4 (dcmtk writes 6 by default), and
 // no other pure-Go decoder is served.
 
+// lutBits is how many bits of lookahead the table decodes at once; longer
+// codes (rare: the most frequent differences get the shortest) are read
+// bit by bit.
+const lutBits = 9
+
 type huffTable struct {
 	maxCode [18]int32 // largest code of each length, -1 if none
 	valPtr  [17]int32
 	minCode [17]int32
 	vals    []byte
+	lut     [1 << lutBits]uint16 // code length << 8 | value; 0: longer than lutBits
 }
 
 func newHuffTable(counts []byte, vals []byte) *huffTable {
@@ -24,6 +30,9 @@ func newHuffTable(counts []byte, vals []byte) *huffTable {
 	for l := 1; l <= 16; l++ {
 		n := int32(counts[l-1])
 		h.valPtr[l], h.minCode[l] = k, code
+		if l <= lutBits {
+			h.fillLUT(l, code, k, n)
+		}
 		code += n
 		k += n
 		h.maxCode[l] = code - 1
@@ -36,16 +45,34 @@ func newHuffTable(counts []byte, vals []byte) *huffTable {
 	return h
 }
 
+// fillLUT enters the n codes of length l, from code on, whose values start
+// at vals[k].
+func (h *huffTable) fillLUT(l int, code, k, n int32) {
+	for j := range n {
+		c := code + j
+		if int(k+j) >= len(h.vals) || c >= 1<<l {
+			return
+		}
+		e := uint16(l)<<8 | uint16(h.vals[k+j])
+		for p := c << (lutBits - l); p < (c+1)<<(lutBits-l); p++ {
+			h.lut[p] = e
+		}
+	}
+}
+
+// bitReader reads the entropy-coded data MSB first into a 64-bit
+// accumulator, unstuffing 0xFF 0x00; at a marker it feeds zeros and stops
+// before the marker, so pos never passes one.
 type bitReader struct {
 	data   []byte
 	pos    int
-	acc    uint32
+	acc    uint64
 	nbits  int
 	marker bool // a marker was reached: feed zeros
 }
 
 func (b *bitReader) fill() {
-	for b.nbits <= 24 {
+	for b.nbits <= 56 {
 		var c byte
 		if !b.marker && b.pos < len(b.data) {
 			c = b.data[b.pos]
@@ -63,7 +90,7 @@ func (b *bitReader) fill() {
 				b.pos++
 			}
 		}
-		b.acc |= uint32(c) << (24 - b.nbits)
+		b.acc |= uint64(c) << (56 - b.nbits)
 		b.nbits += 8
 	}
 }
@@ -72,8 +99,10 @@ func (b *bitReader) bits(n int) int32 {
 	if n == 0 {
 		return 0
 	}
-	b.fill()
-	v := int32(b.acc >> (32 - n))
+	if b.nbits < n {
+		b.fill()
+	}
+	v := int32(b.acc >> (64 - n))
 	b.acc <<= n
 	b.nbits -= n
 	return v
@@ -89,9 +118,20 @@ func (b *bitReader) restart() {
 }
 
 func (b *bitReader) decode(h *huffTable) (int, error) {
+	if b.nbits < 16 {
+		b.fill()
+	}
+	if e := h.lut[b.acc>>(64-lutBits)]; e != 0 {
+		l := int(e >> 8)
+		b.acc <<= l
+		b.nbits -= l
+		return int(e & 0xFF), nil
+	}
 	code := int32(0)
 	for l := 1; l <= 16; l++ {
-		code = code<<1 | b.bits(1)
+		code = code<<1 | int32(b.acc>>63)
+		b.acc <<= 1
+		b.nbits--
 		if h.maxCode[l] >= 0 && code <= h.maxCode[l] {
 			i := h.valPtr[l] + code - h.minCode[l]
 			if int(i) >= len(h.vals) {
@@ -103,10 +143,23 @@ func (b *bitReader) decode(h *huffTable) (int, error) {
 	return 0, fmt.Errorf("%w: bad huffman code", ErrCodestream)
 }
 
+// diff reads one difference: its category from the Huffman table, then
+// that many bits. One fill serves both when the code is in the table.
 func (b *bitReader) diff(h *huffTable) (int, error) {
-	s, err := b.decode(h)
-	if err != nil {
-		return 0, err
+	if b.nbits < 32 {
+		b.fill()
+	}
+	var s int
+	if e := h.lut[b.acc>>(64-lutBits)]; e != 0 {
+		l := int(e >> 8)
+		b.acc <<= l
+		b.nbits -= l
+		s = int(e & 0xFF)
+	} else {
+		var err error
+		if s, err = b.decode(h); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case s == 0:
@@ -261,39 +314,74 @@ func (d *ljpeg) scan(hdr, rest []byte) (int, error) {
 func (d *ljpeg) decodeScan(br *bitReader, comps []int, tabs []*huffTable, sel, pt int) error {
 	nc := len(d.compIDs)
 	w := d.width
+	out := d.out
 	mask := 1<<(d.precision-pt) - 1
 	first := 0 // index of the first row of the current restart interval
 	count := 0
 	for y := range d.height {
+		if d.restart == 0 && y > 0 {
+			if err := d.decodeRow(br, comps, tabs, sel, pt, y); err != nil {
+				return err
+			}
+			continue
+		}
 		for x := range w {
-			if d.restart > 0 && count > 0 && count%d.restart == 0 {
+			startOfInterval := d.restart > 0 && count%d.restart == 0
+			if startOfInterval && count > 0 {
 				br.restart()
 				first = y
 				if x != 0 {
 					first = -1 // interval not at a row start: only x resets
 				}
 			}
-			startOfInterval := d.restart > 0 && count%d.restart == 0
 			count++
+			i := (y*w + x) * nc
 			for k, c := range comps {
 				diff, err := br.diff(tabs[k])
 				if err != nil {
 					return err
 				}
-				at := func(xx, yy int) int { return int(d.out[(yy*w+xx)*nc+c]) >> pt }
+				p := i + c
 				var pred int
 				switch {
 				case (y == 0 && x == 0) || startOfInterval:
 					pred = 1 << (d.precision - pt - 1)
 				case y == first || y == 0:
-					pred = at(x-1, y)
+					pred = int(out[p-nc]) >> pt
 				case x == 0:
-					pred = at(x, y-1)
+					pred = int(out[p-w*nc]) >> pt
 				default:
-					pred = predict(sel, at(x-1, y), at(x, y-1), at(x-1, y-1))
+					pred = predict(sel, int(out[p-nc])>>pt, int(out[p-w*nc])>>pt, int(out[p-w*nc-nc])>>pt)
 				}
-				d.out[(y*w+x)*nc+c] = uint32(((pred + diff) & mask) << pt)
+				out[p] = uint32(((pred + diff) & mask) << pt)
 			}
+		}
+	}
+	return nil
+}
+
+// decodeRow decodes row y > 0 of a scan without restart intervals: the
+// first sample predicted from above, the others by the selection value.
+func (d *ljpeg) decodeRow(br *bitReader, comps []int, tabs []*huffTable, sel, pt, y int) error {
+	nc, w, out := len(d.compIDs), d.width, d.out
+	mask := 1<<(d.precision-pt) - 1
+	row, up := out[y*w*nc:(y+1)*w*nc], out[(y-1)*w*nc:y*w*nc]
+	for k, c := range comps {
+		diff, err := br.diff(tabs[k])
+		if err != nil {
+			return err
+		}
+		row[c] = uint32(((int(up[c])>>pt + diff) & mask) << pt)
+	}
+	for x := 1; x < w; x++ {
+		for k, c := range comps {
+			diff, err := br.diff(tabs[k])
+			if err != nil {
+				return err
+			}
+			p := x*nc + c
+			pred := predict(sel, int(row[p-nc])>>pt, int(up[p])>>pt, int(up[p-nc])>>pt)
+			row[p] = uint32(((pred + diff) & mask) << pt)
 		}
 	}
 	return nil

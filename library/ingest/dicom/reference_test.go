@@ -55,7 +55,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 	}
 }
 
-func referenceDecode(t *testing.T, src string, tool []string) string {
+func referenceDecode(t testing.TB, src string, tool []string) string {
 	t.Helper()
 	samples.Tool(t, tool[0])
 	out := filepath.Join(t.TempDir(), "ref.dcm")
