@@ -25,18 +25,14 @@ cp "$root/FyneApp.toml" "$root/go.mod" "$root/main.go" "$work/fyne/"
   --app-id io.github.m3ret.viewer --app-version "$version" --release >/dev/null)
 mkdir -p "$work/fyne/x" && tar -xJf "$work/fyne/m3ret.tar.xz" -C "$work/fyne/x"
 
-# 2. Our layout, shared by both packages.
+# 2. Our layout, shared by both packages (and, but for ONNX Runtime, with the
+# CUDA .deb of package-linux-cuda.sh: .ci/linux-layout.sh).
+# shellcheck source=.ci/linux-layout.sh
+. "$here/linux-layout.sh"
 stage=$work/stage
-install -Dm755 "$bin" "$stage/usr/lib/m3ret/m3ret"
+m3ret_stage_common "$stage" "$bin" "$work/fyne/x/m3ret/usr/local/share/pixmaps/io.github.m3ret.viewer.png"
 install -Dm644 "$ort" "$stage/usr/lib/m3ret/libonnxruntime.so.1"
-mkdir -p "$stage/usr/bin" && ln -s ../lib/m3ret/m3ret "$stage/usr/bin/m3ret"
-install -Dm644 "$root/assets/packaging/m3ret.desktop" "$stage/usr/share/applications/io.github.m3ret.viewer.desktop"
-install -Dm644 "$work/fyne/x/m3ret/usr/local/share/pixmaps/io.github.m3ret.viewer.png" \
-  "$stage/usr/share/icons/hicolor/512x512/apps/io.github.m3ret.viewer.png"
-doc=$stage/usr/share/doc/m3ret
-install -Dm644 "$root/LICENSE" "$doc/copyright"
-install -Dm644 "$root/assets/packaging/THIRD_PARTY_NOTICES.md" "$doc/THIRD_PARTY_NOTICES.md"
-install -Dm644 "$(dirname "$ort")/onnxruntime-node.package.json" "$doc/onnxruntime-node.package.json"
+install -Dm644 "$(dirname "$ort")/onnxruntime-node.package.json" "$stage/usr/share/doc/m3ret/onnxruntime-node.package.json"
 
 # 3. .tar.xz: the tree plus an install Makefile (PREFIX=/usr/local by default).
 tarroot=$work/tar/m3ret-$version
@@ -57,24 +53,5 @@ MK
 tar -C "$work/tar" --owner=0 --group=0 -cJf "$out/m3ret-$version-linux-amd64.tar.xz" "m3ret-$version"
 
 # 4. .deb
-mkdir -p "$stage/DEBIAN"
-size=$(du -sk "$stage/usr" | cut -f1)
-cat >"$stage/DEBIAN/control" <<CTL
-Package: m3ret
-Version: $version
-Architecture: amd64
-Maintainer: M3Ret Viewer developers <m3ret@users.noreply.github.com>
-Installed-Size: $size
-Depends: libc6 (>= 2.34), libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, ffmpeg
-Recommends: dcmtk
-Section: science
-Priority: optional
-Homepage: https://github.com/m3ret/viewer
-Description: clinical image-retrieval viewer
- Drop a DICOM series, a NIfTI volume, a video or an image on M3Ret Viewer and
- it shows the most similar cases from your local library, side by side. One
- on-device encoder embeds images, volumes and videos into one space; ONNX
- Runtime and the default model are included. Nothing leaves the machine.
-CTL
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$out/m3ret_${version}_amd64.deb" >/dev/null
+m3ret_deb "$stage" "$out/m3ret_${version}_amd64.deb" m3ret "$version" "" "clinical image-retrieval viewer"
 ls -l "$out"/m3ret-"$version"-linux-amd64.tar.xz "$out"/m3ret_"$version"_amd64.deb

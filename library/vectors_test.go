@@ -12,6 +12,7 @@ import (
 
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
+	"github.com/m3ret/viewer/library/internal/racetest"
 )
 
 func TestVectorIndexSavedAndRebuilt(t *testing.T) {
@@ -97,6 +98,7 @@ func (l *Library) mustFirstID(t *testing.T) string {
 // filter passing 1% of items returns exactly their k nearest; one passing
 // 60% walks the graph and still returns k of them, nearly all the true ones.
 func TestHybridFilter(t *testing.T) {
+	racetest.Heavy(t)
 	if testing.Short() {
 		t.Skip("indexes 10,000 documents")
 	}

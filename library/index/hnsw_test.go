@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/m3ret/viewer/library/internal/racetest"
 )
 
 func dataset(kind string, n, dim int, seed uint64) [][]float32 { return Synthetic(kind, n, dim, seed) }
@@ -54,6 +56,7 @@ func build(t testing.TB, data [][]float32) (*HNSW, *Exact) {
 }
 
 func TestHNSWRecall(t *testing.T) {
+	racetest.Heavy(t)
 	if testing.Short() {
 		t.Skip("builds 20k-vector graphs")
 	}
@@ -92,6 +95,7 @@ func TestHNSWRecall(t *testing.T) {
 }
 
 func TestHNSWFilteredSearch(t *testing.T) {
+	racetest.Heavy(t)
 	data := dataset("clustered", 5000, 64, 3)
 	h, e := build(t, data)
 	keep := func(id string) bool { var i int; fmt.Sscanf(id, "v%d", &i); return i%5 == 0 } // 20% pass
@@ -108,6 +112,7 @@ func TestHNSWFilteredSearch(t *testing.T) {
 }
 
 func TestHNSWRemoveRepairs(t *testing.T) {
+	racetest.Heavy(t)
 	data := dataset("clustered", 6000, 64, 5)
 	h, e := build(t, data)
 	for i := 0; i < len(data); i += 3 { // remove a third, the entry point among them

