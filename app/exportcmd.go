@@ -61,6 +61,15 @@ func runExport(e *cli.Env, s *cli.Session, o *exportOptions) int {
 		fmt.Fprintf(e.Stderr, "m3ret: warning: %s\n", w)
 	}
 	return e.Output(exportDoc{o.out, rep}, func(w io.Writer) {
-		fmt.Fprintf(w, "exported %d files (%d studies, %d series) to %s\n", len(rep.Files), rep.Studies, rep.Series, o.out)
+		fmt.Fprintf(w, "exported %s (%s, %s) to %s\n", counted(len(rep.Files), "file", "files"),
+			counted(rep.Studies, "study", "studies"), counted(rep.Series, "series", "series"), o.out)
 	})
+}
+
+// counted is n with the noun that agrees with it: "1 file", "2 files".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
