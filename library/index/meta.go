@@ -158,6 +158,12 @@ var keyGeneration = []byte("m3ret-catalog-generation")
 // Put indexes (or re-indexes) the metadata of several items in one batch,
 // with the catalog generation they bring the index to.
 func (m *Meta) Put(docs map[string]Doc, generation uint64) error {
+	return m.put(docs, map[string]uint64{string(keyGeneration): generation})
+}
+
+// put indexes docs and records the generations in marks (internal key →
+// value) in the same batch.
+func (m *Meta) put(docs map[string]Doc, marks map[string]uint64) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.idx == nil {
@@ -169,7 +175,9 @@ func (m *Meta) Put(docs map[string]Doc, generation uint64) error {
 			return fmt.Errorf("index metadata: %w", err)
 		}
 	}
-	b.SetInternal(keyGeneration, binary.LittleEndian.AppendUint64(nil, generation))
+	for k, v := range marks {
+		b.SetInternal([]byte(k), binary.LittleEndian.AppendUint64(nil, v))
+	}
 	return m.idx.Batch(b)
 }
 

@@ -10,20 +10,7 @@ var keyAnnotations = []byte("annotation-generation")
 // the catalog generation and the annotation generation they bring the
 // index to, in one batch.
 func (m *Meta) PutAnnotated(docs map[string]Doc, generation, annotations uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.idx == nil {
-		return ErrSuspended
-	}
-	b := m.idx.NewBatch()
-	for id, d := range docs {
-		if err := b.Index(id, d); err != nil {
-			return err
-		}
-	}
-	b.SetInternal(keyGeneration, binary.LittleEndian.AppendUint64(nil, generation))
-	b.SetInternal(keyAnnotations, binary.LittleEndian.AppendUint64(nil, annotations))
-	return m.idx.Batch(b)
+	return m.put(docs, map[string]uint64{string(keyGeneration): generation, string(keyAnnotations): annotations})
 }
 
 // AnnotationGeneration is the annotation generation the index holds (0

@@ -34,23 +34,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			ref := referenceDecode(t, filepath.Join(dir, tc.file), tc.tool)
-			got, err := ReadFile(filepath.Join(dir, tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := ReadFile(ref)
-			if err != nil {
-				t.Fatalf("read reference: %v", err)
-			}
-			if got.Width != want.Width || got.Height != want.Height || got.Frames != want.Frames || got.Channels != want.Channels {
-				t.Fatalf("got %dx%dx%d×%d, reference %dx%dx%d×%d", got.Width, got.Height, got.Frames, got.Channels,
-					want.Width, want.Height, want.Frames, want.Channels)
-			}
-			worst, at := maxAbsDiff(got.Data, want.Data)
-			if worst > tc.maxDiff {
-				t.Errorf("value %d differs by %g from the reference (allowed %g)", at, worst, tc.maxDiff)
-			}
-			t.Logf("%d values, max difference %g", len(got.Data), worst)
+			compareFiles(t, filepath.Join(dir, tc.file), ref, tc.maxDiff)
 		})
 	}
 }
