@@ -84,14 +84,19 @@ func (p *notesPanel) enable(on bool) {
 	}
 }
 
-// Show loads what was written about the current query and result id.
-func (p *notesPanel) Show(result string) {
-	if p.shown != nil && !p.save.Disabled() { // stepping on keeps what was typed
+// Flush saves what was typed and not saved yet (before another result
+// is shown).
+func (p *notesPanel) Flush() {
+	if p.shown != nil && !p.save.Disabled() {
 		p.Save()
 	}
-	a, err := p.g.s.Annotations(result)
-	if err != nil {
-		logf("read notes of %s: %v", result, err)
+}
+
+// Show shows what was written about a comparison, as its job read it (a
+// nil a, with err, when it could not be read).
+func (p *notesPanel) Show(a *controller.Annotations, err error) {
+	if a == nil {
+		logf("read notes: %v", err)
 		p.shown = nil
 		p.enable(false)
 		p.state.SetText("Notes unavailable")

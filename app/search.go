@@ -105,6 +105,7 @@ func (g *GUI) ShowResult(id string) {
 			res = r
 		}
 	}
+	g.notes.Flush() // what was typed about the result shown so far
 	remote := library.Remote(res.Item)
 	if remote {
 		g.status.SetText("Fetching the case from PACS " + res.Item.Source.Server + "…")
@@ -122,7 +123,7 @@ func (g *GUI) ShowResult(id string) {
 		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, caption(l.Item))
 		g.compare.SetPair(cur.Sample, cur.Name, l.Sample, title, res.Score)
 		g.pairMeasures(l)
-		g.notes.Show(id)
+		g.notes.Show(l.Annotations, l.AnnotationsErr)
 		g.showTab(tabCompare)
 	}))
 }

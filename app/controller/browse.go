@@ -155,6 +155,11 @@ type Loaded struct {
 	// QueryMeasurements are those of the current search's item, for a
 	// comparison with an item query.
 	QueryMeasurements []measure.Measurement
+	// Annotations are what was written about a comparison (nil, with
+	// AnnotationsErr, when they could not be read: the comparison shows
+	// anyway).
+	Annotations    *Annotations
+	AnnotationsErr error
 }
 
 // StartView decodes a library item for the Viewer tab; a newer view
@@ -186,7 +191,11 @@ func (c *Controller) StartCompare(id string, deliver func(*Loaded, error)) error
 	c.mu.Unlock()
 	return Run(c, Compare, func(ctx context.Context) (*Loaded, error) {
 		l, err := c.load(ctx, id)
-		if q := c.Current(); err == nil && q != nil && q.Query != nil && q.ItemID != "" {
+		if err != nil {
+			return nil, err
+		}
+		l.Annotations, l.AnnotationsErr = c.Annotations(id)
+		if q := c.Current(); q != nil && q.Query != nil && q.ItemID != "" {
 			l.QueryMeasurements, err = c.lib.Measurements(q.ItemID)
 		}
 		return l, err

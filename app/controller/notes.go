@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"sort"
 
 	"github.com/m3ret/viewer/library"
 )
@@ -24,14 +25,15 @@ var ErrNoPair = errors.New("this query cannot carry pair notes (a region or a re
 // Annotations reads what was written about the current search's query and
 // the result id.
 func (c *Controller) Annotations(result string) (*Annotations, error) {
-	a := &Annotations{Pair: library.Note{Query: library.QueryKey(c.queryOf()), Result: result}}
+	a := &Annotations{}
+	query := library.QueryKey(c.queryOf())
 	var err error
-	if a.Pair.Query != "" {
-		if a.Pair, err = c.lib.PairNote(a.Pair.Query, result); err != nil {
+	if query != "" {
+		if a.Pair, err = c.lib.PairNote(query, result); err != nil {
 			return nil, err
 		}
-		a.Pair.Query, a.Pair.Result = library.QueryKey(c.queryOf()), result
 	}
+	a.Pair.Query, a.Pair.Result = query, result // a pair without a note yet too
 	n, err := c.lib.Note(result)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,7 @@ func (c *Controller) labelsInUse() ([]string, error) {
 			out = append(out, l)
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }
 
