@@ -55,14 +55,15 @@ test-checks:
 
 # The heavy tests, without -race (issue 19, item 6): large single-goroutine
 # number-crunching tests (HNSW recall over 20,000 vectors, filtered recall,
-# recall after removals, the library's hybrid filter over 10,000 vectors, a
+# recall after removals, parallel-build quality, int8 recall, allocations per
+# search, the library's hybrid filter over 10,000 vectors, a
 # 300 MiB archive member) that call racetest.Heavy, so skip under -race,
 # where they took 220 of the race run's 5.5 minutes with nothing to race.
 # Here they run with the same sizes and assertions. make test runs this after
 # the race run (test-go); library/internal/racetest checks that the tests calling
 # Heavy are exactly those listed here.
 HEAVY_PKGS := ./library/index ./library ./library/ingest
-HEAVY_TESTS := TestHNSWRecall TestHNSWFilteredSearch TestHNSWRemoveRepairs TestHybridFilter TestLargeMemberNotInMemory
+HEAVY_TESTS := TestHNSWRecall TestHNSWFilteredSearch TestHNSWRemoveRepairs TestHybridFilter TestLargeMemberNotInMemory TestAddBatchQuality TestQuantizedRecall TestSearchAllocations
 .PHONY: test-heavy
 test-heavy: samples
 	M3RET_REQUIRE_SAMPLES=1 $(GO) test -count=1 -run '^($(shell echo $(HEAVY_TESTS) | tr ' ' '|'))$$' $(HEAVY_PKGS)

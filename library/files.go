@@ -24,6 +24,7 @@ func Walk(root string) ([]string, error) { return ingest.Walk(root) }
 type (
 	IndexBenchOptions = index.BenchOptions
 	IndexBenchReport  = index.BenchReport
+	IndexBuildRun     = index.BuildRun
 )
 
 // BenchIndex builds the library's vector index over synthetic data and
@@ -32,6 +33,12 @@ func BenchIndex(o IndexBenchOptions, logf func(string, ...any)) (*IndexBenchRepo
 	return index.BenchHNSW(o, logf)
 }
 
-// TimeIndexLoad loads a saved vector index in this process and returns the
-// seconds it took (the benchmark runs it in a fresh process).
-func TimeIndexLoad(path string) (float64, error) { return index.TimeLoadHere(path) }
+// IndexOpenReport is a saved vector index opened as a library opens it.
+type IndexOpenReport = index.OpenReport
+
+// OpenIndexHere opens a saved vector index in this process, as a library
+// does, and runs the benchmark's queries on it (the benchmark runs this in
+// a fresh process: `m3ret bench load`).
+func OpenIndexHere(graph, queries string, k, ef int) (*IndexOpenReport, error) {
+	return index.OpenHere(graph, queries, k, ef)
+}

@@ -1,9 +1,11 @@
 package library
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -13,7 +15,33 @@ import (
 const vectorsFile = "vectors.hnsw"
 
 // newVectors is the one place that chooses the vector index.
-func newVectors() *index.HNSW { return index.NewHNSW(0, index.DefaultHNSW) }
+func newVectors() *index.HNSW { return newVectorsFor(0) }
+
+// int8Above is the library size from which its graph keeps int8 vectors in
+// memory and re-ranks on float32 ones mapped from disk (see
+// index.HNSWConfig.Quantize): at a million 256-d items the float32 graph
+// holds about 1.2 GB, the int8 one about 0.45 GB (bench index --int8).
+const int8Above = 1_000_000
+
+// newVectorsFor returns an empty graph for a library of n vectors:
+// float32 or int8 as vectorStorage chooses.
+func newVectorsFor(n int) *index.HNSW {
+	cfg := index.DefaultHNSW
+	cfg.Quantize = quantizeFor(n)
+	return index.NewHNSW(0, cfg)
+}
+
+// quantizeFor tells whether a library of n vectors keeps int8 vectors:
+// $M3RET_VECTORS says int8 or float32, else (auto) from int8Above items.
+func quantizeFor(n int) bool {
+	switch os.Getenv("M3RET_VECTORS") {
+	case "int8":
+		return true
+	case "float32":
+		return false
+	}
+	return n >= int8Above
+}
 
 // indexTag names the embedding space and catalog generation a saved graph
 // belongs to.
@@ -47,9 +75,11 @@ func (l *Library) loadVectors() error {
 	}
 	g, tag, err := index.LoadHNSW(path)
 	switch {
-	case err == nil && tag == want:
+	case err == nil && tag == want && g.Quantized() == quantizeFor(g.Len()):
 		l.setVectors(g)
 		return nil
+	case err == nil && tag == want:
+		l.note(fmt.Sprintf("the vector index now keeps %s vectors in memory (%d items); rebuilt it", storageName(!g.Quantized()), g.Len()))
 	case err == nil:
 		l.note("the vector index was older than the catalog; rebuilt it from the catalog")
 	case errors.Is(err, fs.ErrNotExist):
@@ -62,11 +92,26 @@ func (l *Library) loadVectors() error {
 	return l.rebuildVectors()
 }
 
-// rebuildVectors refills the graph from the catalog and saves it (in
-// memory only when the catalog is open read-only).
+func storageName(int8 bool) string {
+	if int8 {
+		return "int8"
+	}
+	return "float32"
+}
+
+// rebuildVectors refills the graph from the catalog, inserting from every
+// CPU, and saves it (in memory only when the catalog is open read-only).
 func (l *Library) rebuildVectors() error {
-	g := newVectors()
-	if err := l.cat.EachVector(l.emb.ModelID(), g.Add); err != nil {
+	var ids []string
+	var vecs [][]float32
+	if err := l.cat.EachVector(l.emb.ModelID(), func(id string, v []float32) error {
+		ids, vecs = append(ids, id), append(vecs, v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	g := newVectorsFor(len(ids))
+	if err := g.AddBatch(context.Background(), ids, vecs, 0, nil); err != nil {
 		return err
 	}
 	l.setVectors(g)

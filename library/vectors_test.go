@@ -236,3 +236,51 @@ func TestMetadataIndexBehindCatalog(t *testing.T) {
 		t.Fatalf("a third open still rebuilt: %v", again.Notes())
 	}
 }
+
+// A library switches its graph between float32 and int8 vectors as
+// $M3RET_VECTORS (or its size) says, at open, with a note; the int8 graph
+// answers the same first hits and survives a reopen.
+func TestVectorStorageSwitch(t *testing.T) {
+	src := t.TempDir()
+	for i := range 6 {
+		writePNG(t, filepath.Join(src, string(rune('a'+i))+".png"), uint8(20+i*40))
+	}
+	dir := filepath.Join(t.TempDir(), "lib")
+	emb := &fakeEmbedder{id: "fake@1"}
+	l := openLib(t, dir, emb)
+	if _, err := l.Import(context.Background(), []string{src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	id := l.mustFirstID(t)
+	l.Close()
+	graph := filepath.Join(dir, vectorsFile)
+	for _, tc := range []struct {
+		env, note string
+		int8      bool
+	}{
+		{"int8", "keeps int8 vectors", true},
+		{"int8", "", true}, // reopened as it was saved
+		{"float32", "keeps float32 vectors", false},
+		{"", "", false}, // auto: small libraries keep float32
+	} {
+		t.Setenv("M3RET_VECTORS", tc.env)
+		l := openLib(t, dir, emb)
+		notes := strings.Join(l.Notes(), "; ")
+		if (tc.note == "") != (notes == "") || !strings.Contains(notes, tc.note) {
+			t.Fatalf("%q: notes %q, want %q", tc.env, notes, tc.note)
+		}
+		g := l.vectors().(*index.HNSW)
+		if g.Quantized() != tc.int8 || g.Len() != 6 {
+			t.Fatalf("%q: int8 %v, %d vectors", tc.env, g.Quantized(), g.Len())
+		}
+		if _, err := os.Stat(graph + ".f32"); (err == nil) != tc.int8 {
+			t.Fatalf("%q: vector file present %v", tc.env, err == nil)
+		}
+		vec, _ := l.cat.Vector(emb.ModelID(), id)
+		hits, err := g.Search(vec, 1, nil)
+		if err != nil || len(hits) != 1 || hits[0].ID != id || hits[0].Score < 0.9999 {
+			t.Fatalf("%q: %+v %v", tc.env, hits, err)
+		}
+		l.Close()
+	}
+}

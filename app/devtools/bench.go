@@ -8,13 +8,13 @@ package devtools
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
@@ -52,17 +52,26 @@ func benchEmbedCommand() cli.Command {
 		}}
 }
 
-// benchLoadCommand times loading a saved graph in this process; bench
-// index runs it in a fresh one.
+// benchLoadCommand opens a saved graph in this process and runs the
+// benchmark's queries on it; bench index runs it in a fresh one.
 func benchLoadCommand() cli.Command {
-	return cli.Command{Name: "bench load", Args: "GRAPH", Hidden: true,
+	var queries string
+	var k, ef int
+	return cli.Command{Name: "bench load", Args: "[--queries FILE --k K --ef EF] GRAPH", Hidden: true,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&queries, "queries", "", "query vectors (f32), with the exact neighbours in t.i32 beside them")
+			fs.IntVar(&k, "k", 10, "neighbours")
+			fs.IntVar(&ef, "ef", 96, "efSearch")
+		},
 		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 1 },
 		Run: func(e *cli.Env) int {
-			secs, err := library.TimeIndexLoad(e.Args[0])
+			rep, err := library.OpenIndexHere(e.Args[0], queries, k, ef)
 			if err != nil {
 				return cli.Fail(e.Stderr, err)
 			}
-			fmt.Fprintln(e.Stdout, secs)
+			if err := cli.WriteJSON(e.Stdout, rep); err != nil {
+				return cli.Fail(e.Stderr, err)
+			}
 			return cli.ExitOK
 		}}
 }
@@ -85,7 +94,7 @@ func printBench(w io.Writer, r *inference.BenchReport) {
 func benchIndexCommand() cli.Command {
 	o := library.IndexBenchOptions{K: 10}
 	var backend string
-	return cli.Command{Name: "bench index", Args: "[--n N] [--dim D] [--data clustered|random] [--backend local|weaviate://HOST:PORT/COLLECTION] [--json]",
+	return cli.Command{Name: "bench index", Args: "[--n N] [--dim D] [--data clustered|random] [--int8] [--skip-single] [--backend local|weaviate://HOST:PORT/COLLECTION] [--json]",
 		Help: "vector index build, recall and speed, against hnswlib (or a Weaviate department index against ours)",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&backend, "backend", "local", "local (our HNSW against hnswlib), or a new Weaviate collection to fill, measure and drop")
@@ -95,13 +104,16 @@ func benchIndexCommand() cli.Command {
 			fs.StringVar(&o.Data, "data", "clustered", "clustered or random")
 			fs.Float64Var(&o.Target, "target", 0.98, "recall@10 at which QPS is compared")
 			fs.StringVar(&o.Python, "python", "/usr/bin/python3", "Python with hnswlib (\"\" to skip it)")
+			fs.BoolVar(&o.Quantize, "int8", false, "int8 vectors in memory, re-ranked on float32 ones mapped from disk")
+			fs.BoolVar(&o.SkipSingle, "skip-single", false, "skip the one-thread build (very large --n)")
+			fs.StringVar(&o.Keep, "keep", "", "folder to keep the vectors, queries and saved graph in (default: a temporary one)")
 		},
 		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.N >= 100 && o.Dim >= 2 && o.Queries >= 1 },
 		Run: func(e *cli.Env) int {
 			if backend != "local" {
 				return benchDept(e, backend, o)
 			}
-			o.TimeLoad = timeLoadInChild
+			o.TimeLoad = openInChild
 			rep, err := library.BenchIndex(o, func(f string, a ...any) { fmt.Fprintf(e.Stderr, "bench: "+f+"\n", a...) })
 			if err != nil {
 				return cli.Fail(e.Stderr, err)
@@ -111,38 +123,74 @@ func benchIndexCommand() cli.Command {
 }
 
 func printBenchIndex(w io.Writer, r *library.IndexBenchReport) {
-	fmt.Fprintf(w, "%d %s vectors of %d-d, M %d, efConstruction %d (%s)\n", r.N, r.Data, r.Dim, r.M, r.EfConstruction, r.Threads)
-	fmt.Fprintf(w, "build %.0f/s, %.0f bytes/item, save %.2f s, load %.2f s\n", r.BuildPerS, r.BytesPerItem, r.SaveSeconds, r.LoadSeconds)
+	fmt.Fprintf(w, "%d %s vectors of %d-d, %s in memory, M %d, efConstruction %d, %d CPUs\n", r.N, r.Data, r.Dim, r.Vectors, r.M, r.EfConstruction, r.CPUs)
+	hl := r.Hnswlib
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "build (inserts/s)", "ours", "hnswlib")
+	buildRow := func(name string, ours *library.IndexBuildRun, theirs *library.IndexBuildRun) {
+		fmt.Fprintf(w, "%-28s", name)
+		for _, b := range []*library.IndexBuildRun{ours, theirs} {
+			if b == nil || b.PerS == 0 {
+				fmt.Fprintf(w, " %12s", "-")
+				continue
+			}
+			fmt.Fprintf(w, " %12.0f", b.PerS)
+		}
+		fmt.Fprintln(w)
+	}
+	var h1, hAll *library.IndexBuildRun
+	if hl != nil {
+		h1, hAll = &hl.Build1, &hl.BuildAll
+	}
+	buildRow("one thread", r.Build1, h1)
+	buildRow(fmt.Sprintf("%d threads", r.CPUs), &r.BuildAll, hAll)
+	fmt.Fprintf(w, "memory %.0f bytes/item, disk %.0f bytes/item, save %.2f s, ground truth %.1f s\n", r.BytesPerItem, r.DiskPerItem, r.SaveSeconds, r.GroundTruthSecs)
+	if o := r.Open; o != nil {
+		fmt.Fprintf(w, "opened in a fresh process in %.2f s; resident %.2f GB after open, %.2f GB after the queries (anonymous %.2f, file %.2f); recall %.4f, p50 %.3f ms, p99 %.3f ms\n",
+			o.Seconds, gb(o.RSSAfterOpen), gb(o.RSSAfterQueries), gb(o.RSSAnon), gb(o.RSSFile), o.Recall, o.P50ms, o.P99ms)
+	}
 	fmt.Fprintf(w, "%5s %8s %8s %8s %9s", "ef", "recall", "p50 ms", "p99 ms", "QPS")
-	if r.Hnswlib != nil {
-		fmt.Fprintf(w, " | hnswlib: %8s %8s %8s %9s", "recall", "p50 ms", "p99 ms", "QPS")
+	if r.Vectors == "int8" {
+		fmt.Fprintf(w, " %8s", "codes")
+	}
+	if hl != nil {
+		fmt.Fprintf(w, " | hnswlib: %8s %8s %8s %9s %9s", "recall", "p50 ms", "p99 ms", "QPS", "batch QPS")
 	}
 	fmt.Fprintln(w)
 	for i, p := range r.Ours {
 		fmt.Fprintf(w, "%5d %8.4f %8.3f %8.3f %9.0f", p.Ef, p.Recall, p.P50ms, p.P99ms, p.QPS)
-		if r.Hnswlib != nil && i < len(r.Hnswlib.Ef) {
-			h := r.Hnswlib.Ef[i]
-			fmt.Fprintf(w, " |          %8.4f %8.3f %8.3f %9.0f", h.Recall, h.P50ms, h.P99ms, h.QPS)
+		if r.Vectors == "int8" {
+			fmt.Fprintf(w, " %8.4f", p.RecallCodes)
+		}
+		if hl != nil && i < len(hl.Ef) {
+			h := hl.Ef[i]
+			fmt.Fprintf(w, " |          %8.4f %8.3f %8.3f %9.0f %9.0f", h.Recall, h.P50ms, h.P99ms, h.QPS, h.QPSBatch)
 		}
 		fmt.Fprintln(w)
 	}
 	if r.HnswlibError != "" {
 		fmt.Fprintf(w, "hnswlib not run: %s\n", r.HnswlibError)
-	} else if r.Hnswlib != nil {
-		fmt.Fprintf(w, "build rate ours/hnswlib %.2f; QPS at recall >= target ours/hnswlib %.2f\n", r.BuildRatio, r.QPSRatio)
+	} else if hl != nil {
+		fmt.Fprintf(w, "ours/hnswlib: build %.2f (one thread), %.2f (%d threads); QPS at recall >= target %.2f (one thread; %.2f against its one-call batch), %.2f (%d threads)\n",
+			r.BuildRatio1, r.BuildRatioAll, r.CPUs, r.QPSRatio, r.QPSRatioBatch, r.QPSRatioAllCPUs, r.CPUs)
 	}
 }
 
-// timeLoadInChild times loading a graph in a fresh process, as a library
-// opening it would.
-func timeLoadInChild(path string) (float64, error) {
+func gb(b int64) float64 { return float64(b) / 1e9 }
+
+// openInChild opens a graph and runs the queries in a fresh process, as a
+// library opening it would.
+func openInChild(graph, queries string, k, ef int) (*library.IndexOpenReport, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	out, err := exec.Command(exe, "bench", "load", path).Output()
+	out, err := exec.Command(exe, "bench", "load", "--queries", queries, "--k", strconv.Itoa(k), "--ef", strconv.Itoa(ef), graph).Output()
 	if err != nil {
-		return 0, fmt.Errorf("time load: %w", err)
+		return nil, fmt.Errorf("open in a fresh process: %w", err)
 	}
-	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	var r library.IndexOpenReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("open in a fresh process: %w", err)
+	}
+	return &r, nil
 }

@@ -1,18 +1,15 @@
 package index
 
 import (
+	"context"
 	_ "embed"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -25,10 +22,19 @@ type BenchOptions struct {
 	Data               string // "clustered" or "random"
 	Target             float64
 	Python             string // with hnswlib; "" skips the comparison
-	// TimeLoad, when set, times loading a saved graph the way a library
-	// opens it (the command line runs a fresh process); otherwise the load
-	// is timed in this process, with the benchmark's data still alive.
-	TimeLoad func(path string) (float64, error)
+	// Quantize builds the int8 graph (re-ranked on float32 vectors mapped
+	// from disk) instead of the float32 one.
+	Quantize bool
+	// Keep, when set, is a folder where the data, queries, exact
+	// neighbours and saved graph are left (else a temporary one, removed).
+	Keep string
+	// SkipSingle skips the one-thread build (for very large N: the graph
+	// is built on all CPUs only).
+	SkipSingle bool
+	// TimeLoad, when set, opens the saved graph the way a library does and
+	// runs the queries in a fresh process (the command line's `bench
+	// load`); otherwise in this process.
+	TimeLoad func(graph, queries string, k, ef int) (*OpenReport, error)
 }
 
 // EfPoint is the search quality and speed at one efSearch.
@@ -38,87 +44,187 @@ type EfPoint struct {
 	P50ms  float64 `json:"p50_ms"`
 	P99ms  float64 `json:"p99_ms"`
 	QPS    float64 `json:"qps"`
+	// Recall of a quantized graph's own order, before exact re-ranking.
+	RecallCodes float64 `json:"recall_before_rerank,omitempty"`
+	// QPSAllCPUs is the throughput with queries spread over every CPU.
+	QPSAllCPUs float64 `json:"qps_all_cpus,omitempty"`
+	// QPSBatch is hnswlib's throughput with all queries in one call on one
+	// thread (no Python call per query).
+	QPSBatch float64 `json:"qps_batch_one_thread,omitempty"`
+}
+
+// BuildRun is one build of a graph.
+type BuildRun struct {
+	Threads int     `json:"threads"`
+	Seconds float64 `json:"seconds"`
+	PerS    float64 `json:"per_s"`
+	// Recall at the efSearch where the multi-thread graph first reached
+	// the target (the same queries), to compare build quality.
+	RecallAtTargetEf float64 `json:"recall_at_target_ef,omitempty"`
+}
+
+// OpenReport is a saved graph opened in a fresh process, as a library
+// opens it, and the queries run on it there.
+type OpenReport struct {
+	Seconds         float64 `json:"seconds"`
+	RSSAfterOpen    int64   `json:"rss_after_open_bytes"`
+	RSSAfterQueries int64   `json:"rss_after_queries_bytes"`
+	RSSAnon         int64   `json:"rss_anon_bytes"`
+	RSSFile         int64   `json:"rss_file_bytes"`
+	Recall          float64 `json:"recall,omitempty"`
+	P50ms           float64 `json:"p50_ms,omitempty"`
+	P99ms           float64 `json:"p99_ms,omitempty"`
+}
+
+// HnswlibReport is hnswlib's side of the same run.
+type HnswlibReport struct {
+	Build1   BuildRun  `json:"build_one_thread"`
+	BuildAll BuildRun  `json:"build_all_cpus"`
+	Ef       []EfPoint `json:"ef"`
 }
 
 // BenchReport is what `m3ret bench index` prints.
 type BenchReport struct {
-	N              int       `json:"n"`
-	Dim            int       `json:"dim"`
-	K              int       `json:"k"`
-	M              int       `json:"m"`
-	EfConstruction int       `json:"ef_construction"`
-	Data           string    `json:"data"`
-	BuildSeconds   float64   `json:"build_seconds"`
-	BuildPerS      float64   `json:"build_per_s"`
-	BytesPerItem   float64   `json:"bytes_per_item"`
-	SaveSeconds    float64   `json:"save_seconds"`
-	LoadSeconds    float64   `json:"load_seconds"`
-	Ours           []EfPoint `json:"ours"`
-	AtTarget       *EfPoint  `json:"at_target,omitempty"`
-	Hnswlib        *struct {
-		BuildPerS float64   `json:"build_per_s"`
-		Ef        []EfPoint `json:"ef"`
-	} `json:"hnswlib,omitempty"`
-	HnswlibAtTarget *EfPoint `json:"hnswlib_at_target,omitempty"`
-	BuildRatio      float64  `json:"build_ratio_ours_over_hnswlib,omitempty"`
-	QPSRatio        float64  `json:"qps_ratio_at_target,omitempty"`
-	HnswlibError    string   `json:"hnswlib_error,omitempty"`
-	Threads         string   `json:"threads"`
+	N               int            `json:"n"`
+	Dim             int            `json:"dim"`
+	K               int            `json:"k"`
+	M               int            `json:"m"`
+	EfConstruction  int            `json:"ef_construction"`
+	Data            string         `json:"data"`
+	Vectors         string         `json:"vectors"` // float32 or int8
+	CPUs            int            `json:"cpus"`
+	Build1          *BuildRun      `json:"build_one_thread,omitempty"`
+	BuildAll        BuildRun       `json:"build_all_cpus"`
+	BytesPerItem    float64        `json:"bytes_per_item"`
+	DiskPerItem     float64        `json:"disk_bytes_per_item"`
+	SaveSeconds     float64        `json:"save_seconds"`
+	Open            *OpenReport    `json:"open,omitempty"`
+	Ours            []EfPoint      `json:"ours"`
+	AtTarget        *EfPoint       `json:"at_target,omitempty"`
+	Hnswlib         *HnswlibReport `json:"hnswlib,omitempty"`
+	HnswlibAtTarget *EfPoint       `json:"hnswlib_at_target,omitempty"`
+	// Ratios ours/hnswlib: build rates on one thread and on all CPUs, and
+	// queries per second at the first ef reaching the target recall.
+	BuildRatio1     float64 `json:"build_ratio_one_thread,omitempty"`
+	BuildRatioAll   float64 `json:"build_ratio_all_cpus,omitempty"`
+	QPSRatio        float64 `json:"qps_ratio_at_target,omitempty"`
+	QPSRatioAllCPUs float64 `json:"qps_ratio_at_target_all_cpus,omitempty"`
+	// QPSRatioBatch compares with hnswlib's one-call batch on one thread:
+	// hnswlib without Python's per-call overhead.
+	QPSRatioBatch   float64 `json:"qps_ratio_at_target_vs_batch,omitempty"`
+	HnswlibError    string  `json:"hnswlib_error,omitempty"`
+	GroundTruthSecs float64 `json:"ground_truth_seconds"`
 }
 
 var efLadder = []int{16, 32, 48, 64, 96, 128, 192, 256, 384, 512}
 
-// BenchHNSW builds our graph over synthetic vectors, measures recall@K
-// against exact search, latency and QPS on one thread, memory per item,
-// save and load time; then hnswlib on the same vectors, with the same M and
-// efConstruction, in the same run.
+// BenchHNSW measures our graph over synthetic vectors: the build on one
+// thread and on every CPU, recall@K against exact search, latency on one
+// thread and throughput on all, memory and disk per item, and opening the
+// saved graph in a fresh process; then hnswlib on the same vectors, with
+// the same M and efConstruction, in the same run. The vectors live in a
+// mapped file, outside the Go heap, so the memory measured is the graph's.
 func BenchHNSW(o BenchOptions, logf func(string, ...any)) (*BenchReport, error) {
 	cfg := DefaultHNSW
+	cfg.Quantize = o.Quantize
 	rep := &BenchReport{N: o.N, Dim: o.Dim, K: o.K, M: cfg.M, EfConstruction: cfg.EfConstruction, Data: o.Data,
-		Threads: "build and queries on one thread, ground truth on all CPUs"}
-	data, queries := Synthetic(o.Data, o.N, o.Dim, 1), Synthetic(o.Data, o.Queries, o.Dim, 2)
-	logf("exact neighbours of %d queries", o.Queries)
-	truth := groundTruth(data, queries, o.K)
-
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	logf("building the graph over %d vectors", o.N)
-	h := NewHNSW(o.Dim, cfg)
-	t0 := time.Now()
-	for i, v := range data {
-		_ = h.Add(strconv.Itoa(i), v)
-		if i > 0 && i%100000 == 0 {
-			logf("  %d inserted, %.0f/s", i, float64(i)/time.Since(t0).Seconds())
+		Vectors: "float32", CPUs: runtime.GOMAXPROCS(0)}
+	if o.Quantize {
+		rep.Vectors = "int8"
+	}
+	dir := o.Keep
+	if dir == "" {
+		d, err := os.MkdirTemp("", "m3ret-bench-index-")
+		if err != nil {
+			return nil, err
 		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
-	rep.BuildSeconds = time.Since(t0).Seconds()
-	rep.BuildPerS = float64(o.N) / rep.BuildSeconds
-	runtime.GC()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	rep.BytesPerItem = float64(after.HeapAlloc-before.HeapAlloc) / float64(o.N)
-
-	for _, ef := range efLadder {
-		h.SetEfSearch(ef)
-		rep.Ours = append(rep.Ours, measure(h, queries, truth, o.K, ef))
+	logf("generating %d %s vectors", o.N, o.Data)
+	data, unmapData, err := syntheticFile(filepath.Join(dir, "x.f32"), o.Data, o.N, o.Dim, 1)
+	if err != nil {
+		return nil, err
 	}
-	rep.AtTarget = firstAt(rep.Ours, o.Target)
-	// Keep the vectors only as flat bytes (nothing for the garbage collector
-	// to scan) and time the load with no other graph alive, as when a
-	// library opens.
-	dataBytes, queryBytes := flat(data), flat(queries)
-	data = nil
-	if err := saveLoad(&h, rep, o.TimeLoad); err != nil {
+	defer unmapData()
+	qpath := filepath.Join(dir, "q.f32")
+	queries, unmapQ, err := syntheticFile(qpath, o.Data, o.Queries, o.Dim, 2)
+	if err != nil {
+		return nil, err
+	}
+	defer unmapQ()
+	logf("exact neighbours of %d queries", o.Queries)
+	t0 := time.Now()
+	truth := groundTruth(data, queries, o.K)
+	rep.GroundTruthSecs = time.Since(t0).Seconds()
+	ids := make([]string, len(data))
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	if err := benchOurs(o, cfg, rep, ids, data, queries, truth, dir, qpath, logf); err != nil {
 		return nil, err
 	}
 	if o.Python != "" {
 		logf("hnswlib on the same vectors")
-		if err := runHnswlib(o, cfg, dataBytes, queryBytes, truth, rep); err != nil {
+		if err := runHnswlib(o, cfg, dir, truth, rep); err != nil {
 			rep.HnswlibError = err.Error()
 		}
 	}
 	return rep, nil
+}
+
+func benchOurs(o BenchOptions, cfg HNSWConfig, rep *BenchReport, ids []string, data, queries [][]float32, truth [][]int32, dir, qpath string, logf func(string, ...any)) error {
+	var single *HNSW
+	if !o.SkipSingle {
+		logf("building on one thread")
+		var run BuildRun
+		single, run = benchBuild(cfg, ids, data, 1, logf)
+		rep.Build1 = &run
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	logf("building on %d threads", rep.CPUs)
+	h, run := benchBuild(cfg, ids, data, rep.CPUs, logf)
+	rep.BuildAll = run
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	rep.BytesPerItem = float64(after.HeapAlloc-before.HeapAlloc) / float64(o.N)
+	for _, ef := range efLadder {
+		h.SetEfSearch(ef)
+		p := measure(h, queries, truth, o.K, ef)
+		if rep.AtTarget == nil && p.Recall >= o.Target {
+			p.QPSAllCPUs = measureParallel(h, queries, o.K)
+		}
+		rep.Ours = append(rep.Ours, p)
+		rep.AtTarget = firstAt(rep.Ours, o.Target)
+	}
+	if rep.AtTarget != nil {
+		rep.BuildAll.RecallAtTargetEf = rep.AtTarget.Recall
+		if single != nil {
+			single.SetEfSearch(rep.AtTarget.Ef)
+			rep.Build1.RecallAtTargetEf = measure(single, queries, truth, o.K, rep.AtTarget.Ef).Recall
+		}
+	}
+	single = nil
+	return saveAndOpen(&h, rep, o, dir, qpath, truth)
+}
+
+func benchBuild(cfg HNSWConfig, ids []string, data [][]float32, threads int, logf func(string, ...any)) (*HNSW, BuildRun) {
+	h := NewHNSW(len(data[0]), cfg)
+	t0 := time.Now()
+	last := time.Now()
+	_ = h.AddBatch(context.Background(), ids, data, threads, func(done, total int) {
+		if time.Since(last) > 30*time.Second {
+			last = time.Now()
+			logf("  %d of %d inserted, %.0f/s", done, total, float64(done)/time.Since(t0).Seconds())
+		}
+	})
+	secs := time.Since(t0).Seconds()
+	return h, BuildRun{Threads: threads, Seconds: secs, PerS: float64(len(data)) / secs}
 }
 
 func firstAt(pts []EfPoint, target float64) *EfPoint {
@@ -130,25 +236,9 @@ func firstAt(pts []EfPoint, target float64) *EfPoint {
 	return nil
 }
 
-func groundTruth(data, queries [][]float32, k int) [][]int32 {
-	e := NewExact(len(data[0]))
-	for i, v := range data {
-		_ = e.Add(strconv.Itoa(i), v)
-	}
-	out := make([][]int32, len(queries))
-	for i, q := range queries {
-		hits, _ := e.Search(q, k, nil)
-		for _, h := range hits {
-			n, _ := strconv.Atoi(h.ID)
-			out[i] = append(out[i], int32(n))
-		}
-	}
-	return out
-}
-
 func measure(h *HNSW, queries [][]float32, truth [][]int32, k, ef int) EfPoint {
 	lat := make([]float64, len(queries))
-	found := 0
+	found, foundCodes := 0, 0
 	for i, q := range queries {
 		t := time.Now()
 		hits, _ := h.Search(q, k, nil)
@@ -159,8 +249,40 @@ func measure(h *HNSW, queries [][]float32, truth [][]int32, k, ef int) EfPoint {
 				found++
 			}
 		}
+		if h.Quantized() {
+			for _, id := range h.SearchCodes(q, k) {
+				n, _ := strconv.Atoi(id)
+				if slices.Contains(truth[i], int32(n)) {
+					foundCodes++
+				}
+			}
+		}
 	}
-	return NewEfPoint(ef, found, k*len(queries), lat)
+	p := NewEfPoint(ef, found, k*len(queries), lat)
+	if h.Quantized() {
+		p.RecallCodes = float64(foundCodes) / float64(k*len(queries))
+	}
+	return p
+}
+
+// measureParallel is the queries per second with the queries spread over
+// every CPU (each answered on one goroutine, as concurrent users would).
+func measureParallel(h *HNSW, queries [][]float32, k int) float64 {
+	workers := runtime.GOMAXPROCS(0)
+	t0 := time.Now()
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			for i := w; i < len(queries); i += workers {
+				_, _ = h.Search(queries[i], k, nil)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	return float64(len(queries)) / time.Since(t0).Seconds()
 }
 
 // NewEfPoint summarises queries run one at a time at one ef: found of
@@ -176,97 +298,88 @@ func NewEfPoint(ef, found, total int, lat []float64) EfPoint {
 	return EfPoint{Ef: ef, Recall: float64(found) / float64(total), P50ms: pct(0.5), P99ms: pct(0.99), QPS: float64(len(lat)) / sum}
 }
 
-// saveLoad saves *h, drops it, and times loading it back.
-func saveLoad(h **HNSW, rep *BenchReport, timeLoad func(string) (float64, error)) error {
-	dir, err := os.MkdirTemp("", "m3ret-bench-index-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+// saveAndOpen saves *h, drops it, and opens it again (in a fresh process
+// when TimeLoad is set) to time the open and run the queries there at the
+// target ef.
+func saveAndOpen(h **HNSW, rep *BenchReport, o BenchOptions, dir, qpath string, truth [][]int32) error {
 	path := filepath.Join(dir, "vectors.hnsw")
 	t0 := time.Now()
 	if err := (*h).Save(path, "bench", StringKeys); err != nil {
 		return err
 	}
 	rep.SaveSeconds = time.Since(t0).Seconds()
+	var disk int64
+	for _, p := range []string{path, path + rawSuffix} {
+		if st, err := os.Stat(p); err == nil {
+			disk += st.Size()
+		}
+	}
+	rep.DiskPerItem = float64(disk) / float64(o.N)
 	*h = nil
 	runtime.GC()
-	if timeLoad != nil {
-		rep.LoadSeconds, err = timeLoad(path)
+	ef := DefaultHNSW.EfSearch
+	if rep.AtTarget != nil {
+		ef = rep.AtTarget.Ef
+	}
+	tpath := filepath.Join(dir, "t.i32")
+	if err := os.WriteFile(tpath, truthBytes(truth), 0o600); err != nil {
 		return err
 	}
-	t0 = time.Now()
-	if _, _, err := LoadHNSW(path); err != nil {
-		return err
+	open := OpenHere
+	if o.TimeLoad != nil {
+		open = o.TimeLoad
 	}
-	rep.LoadSeconds = time.Since(t0).Seconds()
-	return nil
+	r, err := open(path, qpath, o.K, ef)
+	rep.Open = r
+	return err
 }
 
-// TimeLoadHere loads a saved graph and returns the seconds it took (for
-// `m3ret bench load`).
-func TimeLoadHere(path string) (float64, error) {
-	t0 := time.Now()
-	_, _, err := LoadHNSW(path)
-	return time.Since(t0).Seconds(), err
-}
-
-func runHnswlib(o BenchOptions, cfg HNSWConfig, data, queries []byte, truth [][]int32, rep *BenchReport) error {
-	dir, err := os.MkdirTemp("", "m3ret-hnswlib-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		_ = os.WriteFile(p, b, 0o600)
-		return p
-	}
+func truthBytes(truth [][]int32) []byte {
 	var tb []byte
 	for _, t := range truth {
-		for _, n := range t {
-			tb = binary.LittleEndian.AppendUint32(tb, uint32(n))
-		}
+		tb = appendI32(tb, t)
 	}
-	efs := make([]string, len(efLadder))
-	for i, e := range efLadder {
-		efs[i] = strconv.Itoa(e)
-	}
-	cmd := exec.Command(o.Python, write("b.py", hnswlibBench), write("x.f32", data), write("q.f32", queries),
-		write("t.i32", tb), strconv.Itoa(o.Dim), strconv.Itoa(cfg.M), strconv.Itoa(cfg.EfConstruction), strconv.Itoa(o.K), strings.Join(efs, ","))
-	out, err := cmd.Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			lines := strings.Split(strings.TrimSpace(string(ee.Stderr)), "\n")
-			return fmt.Errorf("hnswlib (%s): %s", o.Python, lines[len(lines)-1])
-		}
-		return fmt.Errorf("hnswlib (%s): %w", o.Python, err)
-	}
-	var hl struct {
-		BuildPerS float64   `json:"build_per_s"`
-		Ef        []EfPoint `json:"ef"`
-	}
-	if err := json.Unmarshal(out, &hl); err != nil {
-		return fmt.Errorf("hnswlib output: %w", err)
-	}
-	rep.Hnswlib = &struct {
-		BuildPerS float64   `json:"build_per_s"`
-		Ef        []EfPoint `json:"ef"`
-	}{hl.BuildPerS, hl.Ef}
-	rep.BuildRatio = rep.BuildPerS / hl.BuildPerS
-	rep.HnswlibAtTarget = firstAt(hl.Ef, o.Target)
-	if rep.AtTarget != nil && rep.HnswlibAtTarget != nil {
-		rep.QPSRatio = rep.AtTarget.QPS / rep.HnswlibAtTarget.QPS
-	}
-	return nil
+	return tb
 }
 
-func flat(vs [][]float32) []byte {
-	b := make([]byte, 0, 4*len(vs)*len(vs[0]))
-	for _, v := range vs {
-		for _, x := range v {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-		}
+// OpenHere opens a saved graph in this process as a library does, then,
+// when queries names a vector file with a truth file beside it (t.i32),
+// runs those queries at ef; it reports the time to open and the resident
+// memory (for `m3ret bench load`).
+func OpenHere(graph, queries string, k, ef int) (*OpenReport, error) {
+	t0 := time.Now()
+	h, _, err := LoadHNSW(graph)
+	if err != nil {
+		return nil, err
 	}
-	return b
+	r := &OpenReport{Seconds: time.Since(t0).Seconds()}
+	r.RSSAfterOpen, _, _ = residentMemory()
+	if queries != "" {
+		qs, unmap, err := mapVectors(queries, h.dim)
+		if err != nil {
+			return nil, err
+		}
+		defer unmap()
+		raw, err := os.ReadFile(filepath.Join(filepath.Dir(queries), "t.i32"))
+		if err != nil {
+			return nil, err
+		}
+		truth := make([][]int32, len(qs))
+		for i := range truth {
+			truth[i] = make([]int32, k)
+			decodeI32(truth[i], raw[4*k*i:4*k*(i+1)])
+		}
+		h.SetEfSearch(ef)
+		p := measure(h, qs, truth, k, ef)
+		r.Recall, r.P50ms, r.P99ms = p.Recall, p.P50ms, p.P99ms
+	}
+	r.RSSAfterQueries, r.RSSAnon, r.RSSFile = residentMemory()
+	runtime.KeepAlive(h)
+	return r, nil
+}
+
+// DecodeOpenReport reads OpenHere's report as `bench load` prints it.
+func DecodeOpenReport(b []byte) (*OpenReport, error) {
+	var r OpenReport
+	return &r, json.Unmarshal(b, &r)
 }

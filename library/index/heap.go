@@ -10,61 +10,90 @@ type cand struct {
 	n int32
 }
 
-func sortCands(c []cand) {
-	slices.SortFunc(c, func(a, b cand) int {
-		switch {
-		case a.d < b.d:
-			return -1
-		case a.d > b.d:
-			return 1
-		}
-		return int(a.n - b.n)
-	})
-}
+// minHeap and maxHeap are binary heaps of candidates, nearest and farthest
+// at [0]; written out for each order so the comparisons inline.
+type (
+	minHeap []cand
+	maxHeap []cand
+)
 
-// heap is a binary heap of candidates, used either as a min-heap (pushMin,
-// popMin) or as a max-heap (pushMax, popMax; the largest at [0]).
-type heap []cand
-
-func (h *heap) pushMin(c cand) { *h = append(*h, c); h.up(len(*h)-1, less) }
-func (h *heap) pushMax(c cand) { *h = append(*h, c); h.up(len(*h)-1, greater) }
-func (h *heap) popMin() cand   { return h.pop(less) }
-func (h *heap) popMax() cand   { return h.pop(greater) }
-
-func less(a, b cand) bool    { return a.d < b.d }
-func greater(a, b cand) bool { return a.d > b.d }
-
-func (h *heap) up(i int, before func(a, b cand) bool) {
-	s := *h
+func (h *minHeap) push(c cand) {
+	s := append(*h, c)
+	i := len(s) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !before(s[i], s[p]) {
-			return
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *heap) pop(before func(a, b cand) bool) cand {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(s) && before(s[l], s[m]) {
-			m = l
-		}
-		if r < len(s) && before(s[r], s[m]) {
-			m = r
-		}
-		if m == i {
+		if s[p].d <= c.d {
 			break
 		}
-		s[i], s[m] = s[m], s[i]
-		i = m
+		s[i] = s[p]
+		i = p
+	}
+	s[i] = c
+	*h = s
+}
+
+func (h *minHeap) pop() cand {
+	s := *h
+	top, last := s[0], s[len(s)-1]
+	s = s[:len(s)-1]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		if r := l + 1; r < len(s) && s[r].d < s[l].d {
+			l = r
+		}
+		if last.d <= s[l].d {
+			break
+		}
+		s[i] = s[l]
+		i = l
+	}
+	if len(s) > 0 {
+		s[i] = last
+	}
+	*h = s
+	return top
+}
+
+func (h *maxHeap) push(c cand) {
+	s := append(*h, c)
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].d >= c.d {
+			break
+		}
+		s[i] = s[p]
+		i = p
+	}
+	s[i] = c
+	*h = s
+}
+
+func (h *maxHeap) pop() cand {
+	s := *h
+	top, last := s[0], s[len(s)-1]
+	s = s[:len(s)-1]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		if r := l + 1; r < len(s) && s[r].d > s[l].d {
+			l = r
+		}
+		if last.d >= s[l].d {
+			break
+		}
+		s[i] = s[l]
+		i = l
+	}
+	if len(s) > 0 {
+		s[i] = last
 	}
 	*h = s
 	return top

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-
-	"github.com/viterin/vek/vek32"
 )
 
 // HNSWConfig are the graph's parameters (Malkov & Yashunin 2018).
@@ -16,6 +14,10 @@ type HNSWConfig struct {
 	EfConstruction int // candidate list size while inserting
 	EfSearch       int // candidate list size while searching (≥ k is used)
 	Seed           uint64
+	// Quantize keeps the vectors the graph walks as int8 codes (a quarter
+	// of the memory) and re-ranks each search's candidates exactly on the
+	// float32 vectors, kept apart (memory-mapped once saved). See store.go.
+	Quantize bool
 }
 
 // DefaultHNSW is tuned for ≥ 0.98 recall@10 on 256-d embeddings.
@@ -25,27 +27,55 @@ var DefaultHNSW = HNSWConfig{M: 16, EfConstruction: 200, EfSearch: 96, Seed: 1}
 // vectors, searched by cosine similarity, with keys of any comparable type:
 // the paper's Algorithms 1-4, with the neighbour-selection heuristic
 // (Algorithm 4) when linking and when shrinking a node's links, Mmax0 = 2·M
-// on layer 0, and repair of the neighbours of a removed node. One writer
-// and many concurrent readers.
+// on layer 0, and repair of the neighbours of a removed node.
+//
+// Memory layout (as hnswlib's): vectors in one arena in node order;
+// layer-0 links in one flat array with a fixed stride (a count, then up to
+// 2·M links); upper-layer links, for the few nodes that have them, in a
+// second arena. A search allocates nothing but its result: its visited set
+// (an epoch counter, reset by incrementing), heaps and buffers come from a
+// pool.
+//
+// One writer and many concurrent readers; AddBatch inserts from several
+// goroutines at once, with a lock per node (striped) around link lists.
 type Graph[K comparable] struct {
 	mu     sync.RWMutex
 	cfg    HNSWConfig
 	ef     atomic.Int64
 	dim    int
 	mMax0  int
+	s0, s1 int // strides of a layer-0 and an upper link list (1 + links)
 	mult   float64
 	rng    *rand.Rand
 	ids    []K    // node -> key
 	gone   []bool // node removed
+	nGone  int
 	pos    map[K]int32
-	vecs   []float32 // node*dim
 	levels []uint8
-	links  [][][]int32 // node -> layer -> neighbours
+	l0     []int32 // node*s0: count, links
+	upAt   []int32 // node -> start of its upper lists in upper (level > 0)
+	upper  []int32 // per node with level L: L lists of stride s1, layers 1..L
+	vecs   []float32
+	quant  *quantizer  // nil: float32 vectors in vecs
+	codes  []uint8     // node*dim, when quantized
+	raw    *rawVectors // float32 vectors for re-ranking, when quantized
 	entry  int32       // -1 when empty
 	top    int         // layer of the entry point
 	alive  int
-	pool   sync.Pool // *visitSet
+	pool   sync.Pool // *searcher
+
+	// During AddBatch: the node locks, the entry point's lock, and which
+	// nodes are fully inserted (the walks of other insertions pass over
+	// the rest, as hnswlib's per-node lock held through an insertion makes
+	// them wait: a half-linked node is a dead end).
+	par   bool
+	locks *[nodeLocks]sync.Mutex
+	epMu  sync.Mutex
+	ready []atomic.Bool
 }
+
+// nodeLocks is the number of stripes of AddBatch's per-node locks.
+const nodeLocks = 1 << 16
 
 // HNSW is the graph keyed by item id, as the library uses it.
 type HNSW = Graph[string]
@@ -54,7 +84,8 @@ type HNSW = Graph[string]
 func NewHNSW(dim int, cfg HNSWConfig) *HNSW { return NewGraph[string](dim, cfg) }
 
 // NewGraph returns an empty graph for vectors of length dim (0: the length
-// of the first vector added).
+// of the first vector added). A quantized graph fits its quantizer on the
+// first vectors added (the first AddBatch, or the first Add).
 func NewGraph[K comparable](dim int, cfg HNSWConfig) *Graph[K] {
 	if cfg.M < 2 {
 		cfg.M = DefaultHNSW.M
@@ -65,14 +96,18 @@ func NewGraph[K comparable](dim int, cfg HNSWConfig) *Graph[K] {
 	if cfg.EfSearch < 1 {
 		cfg.EfSearch = DefaultHNSW.EfSearch
 	}
-	h := &Graph[K]{cfg: cfg, dim: dim, mMax0: 2 * cfg.M, mult: 1 / math.Log(float64(cfg.M)),
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), pos: map[K]int32{}, entry: -1}
+	h := &Graph[K]{cfg: cfg, dim: dim, mMax0: 2 * cfg.M, s0: 2*cfg.M + 1, s1: cfg.M + 1,
+		mult: 1 / math.Log(float64(cfg.M)),
+		rng:  rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), pos: map[K]int32{}, entry: -1}
 	h.ef.Store(int64(cfg.EfSearch))
 	return h
 }
 
 // SetEfSearch changes the search candidate list size (recall against speed).
 func (h *Graph[K]) SetEfSearch(ef int) { h.ef.Store(int64(max(1, ef))) }
+
+// Quantized reports whether the graph walks int8 codes.
+func (h *Graph[K]) Quantized() bool { return h.cfg.Quantize }
 
 // Len is the number of vectors.
 func (h *Graph[K]) Len() int {
@@ -94,10 +129,6 @@ func (h *Graph[K]) Keys() []K {
 	return out
 }
 
-func (h *Graph[K]) vec(n int32) []float32 { return h.vecs[int(n)*h.dim : (int(n)+1)*h.dim] }
-
-func (h *Graph[K]) dist(q []float32, n int32) float32 { return 1 - vek32.Dot(q, h.vec(n)) }
-
 func (h *Graph[K]) maxLinks(layer int) int {
 	if layer == 0 {
 		return h.mMax0
@@ -105,91 +136,184 @@ func (h *Graph[K]) maxLinks(layer int) int {
 	return h.cfg.M
 }
 
+// slot is node n's link list on layer lc: slot[0] the count, then the
+// links.
+func (h *Graph[K]) slot(n int32, lc int) []int32 {
+	if lc == 0 {
+		b := int(n) * h.s0
+		return h.l0[b : b+h.s0 : b+h.s0]
+	}
+	b := int(h.upAt[n]) + (lc-1)*h.s1
+	return h.upper[b : b+h.s1 : b+h.s1]
+}
+
+// linksOf is node n's links on layer lc (a view: copy it under the node's
+// lock during AddBatch).
+func (h *Graph[K]) linksOf(n int32, lc int) []int32 {
+	s := h.slot(n, lc)
+	return s[1 : 1+s[0]]
+}
+
+func (h *Graph[K]) setLinks(n int32, lc int, l []int32) {
+	s := h.slot(n, lc)
+	s[0] = int32(copy(s[1:], l))
+}
+
+// lock and unlock guard node n's link lists during AddBatch.
+func (h *Graph[K]) lock(n int32) {
+	if h.par {
+		h.locks[uint32(n)%nodeLocks].Lock()
+	}
+}
+
+func (h *Graph[K]) unlock(n int32) {
+	if h.par {
+		h.locks[uint32(n)%nodeLocks].Unlock()
+	}
+}
+
 // Add inserts id, or replaces its vector.
 func (h *Graph[K]) Add(id K, vec []float32) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.dim == 0 && h.alive == 0 {
+	if err := h.checkDim(vec); err != nil {
+		return err
+	}
+	if _, ok := h.pos[id]; ok {
+		h.remove(id)
+	}
+	if h.cfg.Quantize && h.quant == nil {
+		h.startQuantized([][]float32{vec})
+	}
+	n := h.reserve(id)
+	h.appendVector(vec)
+	h.insert(h.searcher(), n, vec)
+	return nil
+}
+
+func (h *Graph[K]) checkDim(vec []float32) error {
+	if h.dim == 0 && h.alive == 0 && len(h.ids) == 0 {
 		h.dim = len(vec)
 	}
 	if len(vec) != h.dim || h.dim == 0 {
 		return fmt.Errorf("add %d-d vector to %d-d index: %w", len(vec), h.dim, ErrDimension)
 	}
-	if _, ok := h.pos[id]; ok {
-		h.remove(id)
-	}
-	h.insert(id, vec)
 	return nil
+}
+
+func (h *Graph[K]) startQuantized(sample [][]float32) {
+	h.quant = fitQuantizer(h.dim, sample)
+	h.raw = &rawVectors{dim: h.dim}
 }
 
 func (h *Graph[K]) randomLevel() int {
 	return min(int(-math.Log(1-h.rng.Float64())*h.mult), 30)
 }
 
-func (h *Graph[K]) insert(id K, vec []float32) {
+// reserve appends node n for id with a random level and empty links (its
+// vector is stored by the caller).
+func (h *Graph[K]) reserve(id K) int32 {
 	n := int32(len(h.ids))
 	level := h.randomLevel()
 	h.ids = append(h.ids, id)
 	h.gone = append(h.gone, false)
-	h.vecs = append(h.vecs, vec...)
 	h.levels = append(h.levels, uint8(level))
-	h.links = append(h.links, make([][]int32, level+1))
+	h.l0 = append(h.l0, make([]int32, h.s0)...)
+	h.upAt = append(h.upAt, int32(len(h.upper)))
+	if level > 0 {
+		h.upper = append(h.upper, make([]int32, level*h.s1)...)
+	}
 	h.pos[id] = n
 	h.alive++
-	if h.entry < 0 {
+	return n
+}
+
+// insert links node n (reserved, its vector stored) into the graph: the
+// paper's Algorithm 1. During AddBatch it runs in several goroutines: the
+// entry point is read under epMu, held throughout when n becomes the new
+// top; link lists are read and written under their node's lock.
+func (h *Graph[K]) insert(s *searcher, n int32, vec []float32) {
+	defer h.pool.Put(s)
+	level := int(h.levels[n])
+	if h.par {
+		h.epMu.Lock()
+	}
+	ep, top := h.entry, h.top
+	if h.par && level <= top && ep >= 0 {
+		h.epMu.Unlock()
+	} else if h.par {
+		defer h.epMu.Unlock()
+	}
+	if ep < 0 {
 		h.entry, h.top = n, level
 		return
 	}
-	q := h.vec(n)
-	ep := h.entry
-	for lc := h.top; lc > level; lc-- {
-		ep = h.greedy(q, ep, lc)
+	q := &s.q
+	h.setQuery(q, vec)
+	for lc := top; lc > level; lc-- {
+		ep = h.greedy(s, q, ep, lc)
 	}
-	eps := []cand{{h.dist(q, ep), ep}}
-	for lc := min(level, h.top); lc >= 0; lc-- {
-		w := h.searchLayer(q, eps, h.cfg.EfConstruction, lc, nil)
-		neigh := h.selectHeuristic(q, w, h.cfg.M)
-		h.links[n][lc] = neigh
-		for _, e := range neigh {
-			h.link(e, n, lc)
+	s.eps = append(s.eps[:0], cand{h.dist(q, ep), ep})
+	for lc := min(level, top); lc >= 0; lc-- {
+		w := h.searchLayer(s, s.eps, h.cfg.EfConstruction, lc, nil)
+		s.neigh = h.selectHeuristic(s, s.neigh[:0], w, h.cfg.M)
+		h.lock(n)
+		h.setLinks(n, lc, s.neigh)
+		h.unlock(n)
+		for _, e := range s.neigh {
+			h.link(s, e, n, lc)
 		}
-		eps = w
+		s.eps = append(s.eps[:0], w...)
 	}
-	if level > h.top {
+	if level > top {
 		h.entry, h.top = n, level
 	}
+	if h.par {
+		h.ready[n].Store(true)
+	}
 }
+
+// skip tells a walk during AddBatch to pass over node x, not yet inserted.
+func (h *Graph[K]) skip(x int32) bool { return h.par && !h.ready[x].Load() }
 
 // link adds n to e's links on layer lc, shrinking them with the heuristic
 // when they overflow.
-func (h *Graph[K]) link(e, n int32, lc int) {
-	l := append(h.links[e][lc], n)
-	if len(l) <= h.maxLinks(lc) {
-		h.links[e][lc] = l
+func (h *Graph[K]) link(s *searcher, e, n int32, lc int) {
+	h.lock(e)
+	defer h.unlock(e)
+	sl := h.slot(e, lc)
+	if c := int(sl[0]); c < h.maxLinks(lc) {
+		sl[1+c] = n
+		sl[0]++
 		return
 	}
-	base := h.vec(e)
-	cands := make([]cand, 0, len(l))
-	for _, x := range l {
-		cands = append(cands, cand{h.dist(base, x), x})
+	cands := s.shrink[:0]
+	for _, x := range sl[1 : 1+sl[0]] {
+		cands = append(cands, cand{h.between(e, x), x})
 	}
+	cands = append(cands, cand{h.between(e, n), n})
 	sortCands(cands)
-	h.links[e][lc] = h.selectHeuristic(base, cands, h.maxLinks(lc))
+	s.shrink = cands
+	s.kept = h.selectHeuristic(s, s.kept[:0], cands, h.maxLinks(lc))
+	h.setLinks(e, lc, s.kept)
 }
 
 // selectHeuristic is Algorithm 4 without extension or kept pruned links:
-// take candidates nearest first, keeping one only if it is nearer to base
-// than to every one already kept. cands must be sorted nearest first.
-func (h *Graph[K]) selectHeuristic(base []float32, cands []cand, m int) []int32 {
-	out := make([]int32, 0, m)
+// take candidates nearest first, keeping one only if it is nearer to the
+// base than to every one already kept. Distances between nodes are exact
+// (float32), in a quantized graph too: its float32 vectors are in memory
+// while it is built, and read from the mapped file when nodes are added to
+// a loaded one. cands must be sorted nearest first;
+// the kept nodes are appended to out.
+func (h *Graph[K]) selectHeuristic(s *searcher, out []int32, cands []cand, m int) []int32 {
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
+		cv := h.exact(c.n)
 		good := true
-		cv := h.vec(c.n)
 		for _, r := range out {
-			if 1-vek32.Dot(cv, h.vec(r)) < c.d {
+			if 1-dotF32(cv, h.exact(r)) < c.d {
 				good = false
 				break
 			}
@@ -199,189 +323,4 @@ func (h *Graph[K]) selectHeuristic(base []float32, cands []cand, m int) []int32 
 		}
 	}
 	return out
-}
-
-// greedy walks layer lc from ep to the local nearest node (ef = 1).
-func (h *Graph[K]) greedy(q []float32, ep int32, lc int) int32 {
-	best, bd := ep, h.dist(q, ep)
-	for changed := true; changed; {
-		changed = false
-		for _, x := range h.links[best][lc] {
-			if h.gone[x] {
-				continue
-			}
-			if d := h.dist(q, x); d < bd {
-				best, bd, changed = x, d, true
-			}
-		}
-	}
-	return best
-}
-
-// searchLayer is Algorithm 2: the ef nearest nodes to q on layer lc,
-// nearest first. keep, when set, limits the results (not the walk).
-func (h *Graph[K]) searchLayer(q []float32, eps []cand, ef, lc int, keep func(int32) bool) []cand {
-	vs := h.visits()
-	defer h.pool.Put(vs)
-	var cands, res heap
-	for _, e := range eps {
-		vs.visit(e.n)
-		cands.pushMin(e)
-		if !h.gone[e.n] && (keep == nil || keep(e.n)) {
-			res.pushMax(e)
-		}
-	}
-	for len(cands) > 0 {
-		c := cands.popMin()
-		if len(res) >= ef && c.d > res[0].d {
-			break
-		}
-		for _, x := range h.links[c.n][lc] {
-			if vs.visit(x) || h.gone[x] {
-				continue
-			}
-			d := h.dist(q, x)
-			if len(res) < ef || d < res[0].d {
-				cands.pushMin(cand{d, x})
-				if keep == nil || keep(x) {
-					res.pushMax(cand{d, x})
-					if len(res) > ef {
-						res.popMax()
-					}
-				}
-			}
-		}
-	}
-	out := []cand(res)
-	sortCands(out)
-	return out
-}
-
-// Search returns the k nearest ids that keep accepts, best first.
-func (h *Graph[K]) Search(query []float32, k int, keep func(K) bool) ([]Neighbour[K], error) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.alive == 0 || k <= 0 {
-		return nil, nil
-	}
-	if len(query) != h.dim {
-		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), h.dim, ErrDimension)
-	}
-	ep := h.entry
-	for lc := h.top; lc > 0; lc-- {
-		ep = h.greedy(query, ep, lc)
-	}
-	var kf func(int32) bool
-	if keep != nil {
-		kf = func(n int32) bool { return keep(h.ids[n]) }
-	}
-	w := h.searchLayer(query, []cand{{h.dist(query, ep), ep}}, max(k, int(h.ef.Load())), 0, kf)
-	hits := make([]Neighbour[K], 0, min(k, len(w)))
-	for _, c := range w[:min(k, len(w))] {
-		hits = append(hits, Neighbour[K]{ID: h.ids[c.n], Score: 1 - c.d})
-	}
-	return hits, nil
-}
-
-// Score ranks the given ids exactly (the path for small candidate sets).
-func (h *Graph[K]) Score(query []float32, ids []K, k int) ([]Neighbour[K], error) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if len(query) != h.dim && h.alive > 0 {
-		return nil, fmt.Errorf("search %d-d query in %d-d index: %w", len(query), h.dim, ErrDimension)
-	}
-	top := newTopK[K](k)
-	for _, id := range ids {
-		if n, ok := h.pos[id]; ok {
-			top.offer(id, vek32.Dot(query, h.vec(n)))
-		}
-	}
-	return top.hits(), nil
-}
-
-// Remove deletes id and repairs the links of its neighbours: each one is
-// relinked, with the heuristic, among its other neighbours and the removed
-// node's.
-func (h *Graph[K]) Remove(id K) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.remove(id)
-}
-
-func (h *Graph[K]) remove(id K) {
-	n, ok := h.pos[id]
-	if !ok {
-		return
-	}
-	delete(h.pos, id)
-	h.gone[n] = true
-	h.alive--
-	for lc := range h.links[n] {
-		for _, e := range h.links[n][lc] {
-			if !h.gone[e] && lc < len(h.links[e]) {
-				h.repair(e, n, lc)
-			}
-		}
-	}
-	if h.entry == n {
-		h.newEntry()
-	}
-}
-
-// repair relinks e on layer lc after the removal of gone.
-func (h *Graph[K]) repair(e, gone int32, lc int) {
-	seen := map[int32]bool{e: true, gone: true}
-	base := h.vec(e)
-	var cands []cand
-	for _, src := range [][]int32{h.links[e][lc], h.links[gone][lc]} {
-		for _, x := range src {
-			if !seen[x] && !h.gone[x] && lc < len(h.links[x]) {
-				seen[x] = true
-				cands = append(cands, cand{h.dist(base, x), x})
-			}
-		}
-	}
-	sortCands(cands)
-	h.links[e][lc] = h.selectHeuristic(base, cands, h.maxLinks(lc))
-}
-
-func (h *Graph[K]) newEntry() {
-	h.entry, h.top = -1, 0
-	for n := range h.ids {
-		if !h.gone[n] && (h.entry < 0 || int(h.levels[n]) > h.top) {
-			h.entry, h.top = int32(n), int(h.levels[n])
-		}
-	}
-}
-
-// visitSet marks nodes seen by one search with a generation stamp.
-type visitSet struct {
-	gen  uint32
-	mark []uint32
-}
-
-func (h *Graph[K]) visits() *visitSet {
-	vs, _ := h.pool.Get().(*visitSet)
-	if vs == nil {
-		vs = &visitSet{}
-	}
-	if len(vs.mark) < len(h.ids) {
-		vs.mark = make([]uint32, len(h.ids)+len(h.ids)/4+64)
-		vs.gen = 0
-	}
-	vs.gen++
-	if vs.gen == 0 {
-		clear(vs.mark)
-		vs.gen = 1
-	}
-	return vs
-}
-
-// visit marks n and reports whether it was already marked.
-func (vs *visitSet) visit(n int32) bool {
-	if vs.mark[n] == vs.gen {
-		return true
-	}
-	vs.mark[n] = vs.gen
-	return false
 }

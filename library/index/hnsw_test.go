@@ -120,7 +120,9 @@ func TestHNSWRemoveRepairs(t *testing.T) {
 		h.Remove(id)
 		e.Remove(id)
 	}
+	h.mu.RLock()
 	entry := h.ids[h.entry]
+	h.mu.RUnlock()
 	h.Remove(entry)
 	e.Remove(entry)
 	if h.Len() != e.Len() {
@@ -232,7 +234,7 @@ func FuzzParseHNSW(f *testing.F) {
 	f.Add(raw[:len(raw)-4])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := &reader{r: bufio.NewReader(bytes.NewReader(b)), left: int64(len(b))}
-		g, _, err := parseGraph(r, StringKeys)
+		g, _, _, err := parseGraph(r, StringKeys)
 		if err == nil {
 			_, _ = g.Search(make([]float32, g.dim), 3, nil)
 		}

@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"runtime/debug"
 	"unsafe"
 )
@@ -20,7 +22,7 @@ var ErrCorruptIndex = errors.New("corrupt vector index")
 
 const (
 	hnswMagic   = "M3RETHNSW\n"
-	hnswVersion = 1
+	hnswVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -43,13 +45,38 @@ var StringKeys = KeyCodec[string]{
 // are left out. tag is stored in the header (the library stores its model
 // id there) and returned by LoadHNSW.
 //
-// Layout (little endian): magic, version u32, tag (u16 length + bytes),
-// dim, M, efConstruction, efSearch u32, count u32, entry i32, top u32; per
-// node: id (u16 length + bytes), level u8, vector (dim × f32), per layer:
-// link count u16 + links (i32); then the CRC-32C of everything before it.
+// Layout (little endian), sections in the order of the graph's memory so a
+// load is a few large reads: magic, version u32, tag (u16 length + bytes),
+// dim, M, efConstruction, efSearch, count u32, entry i32, top u32, flags
+// u32 (1: quantized); when quantized, a 16-byte token naming its vector
+// file, the CRC-32C of the vectors it uses there, and the quantizer (dim × f32 lows, dim × f32 scales); the keys (u16
+// length + bytes each); the levels (u8 each); the layer-0 link lists
+// (count × (1 + 2·M) i32: a count, then the links); the upper lists (level
+// × (1 + M) i32 for each node above layer 0, in node order); the vectors
+// (count × dim f32, or count × dim u8 codes when quantized); then the
+// CRC-32C of everything before it. A quantized graph's float32 vectors go
+// to PATH.f32 (see saveRaw), written first.
 func (h *Graph[K]) Save(path, tag string, kc KeyCodec[K]) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	renum, count := h.renumber()
+	var token [16]byte
+	var rawSum uint32
+	if h.quant != nil {
+		var err error
+		if token, rawSum, err = h.saveRaw(path+rawSuffix, renum, count); err != nil {
+			return fmt.Errorf("save vector index: %w", err)
+		}
+	} else {
+		_ = os.Remove(path + rawSuffix) // a float32 graph needs none
+	}
+	return writeAtomic(path, true, func(w *bufio.Writer) error { return h.write(w, tag, kc, token, rawSum, renum, count) })
+}
+
+// writeAtomic writes path through a temporary file (user-only), with a
+// trailing CRC-32C of what fill wrote when trailer is set, fsync, rename
+// and fsync of the folder.
+func writeAtomic(path string, trailer bool, fill func(*bufio.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".hnsw-*")
 	if err != nil {
 		return err
@@ -61,7 +88,7 @@ func (h *Graph[K]) Save(path, tag string, kc KeyCodec[K]) error {
 	}
 	crc := crc32.New(castagnoli)
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
-	if err := h.write(w, tag, kc); err != nil {
+	if err := fill(w); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save vector index: %w", err)
 	}
@@ -69,9 +96,11 @@ func (h *Graph[K]) Save(path, tag string, kc KeyCodec[K]) error {
 		tmp.Close()
 		return err
 	}
-	if err := binary.Write(tmp, binary.LittleEndian, crc.Sum32()); err != nil {
-		tmp.Close()
-		return err
+	if trailer {
+		if err := binary.Write(tmp, binary.LittleEndian, crc.Sum32()); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
@@ -90,8 +119,8 @@ func (h *Graph[K]) Save(path, tag string, kc KeyCodec[K]) error {
 	return nil
 }
 
-func (h *Graph[K]) write(w *bufio.Writer, tag string, kc KeyCodec[K]) error {
-	// Compact: renumber live nodes, dropping removed ones.
+// renumber gives live nodes consecutive numbers (removed ones: -1).
+func (h *Graph[K]) renumber() ([]int32, int) {
 	renum := make([]int32, len(h.ids))
 	count := int32(0)
 	for n := range h.ids {
@@ -101,6 +130,10 @@ func (h *Graph[K]) write(w *bufio.Writer, tag string, kc KeyCodec[K]) error {
 			count++
 		}
 	}
+	return renum, int(count)
+}
+
+func (h *Graph[K]) write(w *bufio.Writer, tag string, kc KeyCodec[K], token [16]byte, rawSum uint32, renum []int32, count int) error {
 	entry := int32(-1)
 	if h.entry >= 0 {
 		entry = renum[h.entry]
@@ -109,40 +142,77 @@ func (h *Graph[K]) write(w *bufio.Writer, tag string, kc KeyCodec[K]) error {
 	b := []byte(hnswMagic)
 	b = le.AppendUint32(b, hnswVersion)
 	b = appendString(b, tag)
-	for _, v := range []int{h.dim, h.cfg.M, h.cfg.EfConstruction, int(h.ef.Load()), int(count)} {
+	flags := uint32(0)
+	if h.quant != nil {
+		flags = 1
+	}
+	for _, v := range []int{h.dim, h.cfg.M, h.cfg.EfConstruction, int(h.ef.Load()), count} {
 		b = le.AppendUint32(b, uint32(v))
 	}
 	b = le.AppendUint32(b, uint32(entry))
 	b = le.AppendUint32(b, uint32(h.top))
+	b = le.AppendUint32(b, flags)
+	if h.quant != nil {
+		b = append(b, token[:]...)
+		b = le.AppendUint32(b, rawSum)
+		b = appendF32(appendF32(b, h.quant.lo), h.quant.scale)
+	}
 	if _, err := w.Write(b); err != nil {
 		return err
 	}
-	for n, id := range h.ids {
-		if h.gone[n] {
-			continue
+	live := func(yield func(int32) bool) {
+		for n := range h.ids {
+			if !h.gone[n] && !yield(int32(n)) {
+				return
+			}
 		}
-		key := kc.Encode(id)
+	}
+	for n := range live {
+		key := kc.Encode(h.ids[n])
 		if len(key) > math.MaxUint16 {
 			return fmt.Errorf("key of %d bytes", len(key))
 		}
 		b = appendString(b[:0], string(key))
-		b = append(b, h.levels[n])
-		for _, x := range h.vec(int32(n)) {
-			b = le.AppendUint32(b, math.Float32bits(x))
-		}
-		for _, layer := range h.links[n] {
-			at := len(b)
-			b = le.AppendUint16(b, 0)
-			k := uint16(0)
-			for _, x := range layer {
-				if renum[x] >= 0 {
-					b = le.AppendUint32(b, uint32(renum[x]))
-					k++
-				}
-			}
-			le.PutUint16(b[at:], k)
-		}
 		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	for n := range live {
+		_ = w.WriteByte(h.levels[n])
+	}
+	list := make([]int32, h.s0)
+	writeSlot := func(n int32, l int) error { // the list with links renumbered, at its full stride
+		slot := list[:h.maxLinks(l)+1]
+		clear(slot)
+		for _, x := range h.linksOf(n, l) {
+			if renum[x] >= 0 {
+				slot[1+slot[0]] = renum[x]
+				slot[0]++
+			}
+		}
+		_, err := w.Write(appendI32(b[:0], slot))
+		return err
+	}
+	for n := range live {
+		if err := writeSlot(n, 0); err != nil {
+			return err
+		}
+	}
+	for n := range live {
+		for l := 1; l <= int(h.levels[n]); l++ {
+			if err := writeSlot(n, l); err != nil {
+				return err
+			}
+		}
+	}
+	for n := range live {
+		var err error
+		if h.quant != nil {
+			_, err = w.Write(h.codes[int(n)*h.dim : int(n+1)*h.dim])
+		} else {
+			_, err = w.Write(appendF32(b[:0], h.vecs[int(n)*h.dim:int(n+1)*h.dim]))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -154,13 +224,28 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+func appendF32(b []byte, v []float32) []byte {
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
+}
+
+func appendI32(b []byte, v []int32) []byte {
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, uint32(x))
+	}
+	return b
+}
+
 // LoadHNSW reads a string-keyed graph saved by Save, with its tag.
 func LoadHNSW(path string) (*HNSW, string, error) { return LoadGraph(path, StringKeys) }
 
 // LoadGraph reads a graph saved by Save and returns it with its tag. The
-// file is streamed (its checksum computed on the way) and the garbage
-// collector paused meanwhile: everything loaded stays alive, so collecting
-// during the load would only rescan it.
+// file is read in a few large reads (its checksum computed on the way)
+// with the garbage collector paused meanwhile: everything loaded stays
+// alive, so collecting during the load would only rescan it. A quantized
+// graph maps its float32 vectors (PATH.f32) instead of reading them.
 func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -178,7 +263,7 @@ func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, er
 	crc := crc32.New(castagnoli)
 	body := st.Size() - 4
 	r := &reader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), crc), 1<<20), left: body}
-	h, tag, err := parseGraph(r, kc)
+	h, tag, g, err := parseGraph(r, kc)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %v: %w", path, err, ErrCorruptIndex)
 	}
@@ -186,10 +271,16 @@ func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, er
 	if _, err := io.ReadFull(f, sum[:]); err != nil || binary.LittleEndian.Uint32(sum[:]) != crc.Sum32() {
 		return nil, "", fmt.Errorf("%s: checksum mismatch: %w", path, ErrCorruptIndex)
 	}
+	if h.quant != nil {
+		if h.raw, err = loadRaw(path+rawSuffix, g.token, g.rawSum, h.dim, len(h.ids)); err != nil {
+			return nil, "", fmt.Errorf("%s: %v: %w", path+rawSuffix, err, ErrCorruptIndex)
+		}
+		runtime.AddCleanup(h, func(unmap func() error) { _ = unmap() }, h.raw.unmap)
+	}
 	return h, tag, nil
 }
 
-// reader reads a saved graph, remembering the first error; slices it
+// reader reads a saved graph, remembering the first error; slices take
 // returns are valid until the next call.
 type reader struct {
 	r    *bufio.Reader
@@ -203,97 +294,234 @@ func (r *reader) take(n int) []byte {
 		r.buf = make([]byte, max(n, 4096))
 	}
 	b := r.buf[:max(n, 0)]
+	r.fill(b)
+	return b
+}
+
+// fill reads exactly len(b) bytes into b.
+func (r *reader) fill(b []byte) {
 	if r.err != nil {
-		return b
+		return
 	}
-	if n < 0 || int64(n) > r.left {
+	if int64(len(b)) > r.left {
 		r.err = errors.New("truncated")
-		return b
+		return
 	}
 	if _, err := io.ReadFull(r.r, b); err != nil {
 		r.err = fmt.Errorf("read: %w", err)
-		return b
+		return
 	}
-	r.left -= int64(n)
-	return b
+	r.left -= int64(len(b))
 }
 
 func (r *reader) u16() int    { return int(binary.LittleEndian.Uint16(r.take(2))) }
 func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
 func (r *reader) str() string { return string(r.take(r.u16())) }
 
-func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, error) {
+// i32s and f32s read little-endian arrays straight into dst.
+func (r *reader) i32s(dst []int32) {
+	if littleEndian {
+		r.fill(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)))
+		return
+	}
+	decodeI32(dst, r.take(4*len(dst)))
+}
+
+func (r *reader) f32s(dst []float32) {
+	if littleEndian {
+		r.fill(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)))
+		return
+	}
+	decodeF32(dst, r.take(4*len(dst)))
+}
+
+// graphHeader is the fixed part of a saved graph.
+type graphHeader struct {
+	tag                     string
+	dim, m, efc, efs, count int
+	entry                   int32
+	top                     int
+	quantized               bool
+	token                   [16]byte
+	rawSum                  uint32
+}
+
+func readHeader(r *reader) (graphHeader, error) {
+	var g graphHeader
 	if string(r.take(len(hnswMagic))) != hnswMagic {
-		return nil, "", errors.New("not a vector index file")
+		return g, errors.New("not a vector index file")
 	}
 	if v := r.u32(); v != hnswVersion {
-		return nil, "", fmt.Errorf("version %d, this build reads %d", v, hnswVersion)
+		return g, fmt.Errorf("version %d, this build reads %d", v, hnswVersion)
 	}
-	tag := r.str()
-	dim, m, efc, efs, count := int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
-	entry, top := int32(r.u32()), int(r.u32())
+	g.tag = r.str()
+	g.dim, g.m, g.efc, g.efs, g.count = int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
+	g.entry, g.top = int32(r.u32()), int(r.u32())
+	flags := r.u32()
+	g.quantized = flags&1 != 0
+	if g.quantized {
+		copy(g.token[:], r.take(16))
+		g.rawSum = r.u32()
+	}
+	perNode := int64(3 + 1 + 4*(2*g.m+1) + g.dim) // the least a node takes
 	// An empty graph has no dimension yet (it takes the first vector's).
-	if r.err != nil || dim < 0 || dim > 1<<16 || count < 0 || top > 64 ||
-		(dim == 0 && count != 0) || (dim > 0 && int64(count) > r.left/int64(4*dim)) {
-		return nil, "", errors.New("bad header")
+	if r.err != nil || g.dim < 0 || g.dim > 1<<16 || g.count < 0 || g.top > 64 || g.m < 2 || g.m > 1024 ||
+		flags > 1 || (g.dim == 0 && g.count != 0) || int64(g.count) > r.left/perNode {
+		return g, errors.New("bad header")
 	}
-	h := NewGraph[K](dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: 1})
-	h.ids, h.gone, h.levels = make([]K, count), make([]bool, count), make([]uint8, count)
-	h.vecs, h.links = make([]float32, count*dim), make([][][]int32, count)
-	h.pos = make(map[K]int32, count)
-	layerArena := make([][]int32, 4096)
-	linkArena := make([]int32, 1<<16)
+	return g, nil
+}
+
+func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, graphHeader, error) {
+	g, err := readHeader(r)
+	if err != nil {
+		return nil, "", g, err
+	}
+	h := NewGraph[K](g.dim, HNSWConfig{M: g.m, EfConstruction: g.efc, EfSearch: g.efs, Seed: 1, Quantize: g.quantized})
+	if h.cfg.M != g.m {
+		return nil, "", g, errors.New("bad header")
+	}
+	count, dim := g.count, g.dim
+	if g.quantized {
+		h.quant = &quantizer{lo: make([]float32, dim), scale: make([]float32, dim)}
+		r.f32s(h.quant.lo)
+		r.f32s(h.quant.scale)
+	}
+	if err := h.readKeys(r, kc, count); err != nil {
+		return nil, "", g, err
+	}
+	var mapErr error // the key map is built while the rest is read
+	mapped := make(chan struct{})
+	go func() { mapErr = h.mapKeys(); close(mapped) }()
+	defer func() { <-mapped }() // on every return: never leave it writing
+	h.levels, h.gone = make([]uint8, count), make([]bool, count)
+	r.fill(h.levels)
+	if err := h.readLinks(r, count); err != nil {
+		return nil, "", g, err
+	}
+	if g.quantized {
+		h.codes = make([]uint8, count*dim)
+		r.fill(h.codes)
+	} else {
+		h.vecs = make([]float32, count*dim)
+		r.f32s(h.vecs)
+	}
+	if r.err != nil || r.left != 0 || g.entry >= int32(count) || (count > 0 && g.entry < 0) {
+		return nil, "", g, fmt.Errorf("bad body: %v", r.err)
+	}
+	h.entry, h.top, h.alive = g.entry, g.top, count
+	if count > 0 && int(h.levels[g.entry]) != g.top {
+		return nil, "", g, errors.New("entry point is not on the top layer")
+	}
+	if <-mapped; mapErr != nil {
+		return nil, "", g, mapErr
+	}
+	return h, g.tag, g, nil
+}
+
+// readKeys reads count keys into ids (string keys share one allocation);
+// mapKeys indexes them.
+func (h *Graph[K]) readKeys(r *reader, kc KeyCodec[K], count int) error {
+	h.ids, h.pos = make([]K, count), make(map[K]int32, count)
+	if ids, ok := any(h.ids).([]string); ok && isStringKeys(kc) {
+		arena, ends := make([]byte, 0, count*8), make([]int, count)
+		for n := range count {
+			arena = append(arena, r.take(r.u16())...)
+			ends[n] = len(arena)
+			if r.err != nil {
+				return r.err
+			}
+		}
+		all, start := unsafe.String(unsafe.SliceData(arena), len(arena)), 0
+		for n, end := range ends {
+			ids[n], start = all[start:end], end
+		}
+		return nil
+	}
 	for n := 0; n < count && r.err == nil; n++ {
 		key, err := kc.Decode(r.take(r.u16()))
 		if err != nil {
-			return nil, "", fmt.Errorf("key: %w", err)
-		}
-		if _, dup := h.pos[key]; dup {
-			return nil, "", errors.New("duplicate key")
+			return fmt.Errorf("key: %w", err)
 		}
 		h.ids[n] = key
-		h.pos[key] = int32(n)
-		h.levels[n] = r.take(1)[0]
-		decodeF32(h.vecs[n*dim:(n+1)*dim], r.take(4*dim))
-		layers := int(h.levels[n]) + 1
-		if len(layerArena) < layers {
-			layerArena = make([][]int32, max(layers, 4096))
+	}
+	return r.err
+}
+
+// mapKeys fills pos from ids, refusing a key twice.
+func (h *Graph[K]) mapKeys() error {
+	for n, id := range h.ids {
+		if _, dup := h.pos[id]; dup {
+			return errors.New("duplicate key")
 		}
-		h.links[n], layerArena = layerArena[:layers:layers], layerArena[layers:]
-		for lc := range h.links[n] {
-			k := r.u16()
-			raw := r.take(4 * k)
-			if len(linkArena) < k {
-				linkArena = make([]int32, max(k, 1<<16))
+		h.pos[id] = int32(n)
+	}
+	return nil
+}
+
+// isStringKeys tells the library's codec (keys stored as they are).
+func isStringKeys[K comparable](kc KeyCodec[K]) bool {
+	s, ok := any(kc).(KeyCodec[string])
+	return ok && reflect.ValueOf(s.Decode).Pointer() == reflect.ValueOf(StringKeys.Decode).Pointer()
+}
+
+// readLinks reads the link lists and checks each link reaches a node
+// present on its layer.
+func (h *Graph[K]) readLinks(r *reader, count int) error {
+	if r.err != nil {
+		return r.err
+	}
+	h.l0 = make([]int32, count*h.s0)
+	r.i32s(h.l0)
+	h.upAt = make([]int32, count)
+	above := 0
+	for n, l := range h.levels {
+		h.upAt[n] = int32(above)
+		above += int(l) * h.s1
+		if above > int(r.left/4) {
+			return errors.New("truncated upper layers")
+		}
+	}
+	h.upper = make([]int32, above)
+	r.i32s(h.upper)
+	if r.err != nil {
+		return r.err
+	}
+	return h.checkLinks(count)
+}
+
+// checkLinks checks, on every CPU, that each link list's count is within
+// bounds and each link reaches a node present on its layer.
+func (h *Graph[K]) checkLinks(count int) error {
+	parts := min(runtime.GOMAXPROCS(0), max(count/65536, 1))
+	errs := make(chan error, parts)
+	for p := range parts {
+		go func() { errs <- h.checkLinksIn(p*count/parts, (p+1)*count/parts, count) }()
+	}
+	var first error
+	for range parts {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (h *Graph[K]) checkLinksIn(lo, hi, count int) error {
+	for n := lo; n < hi; n++ {
+		for lc := 0; lc <= int(h.levels[n]); lc++ {
+			s := h.slot(int32(n), lc)
+			if s[0] < 0 || int(s[0]) > h.maxLinks(lc) {
+				return errors.New("bad link count")
 			}
-			l := linkArena[:k:k] // full slice: an append later copies instead of overwriting a neighbour's links
-			linkArena = linkArena[k:]
-			decodeI32(l, raw)
-			for _, x := range l {
-				if x < 0 || int(x) >= count {
-					r.err = errors.New("link out of range")
+			for _, x := range s[1 : 1+s[0]] {
+				if x < 0 || int(x) >= count || int(h.levels[x]) < lc {
+					return errors.New("link out of range")
 				}
 			}
-			h.links[n][lc] = l
 		}
 	}
-	if r.err != nil || r.left != 0 || entry >= int32(count) || (count > 0 && entry < 0) {
-		return nil, "", fmt.Errorf("bad body: %v", r.err)
-	}
-	h.entry, h.top, h.alive = entry, top, count
-	if count > 0 && int(h.levels[entry]) != top {
-		return nil, "", errors.New("entry point is not on the top layer")
-	}
-	for n := range h.links { // every link must reach a node present on its layer
-		for lc, l := range h.links[n] {
-			for _, x := range l {
-				if int(h.levels[x]) < lc {
-					return nil, "", errors.New("link to a node below its layer")
-				}
-			}
-		}
-	}
-	return h, tag, nil
+	return nil
 }
 
 // littleEndian is true on hosts whose memory order matches the file's.

@@ -1,0 +1,180 @@
+package index
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// syntheticFile writes n synthetic vectors (see Synthetic) to path as
+// little-endian f32, generated in chunks of 65,536 on every CPU (chunk c
+// seeded with seed and c), and maps them back: the benchmark's data stays
+// outside the Go heap however large n is.
+func syntheticFile(path, kind string, n, dim int, seed uint64) ([][]float32, func() error, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	const chunk = 65536
+	chunks := (n + chunk - 1) / chunk
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			lo, hi := c*chunk, min(n, (c+1)*chunk)
+			vs := Synthetic(kind, hi-lo, dim, seed*1_000_003+uint64(c))
+			b := make([]byte, 0, 4*dim*len(vs))
+			for _, v := range vs {
+				b = appendF32(b, v)
+			}
+			if _, err := f.WriteAt(b, int64(lo)*int64(dim)*4); err != nil {
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	return mapVectors(path, dim)
+}
+
+// mapVectors maps a file of f32 vectors of length dim.
+func mapVectors(path string, dim int) ([][]float32, func() error, error) {
+	b, unmap, err := mapFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	all := bytesAsF32(b)
+	out := make([][]float32, len(all)/dim)
+	for i := range out {
+		out[i] = all[i*dim : (i+1)*dim : (i+1)*dim]
+	}
+	return out, unmap, nil
+}
+
+// groundTruth is the exact k nearest of each query, queries spread over
+// every CPU.
+func groundTruth(data, queries [][]float32, k int) [][]int32 {
+	out := make([][]int32, len(queries))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(queries); i += workers {
+				t := newTopK[int32](k)
+				for n, v := range data {
+					t.offer(int32(n), dotF32(queries[i], v))
+				}
+				for _, h := range t.hits() {
+					out[i] = append(out[i], h.ID)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// residentMemory is this process's resident set, and its anonymous and
+// file-backed parts, from /proc (zero where there is none).
+func residentMemory() (rss, anon, file int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "RssAnon:":
+			anon = kb << 10
+		case "RssFile:":
+			file = kb << 10
+		}
+	}
+	return rss, anon, file
+}
+
+// runHnswlib runs hnswlib_bench.py on the benchmark's files (x.f32, q.f32
+// and the truth in dir).
+func runHnswlib(o BenchOptions, cfg HNSWConfig, dir string, truth [][]int32, rep *BenchReport) error {
+	script := filepath.Join(dir, "b.py")
+	tpath := filepath.Join(dir, "t.i32")
+	if err := os.WriteFile(script, hnswlibBench, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tpath, truthBytes(truth), 0o600); err != nil {
+		return err
+	}
+	efs := make([]string, len(efLadder))
+	for i, e := range efLadder {
+		efs[i] = strconv.Itoa(e)
+	}
+	target := ""
+	if rep.AtTarget != nil {
+		target = strconv.Itoa(rep.AtTarget.Ef)
+	}
+	cmd := exec.Command(o.Python, script, filepath.Join(dir, "x.f32"), filepath.Join(dir, "q.f32"), tpath,
+		strconv.Itoa(o.Dim), strconv.Itoa(cfg.M), strconv.Itoa(cfg.EfConstruction), strconv.Itoa(o.K),
+		strings.Join(efs, ","), strconv.FormatFloat(o.Target, 'f', -1, 64), strconv.Itoa(runtime.GOMAXPROCS(0)), target)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("hnswlib (%s): %s", o.Python, lastLine(string(ee.Stderr)))
+		}
+		return fmt.Errorf("hnswlib (%s): %w", o.Python, err)
+	}
+	var hl HnswlibReport
+	if err := json.Unmarshal(out, &hl); err != nil {
+		return fmt.Errorf("hnswlib output: %w", err)
+	}
+	rep.Hnswlib = &hl
+	if rep.Build1 != nil {
+		rep.BuildRatio1 = rep.Build1.PerS / hl.Build1.PerS
+	}
+	rep.BuildRatioAll = rep.BuildAll.PerS / hl.BuildAll.PerS
+	rep.HnswlibAtTarget = firstAt(hl.Ef, o.Target)
+	if rep.AtTarget != nil && rep.HnswlibAtTarget != nil {
+		rep.QPSRatio = rep.AtTarget.QPS / rep.HnswlibAtTarget.QPS
+		if rep.HnswlibAtTarget.QPSBatch > 0 {
+			rep.QPSRatioBatch = rep.AtTarget.QPS / rep.HnswlibAtTarget.QPSBatch
+		}
+		if rep.HnswlibAtTarget.QPSAllCPUs > 0 {
+			rep.QPSRatioAllCPUs = rep.AtTarget.QPSAllCPUs / rep.HnswlibAtTarget.QPSAllCPUs
+		}
+	}
+	return nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
