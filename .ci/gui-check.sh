@@ -67,4 +67,22 @@ fi
 wkhtmltoimage --quiet --width 820 --disable-javascript "$note" "$out/key-image-note.png"
 sd=$(convert "$out/key-image-note.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
 awk -v sd="$sd" 'BEGIN { exit !(sd > 0.05) }' || { echo "gui-check: key-image note looks blank (sd $sd)" >&2; exit 1; }
-echo "gui-check: ok, screenshots in $out/window.png, $out/measure.png and $out/key-image-note.png"
+# Settings → Models: a model added (the embedded baseline under another
+# version: another embedding space) and the library moved to it; the window
+# holds the re-embed half way for the screenshot, then lets it finish.
+export M3RET_MODELS=$out/models
+models=$(dirname "$0")/../assets/models copy=$out/model-copy
+mkdir -p "$copy"
+sed 's/"version": "1"/"version": "2-gui-check"/' "$models/baseline.json" >"$copy/baseline.json"
+cp "$models/baseline.onnx" "$copy/"
+"$bin" model add "$copy"
+window models --library "$out/library" --models --use-model baseline@2-gui-check
+cat "$out/models.txt"
+grep -Eq '^models=[0-9]+ listed, m3ret-vit 1 in use$' "$out/models.txt" &&
+  grep -Eq '^reembed=baseline 2-gui-check, [0-9]+ of [0-9]+ files, bar 0\.[5-9][0-9]*$' "$out/models.txt" ||
+  { echo "gui-check: the model manager is not half way through a re-embed" >&2; exit 1; }
+grep -q 'The library now uses baseline 2-gui-check' "$out/stderr-models.log" ||
+  { echo "gui-check: the re-embed did not switch the library" >&2; cat "$out/stderr-models.log" >&2; exit 1; }
+"$bin" model list --library "$out/library" --json | grep -A8 '"version": "2-gui-check"' | grep -q '"in_use": true' ||
+  { echo "gui-check: the library does not record the new model" >&2; exit 1; }
+echo "gui-check: ok, screenshots in $out/window.png, $out/measure.png, $out/key-image-note.png and $out/models.png"

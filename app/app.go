@@ -48,6 +48,8 @@ func commands() []cli.Command {
 	table := append([]cli.Command{importCommand(), queryCommand(), infoCommand(), reindexCommand(), repairCommand(), syncCommand(), shareCommand(), indexKeyCommand(),
 		noteCommand(), labelCommand(), exportCommand()},
 		pacsCommands()...)
+	table = append(table, modelCommands()...)
+	table = append(table, adaptCommand())
 	return append(table, devtools.Commands()...)
 }
 

@@ -138,6 +138,9 @@ func reindexCommand() cli.Command {
 
 func runReindex(e *cli.Env) int {
 	e.Model = cli.Or(e.Model, assets.DefaultModel) // reindex moves a library to the default
+	if err := rememberModel(e); err != nil {
+		return cli.Fail(e.Stderr, fmt.Errorf("model not added: %w", err))
+	}
 	enc, _, err := cli.LoadEncoder(&e.Common, e.Stderr)
 	if err != nil {
 		return cli.Fail(e.Stderr, err)

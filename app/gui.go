@@ -35,6 +35,8 @@ type startup struct {
 	readyFile string   // written when the work above is done; quit when removed
 	pacs      string   // search this PACS server in the PACS tab
 	pacsPull  int      // with pacs: retrieve study N (1-based); ready once it is under way
+	models    bool     // open Settings → Models
+	useModel  string   // move the library to this model (re-embed); ready half way
 	fpsResult float64
 }
 
@@ -51,6 +53,9 @@ func (st *startup) flags(fs *flag.FlagSet) {
 	fs.StringVar(&st.readyFile, "ready-file", "", "for scripts: write a summary to this file once the work above is done; quit when it is removed")
 	fs.StringVar(&st.pacs, "pacs", "", "open the PACS tab and search this server (a name from m3ret pacs list)")
 	fs.IntVar(&st.pacsPull, "pacs-pull", 0, "with --pacs: retrieve study N of the results")
+	fs.BoolVar(&st.models, "models", false, "open Settings → Models")
+	fs.StringVar(&st.useModel, "use-model", "", "re-embed the library with this model (name, NAME@VERSION or id), then switch to it;\n"+
+		"for scripts, with --ready-file: held half way until the ready file is removed")
 }
 
 // scripted reports a run driven by a script (it waits for the ready file).
@@ -177,6 +182,9 @@ func (g *GUI) runStartup(st startup) error {
 	if err := g.startupPACS(st); err != nil {
 		return err
 	}
+	if err := g.startupModels(st); err != nil {
+		return err
+	}
 	if st.readyFile == "" {
 		return nil
 	}
@@ -195,7 +203,7 @@ func (g *GUI) runStartup(st startup) error {
 	for { // the script takes its screenshot, then removes the file
 		time.Sleep(100 * time.Millisecond)
 		if _, err := os.Stat(st.readyFile); err != nil {
-			return nil
+			return g.afterScreenshot()
 		}
 	}
 }
@@ -217,7 +225,8 @@ func (g *GUI) summary() string {
 	}
 	return fmt.Sprintf("library=%d\nresults=%d (%d with thumbnails)\nscope=%s\nstatus=%s\nquery=%s\ncompare=%s\nmetadata=%d rows, %d differ\ntab=%s\nviewer=%s\npacs=%d studies, %d previews\n",
 		len(g.libGrid.Tiles()), len(g.results.Tiles()), thumbs, g.scope.Selected, g.status.Text, q, r,
-		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary(), len(g.pacs.studies), len(g.pacs.thumbs))
+		len(g.compare.Metadata()), differ, tabTitles[g.shownTab()], g.viewer.summary(), len(g.pacs.studies), len(g.pacs.thumbs)) +
+		g.modelsSummary()
 }
 
 // logf logs without patient data: callers pass ids and counts, never

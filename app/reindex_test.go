@@ -34,11 +34,20 @@ func TestReindexCLI(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, `"reindexed": 3`) || !strings.Contains(out, "baseline@2-") {
 		t.Fatalf("reindex: %d %s %s", code, out, errs)
 	}
-	if code, _, errs := runCLI(t, "query", "--library", lib, filepath.Join(src, "a.png")); code != cli.ExitError || !strings.Contains(errs, "another model") {
+	if code, _, errs := runCLI(t, "query", "--library", lib, "--model", assets.DefaultModel, filepath.Join(src, "a.png")); code != cli.ExitError || !strings.Contains(errs, "another model") {
 		t.Fatalf("old model: %d %s", code, errs)
 	}
 	code, out, errs = runCLI(t, "query", "--library", lib, "--model", model, filepath.Join(src, "a.png"), "--json")
 	if code != cli.ExitOK || strings.Count(out, `"rank"`) != 3 {
 		t.Fatalf("new model: %d %s %s", code, out, errs)
+	}
+	// The model file was kept in the models folder: the library finds it
+	// again without --model, even once the file is gone.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, "query", "--library", lib, filepath.Join(src, "a.png"), "--json")
+	if code != cli.ExitOK || strings.Count(out, `"rank"`) != 3 {
+		t.Fatalf("remembered model: %d %s %s", code, out, errs)
 	}
 }

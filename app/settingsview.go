@@ -7,12 +7,24 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
 	"github.com/m3ret/viewer/library"
 )
+
+// settingsButton is the toolbar's Settings: a menu of Settings… (the
+// settings file) and Models… (Settings → Models).
+func (g *GUI) settingsButton() *widget.Button {
+	var b *widget.Button
+	b = widget.NewButtonWithIcon("", theme.SettingsIcon(), func() {
+		menu := fyne.NewMenu("Settings", fyne.NewMenuItem("Settings…", g.showSettings), fyne.NewMenuItem("Models…", g.showModels))
+		widget.ShowPopUpMenuAtRelativePosition(menu, g.win.Canvas(), fyne.NewPos(0, b.Size().Height), b)
+	})
+	return b
+}
 
 // showSettings edits the settings file: execution provider, ONNX Runtime
 // library and department index. They apply at the next start.

@@ -58,6 +58,7 @@ type GUI struct {
 	details   *widget.Label
 	sortBy    *widget.Select
 	pacs      *pacsView
+	models    *modelsView    // Settings → Models, once opened
 	scope     *widget.Select // search this library or the department index
 	deptURL   string         // the department index, "" for none
 	// cancelKind is the kind of job the status bar's Cancel stops.
@@ -145,7 +146,7 @@ func (g *GUI) buildToolbar() fyne.CanvasObject {
 		widget.NewButtonWithIcon("Import…", theme.FolderOpenIcon(), g.chooseImport),
 		widget.NewButtonWithIcon("Find similar", theme.SearchIcon(), g.findSimilar),
 		g.buildScope(),
-	), widget.NewButtonWithIcon("", theme.SettingsIcon(), g.showSettings), g.filter)
+	), g.settingsButton(), g.filter)
 }
 
 func (g *GUI) buildStatusBar() fyne.CanvasObject {
@@ -208,6 +209,8 @@ func (g *GUI) Wait() { g.s.Wait() }
 func (g *GUI) started(what string, err error) {
 	switch {
 	case err == nil, errors.Is(err, controller.ErrClosed):
+	case errors.Is(err, controller.ErrBusy) && g.s.Running(controller.Reindex):
+		g.status.SetText("The library is being re-embedded with another model (Settings → Models); wait for it or cancel it.")
 	case errors.Is(err, controller.ErrBusy):
 		g.status.SetText(fmt.Sprintf("%s is already running; wait for it or cancel it.", what))
 	default:

@@ -150,7 +150,7 @@ func (e *Encoder) Embed(ctx context.Context, samples []media.Sample) ([][]float3
 			return nil, err
 		}
 		end := min(start+e.m.BatchSize, len(samples))
-		vecs, err := e.run(samples[start:end])
+		vecs, err := e.run(ctx, samples[start:end])
 		if err != nil {
 			return nil, err
 		}
@@ -159,8 +159,95 @@ func (e *Encoder) Embed(ctx context.Context, samples []media.Sample) ([][]float3
 	return out, nil
 }
 
-func (e *Encoder) run(batch []media.Sample) ([][]float32, error) {
-	return e.runTensor(e.tensor(batch), len(batch))
+// window is input w of n of sample i (see Windows).
+type window struct{ i, w, n int }
+
+// run embeds a batch of samples: each as one input, or, where the manifest
+// averages a kind, as several whose embeddings are averaged and normalised.
+// The inputs run in batches of the manifest's batch size.
+func (e *Encoder) run(ctx context.Context, batch []media.Sample) ([][]float32, error) {
+	var wins []window
+	for i := range batch {
+		n := Windows(&batch[i], e.m)
+		for w := range n {
+			wins = append(wins, window{i, w, n})
+		}
+	}
+	if len(wins) == len(batch) {
+		return e.runTensor(e.tensor(batch), len(batch))
+	}
+	avg := newAverager(len(batch))
+	for start := 0; start < len(wins); start += e.m.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		chunk := wins[start:min(start+e.m.BatchSize, len(wins))]
+		vecs, err := e.runTensor(e.windowTensor(batch, chunk), len(chunk))
+		if err != nil {
+			return nil, err
+		}
+		for k, win := range chunk {
+			avg.add(win, vecs[k])
+		}
+	}
+	return avg.result(), nil
+}
+
+// averager sums the embeddings of each sample's inputs.
+type averager struct {
+	out  [][]float32
+	sums [][]float64
+}
+
+func newAverager(n int) *averager {
+	return &averager{out: make([][]float32, n), sums: make([][]float64, n)}
+}
+
+// add takes the embedding of one input; a sample of one input keeps it as
+// the model returned it, as in a batch without averaging.
+func (a *averager) add(win window, v []float32) {
+	if win.n == 1 {
+		a.out[win.i] = v
+		return
+	}
+	if a.sums[win.i] == nil {
+		a.sums[win.i] = make([]float64, len(v))
+	}
+	for j, x := range v {
+		a.sums[win.i][j] += float64(x)
+	}
+}
+
+// result is one embedding per sample, the sums normalised.
+func (a *averager) result() [][]float32 {
+	for i, sum := range a.sums {
+		if sum == nil {
+			continue
+		}
+		a.out[i] = make([]float32, len(sum))
+		for j, x := range sum {
+			a.out[i][j] = float32(x)
+		}
+		Normalize(a.out[i])
+	}
+	return a.out
+}
+
+// windowTensor preprocesses the given inputs of batch into the model's
+// input, one input per CPU at a time.
+func (e *Encoder) windowTensor(batch []media.Sample, wins []window) []float32 {
+	per := e.m.C() * e.m.T() * e.m.H() * e.m.W()
+	data := make([]float32, per*len(wins))
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
+	for k, win := range wins {
+		g.Go(func() error {
+			copy(data[k*per:(k+1)*per], PreprocessWindow(&batch[win.i], e.m, win.w, win.n))
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return data
 }
 
 // tensor preprocesses a batch into the model's input, [B, C, T, H, W],
@@ -178,6 +265,17 @@ func (e *Encoder) tensor(batch []media.Sample) []float32 {
 	}
 	_ = g.Wait()
 	return data
+}
+
+// EmbedTensor runs the model on an input already in its [B, C, T, H, W]
+// layout (b items, no preprocessing): to compare it with another
+// implementation of the same network on the same numbers (m3ret adapt
+// checks the PyTorch weights it read back from the ONNX file this way).
+func (e *Encoder) EmbedTensor(data []float32, b int) ([][]float32, error) {
+	if want := b * e.m.C() * e.m.T() * e.m.H() * e.m.W(); len(data) != want {
+		return nil, fmt.Errorf("model %s: input of %d values, want %d", e.m.Name, len(data), want)
+	}
+	return e.runTensor(data, b)
 }
 
 // runTensor runs the model on a ready input tensor of b items.

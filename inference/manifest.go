@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // ErrManifest is wrapped by every manifest and model-contract error.
@@ -38,9 +40,28 @@ type Manifest struct {
 	BatchSize     int                      `json:"batch_size"`
 	Normalisation map[string]Normalisation `json:"normalisation"`
 	// TimeMapping says how each kind fills T: image2d "repeat" (the frame
-	// repeated) or "pad" (zeros after the frame); volume "resample" (linear
-	// along the acquisition axis); video "even" (frames sampled evenly).
+	// repeated) or "pad" (zeros after the frame); volume and video
+	// "resample" (linear along the acquisition axis or time), "even"
+	// (the nearest frames at even steps) or "central" (as even, over the
+	// middle half of the stack only, widened to the frames needed when the
+	// half holds fewer). Unset: volume "resample", video "even".
 	TimeMapping map[string]string `json:"time_mapping"`
+	// AverageFrames lets a model of single frames serve volumes and videos:
+	// for a kind ("volume", "video") it is N, and an item of that kind is
+	// embedded as N inputs instead of one (N·T frames chosen by the time
+	// mapping, cut into N runs of T), the N embeddings averaged and
+	// L2-normalised. Fewer inputs when the item has fewer than N·T frames.
+	AverageFrames map[string]int `json:"average_frames,omitempty"`
+}
+
+// MaxAverageFrames bounds AverageFrames: an item costs that many runs.
+const MaxAverageFrames = 64
+
+// timeModes are the TimeMapping values each kind accepts.
+var timeModes = map[string][]string{
+	"image2d": {"repeat", "pad"},
+	"volume":  {"resample", "even", "central"},
+	"video":   {"resample", "even", "central"},
 }
 
 // Normalisation maps stored values to the model's input range. Method is
@@ -83,8 +104,36 @@ func (m *Manifest) check() error {
 	case len(m.SHA256) != 64:
 		return bad("sha256 missing")
 	}
+	if err := m.checkTime(); err != nil {
+		return bad("%s", err)
+	}
 	if m.BatchSize < 1 {
 		m.BatchSize = 1
+	}
+	return nil
+}
+
+// checkTime checks the time mapping and the averaging against the kinds
+// and modes Preprocess knows.
+func (m *Manifest) checkTime() error {
+	for kind, mode := range m.TimeMapping {
+		modes, ok := timeModes[kind]
+		if !ok {
+			return fmt.Errorf("time_mapping for unknown kind %q (image2d, volume, video)", kind)
+		}
+		if !slices.Contains(modes, mode) {
+			return fmt.Errorf("time_mapping %s %q, want one of %s", kind, mode, strings.Join(modes, ", "))
+		}
+	}
+	for kind, n := range m.AverageFrames {
+		switch {
+		case kind == "image2d":
+			return errors.New("average_frames for image2d: a 2D image has one frame")
+		case kind != "volume" && kind != "video":
+			return fmt.Errorf("average_frames for unknown kind %q (volume, video)", kind)
+		case n < 1 || n > MaxAverageFrames:
+			return fmt.Errorf("average_frames %s %d, want 1 to %d", kind, n, MaxAverageFrames)
+		}
 	}
 	return nil
 }
@@ -111,7 +160,7 @@ func (m *Manifest) W() int { return int(m.Input.Shape[4]) }
 func (m *Manifest) VerifyFile(data []byte) error {
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != m.SHA256 {
-		return fmt.Errorf("model %s: sha256 %s, manifest says %s: %w", m.Name, got[:12], m.SHA256[:12], ErrManifest)
+		return fmt.Errorf("model %s: the file's sha256 is %s, the manifest says %s: %w", m.Name, got, m.SHA256, ErrManifest)
 	}
 	return nil
 }

@@ -11,12 +11,31 @@ import (
 // says, channels matched to the model (luma for grey models, grey repeated
 // for RGB models), each frame resized to H×W (area average when shrinking,
 // linear when enlarging), then intensities normalised for the modality.
+// It makes the whole sample one input, whatever AverageFrames says.
 func Preprocess(s *media.Sample, m *Manifest) []float32 {
+	return PreprocessWindow(s, m, 0, 1)
+}
+
+// Windows is the number of inputs a sample is embedded as: the manifest's
+// AverageFrames for its kind, at most one per T frames the sample has
+// (and 1 for 2D images or when the manifest does not average).
+func Windows(s *media.Sample, m *Manifest) int {
+	n := m.AverageFrames[string(s.Kind)]
+	if s.Kind == media.Image2D || n <= 1 {
+		return 1
+	}
+	return max(1, min(n, (s.Frames+m.T()-1)/m.T()))
+}
+
+// PreprocessWindow is Preprocess for input w of n (see Windows): the time
+// mapping chooses n·T frame positions along the sample and this input takes
+// the w-th run of T of them; the intensities are normalised over the input.
+func PreprocessWindow(s *media.Sample, m *Manifest, w, n int) []float32 {
 	C, T, H, W := m.C(), m.T(), m.H(), m.W()
 	out := make([]float32, C*T*H*W)
 	rx, ry := resampler(s.Width, W), resampler(s.Height, H)
 	plane := make([]float32, s.Width*s.Height)
-	for t, pick := range timeMapping(s, m, T) {
+	for t, pick := range timeMapping(s, m, n*T)[w*T : (w+1)*T] {
 		for c := 0; c < C; c++ {
 			if pick.frame < 0 {
 				continue // padding stays zero
@@ -36,12 +55,19 @@ type pick struct {
 	frac  float64
 }
 
+// timeMapping chooses T frame positions along the sample, over its whole
+// stack or, for "central", over the middle half (at least T frames wide).
 func timeMapping(s *media.Sample, m *Manifest, T int) []pick {
 	out := make([]pick, T)
 	F := s.Frames
 	mode := m.TimeMapping[string(s.Kind)]
+	lo, span := 0.0, float64(F)
+	if mode == "central" {
+		span = math.Min(float64(F), math.Max(float64(F)/2, float64(T)))
+		lo = (float64(F) - span) / 2
+	}
 	for t := range out {
-		pos := (float64(t)+0.5)*float64(F)/float64(T) - 0.5
+		pos := lo + (float64(t)+0.5)*span/float64(T) - 0.5
 		pos = math.Max(0, math.Min(float64(F-1), pos))
 		switch {
 		case s.Kind == media.Image2D && mode == "pad" && t > 0:
@@ -51,7 +77,7 @@ func timeMapping(s *media.Sample, m *Manifest, T int) []pick {
 		case mode == "resample" || (s.Kind == media.Volume && mode == ""):
 			f := int(math.Floor(pos))
 			out[t] = pick{frame: f, frac: pos - float64(f)}
-		default: // "even": nearest frame
+		default: // "even", "central": nearest frame
 			out[t] = pick{frame: int(math.Round(pos))}
 		}
 	}

@@ -44,12 +44,11 @@ func (l *Library) QuerySample(ctx context.Context, s *media.Sample, k int, filte
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("query sample: %w", err)
 	}
-	vecs, err := l.emb.Embed(ctx, []media.Sample{*s})
-	if err != nil {
-		return nil, fmt.Errorf("embed query: %w", err)
+	vec, res, err := l.embedSearch(ctx, s, k, filter)
+	if vec == nil {
+		return nil, err
 	}
-	res, err := l.search(ctx, vecs[0], k, filter, "")
-	return &Query{Sample: s, Vector: vecs[0], Results: res}, err
+	return &Query{Sample: s, Vector: vec, Results: res}, err
 }
 
 // Refine searches again with an item added to the query as another
@@ -60,9 +59,14 @@ func (l *Library) Refine(ctx context.Context, q *Query, id string, k int, filter
 	if len(q.Vector) == 0 {
 		return nil, errors.New("refine: the query has no vector")
 	}
+	l.spaceMu.RLock()
+	defer l.spaceMu.RUnlock()
 	add, err := l.cat.Vector(l.emb.ModelID(), id)
 	if err != nil {
 		return nil, fmt.Errorf("item %s: %w", id, err)
+	}
+	if len(add) != len(q.Vector) {
+		return nil, fmt.Errorf("refine: %w since this search; search again", ErrModelChanged)
 	}
 	n := float32(max(1, 1+len(q.Examples)))
 	vec := make([]float32, len(q.Vector))

@@ -203,7 +203,7 @@ func (l *Library) pipeline(ctx context.Context, units <-chan ingest.Unit, rep *R
 	if progress == nil {
 		progress = func(int) {}
 	}
-	out := make(chan decoded, 2*l.batchSize())
+	out := make(chan decoded, 2*l.batchSize(w.embedder(l)))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(out)
@@ -214,11 +214,11 @@ func (l *Library) pipeline(ctx context.Context, units <-chan ingest.Unit, rep *R
 }
 
 // batchSize is l.BatchSize, else the embedder's own (BatchSize() int), else 16.
-func (l *Library) batchSize() int {
+func (l *Library) batchSize(emb Embedder) int {
 	if l.BatchSize > 0 {
 		return l.BatchSize
 	}
-	if b, ok := l.emb.(interface{ BatchSize() int }); ok && b.BatchSize() > 0 {
+	if b, ok := emb.(interface{ BatchSize() int }); ok && b.BatchSize() > 0 {
 		return b.BatchSize()
 	}
 	return 16
@@ -334,10 +334,20 @@ var errSkip = errors.New("skip")
 
 // writer is what storeAll does with decoded files: admit decides for each
 // one (nil: take it; errSkip: count it as skipped; another error: a
-// failure), store keeps one embedded batch.
+// failure), store keeps one embedded batch; emb embeds the batches (nil:
+// the library's model).
 type writer struct {
 	admit func(d *decoded) error
 	store func(batch []decoded, vecs [][]float32) error
+	emb   Embedder
+}
+
+// embedder is the model that embeds w's batches.
+func (w writer) embedder(l *Library) Embedder {
+	if w.emb != nil {
+		return w.emb
+	}
+	return &l.emb
 }
 
 // storeAll is the single writer: it batches decoded files, embeds them and
@@ -349,7 +359,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 		if len(batch) == 0 {
 			return nil
 		}
-		err := l.embedBatch(ctx, batch, rep, w.store)
+		err := l.embedBatch(ctx, w.embedder(l), batch, rep, w.store)
 		for _, d := range batch {
 			done += d.files
 		}
@@ -369,7 +379,7 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 			rep.Failed = append(rep.Failed, Failure{Path: d.path, Error: err.Error()})
 		default:
 			batch = append(batch, d)
-			if len(batch) < l.batchSize() && len(in) > 0 {
+			if len(batch) < l.batchSize(w.embedder(l)) && len(in) > 0 {
 				continue
 			}
 			if err := flush(); err != nil {
@@ -388,12 +398,12 @@ func (l *Library) storeAll(ctx context.Context, in <-chan decoded, rep *Report, 
 
 // embedBatch embeds a batch and stores it; a model failure fails the
 // batch's files, not the run.
-func (l *Library) embedBatch(ctx context.Context, batch []decoded, rep *Report, store func([]decoded, [][]float32) error) error {
+func (l *Library) embedBatch(ctx context.Context, emb Embedder, batch []decoded, rep *Report, store func([]decoded, [][]float32) error) error {
 	samples := make([]media.Sample, len(batch))
 	for i, d := range batch {
 		samples[i] = *d.sample
 	}
-	vecs, err := l.emb.Embed(ctx, samples)
+	vecs, err := emb.Embed(ctx, samples)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -2,9 +2,9 @@
 // imported items (DICOM images, volumes, videos, 2D pictures), their
 // thumbnails and embeddings (the catalog), a vector index and a bleve
 // metadata index, and the operations on them: Open, Import, Query, Item,
-// Remove, Close. Several processes may use one library folder: readers
-// share it, a writer has it to itself, and either waits for the other
-// (see Access). It never imports Fyne; the encoder reaches it only through
+// Remove, Reembed (to another model), Close. Several processes may use one
+// library folder: readers share it, a writer has it to itself, and either
+// waits for the other (see Access). It never imports Fyne; the encoder reaches it only through
 // the Embedder interface.
 package library
 
@@ -56,7 +56,10 @@ type Library struct {
 	meta  *index.Meta // the same value for the library's life; its index changes hands (see Adopt)
 	vecMu sync.RWMutex
 	vecs  index.Vectors // see vectors()
-	emb   Embedder
+	emb   inUse         // the model in use, replaced at once by a re-embed (reembed.go)
+	// spaceMu is held (read) by a query from its embedding to its results,
+	// and (write) by a re-embed's switch: a query never mixes two models.
+	spaceMu sync.RWMutex
 
 	lockState // the lock file and the access it is held for (lock.go)
 

@@ -215,7 +215,7 @@ func (l *Library) choose(choose func(string) (Embedder, error)) error {
 	if err != nil {
 		return err
 	}
-	l.emb = emb
+	l.emb.set(emb)
 	return nil
 }
 
@@ -308,7 +308,8 @@ func OpenForReindexWith(ctx context.Context, dir string, emb Embedder, o OpenOpt
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no library in %s: %w", dir, err)
 	}
-	l := &Library{dir: dir, emb: emb, meta: &index.Meta{}, vecs: newVectors()}
+	l := &Library{dir: dir, meta: &index.Meta{}, vecs: newVectors()}
+	l.emb.set(emb)
 	l.access = Write
 	l.SetWaiting(o.Waiting)
 	err := lockFolder(l)

@@ -37,21 +37,35 @@ func (l *Library) QueryFile(ctx context.Context, path string, k int, filter stri
 	if err != nil {
 		return nil, fmt.Errorf("read query: %w", err)
 	}
-	vecs, err := l.emb.Embed(ctx, []media.Sample{*s})
-	if err != nil {
-		return nil, fmt.Errorf("embed query: %w", err)
+	vec, res, err := l.embedSearch(ctx, s, k, filter)
+	if vec == nil {
+		return nil, err
 	}
-	res, err := l.search(ctx, vecs[0], k, filter, "")
 	key, kerr := fileKey(ctx, s, path)
 	if kerr != nil {
 		key = "" // no pair notes for it; the search stands
 	}
-	return &Query{Sample: s, Vector: vecs[0], Results: res, key: key}, err
+	return &Query{Sample: s, Vector: vec, Results: res, key: key}, err
+}
+
+// embedSearch embeds s and searches with its vector under one model (a
+// re-embed's switch waits for it); the vector is nil when embedding failed.
+func (l *Library) embedSearch(ctx context.Context, s *media.Sample, k int, filter string) ([]float32, []Result, error) {
+	l.spaceMu.RLock()
+	defer l.spaceMu.RUnlock()
+	vecs, err := l.emb.Embed(ctx, []media.Sample{*s})
+	if err != nil {
+		return nil, nil, fmt.Errorf("embed query: %w", err)
+	}
+	res, err := l.search(ctx, vecs[0], k, filter, "")
+	return vecs[0], res, err
 }
 
 // QueryItem returns the k nearest items to a library item, the item itself
 // left out.
 func (l *Library) QueryItem(ctx context.Context, id string, k int, filter string) (*Query, error) {
+	l.spaceMu.RLock()
+	defer l.spaceMu.RUnlock()
 	vec, err := l.cat.Vector(l.emb.ModelID(), id)
 	if err != nil {
 		return nil, fmt.Errorf("item %s: %w", id, err)

@@ -146,7 +146,8 @@ func (s *Session) Close() error {
 // ChooseModel fills in the model when neither --model nor the settings
 // name one: the embedded model the library was built with, so that a
 // library made before the default changed keeps working as it was, else
-// assets.DefaultModel for a new library (or one built with a model file).
+// assets.DefaultModel for a new library (or one built with a model file
+// other than those adapted to it, which are found in its models folder).
 func (c *Common) ChooseModel() {
 	if c.Model != "" {
 		return
@@ -168,9 +169,15 @@ func (c *Common) chooseFor(id string) {
 	if id == "" {
 		return
 	}
+	if m, ok := FindModel(id); ok { // the very model, embedded or added
+		c.Model = m.Spec()
+		return
+	}
 	if name, _, _ := strings.Cut(id, "@"); name != "" {
 		if _, _, err := assets.Model(name); err == nil {
 			c.Model = name
+		} else if p := LibraryModel(c.Library, id); p != "" {
+			c.Model = p // adapted to this library (m3ret adapt)
 		}
 	}
 }
@@ -187,7 +194,7 @@ func startEncoder(c *Common, stderr io.Writer) (*inference.Encoder, inference.Ru
 	if err != nil {
 		return nil, rt, err
 	}
-	enc, err := loadModel(c.Model, inference.Options{Provider: c.Provider})
+	enc, err := LoadModel(c.Model, inference.Options{Provider: c.Provider})
 	if err != nil {
 		return nil, rt, err
 	}
@@ -195,13 +202,21 @@ func startEncoder(c *Common, stderr io.Writer) (*inference.Encoder, inference.Ru
 	return enc, rt, nil
 }
 
-// loadModel loads an embedded model by name, or a model file by path.
-func loadModel(model string, opts inference.Options) (*inference.Encoder, error) {
+// LoadModel loads an embedded model by name, a model added to the models
+// folder (by id, NAME@VERSION or name), or a model file by path.
+func LoadModel(model string, opts inference.Options) (*inference.Encoder, error) {
 	if man, onnx, err := assets.Model(model); err == nil {
 		return inference.Load(man, onnx, opts)
 	}
 	if _, err := os.Stat(model); err != nil {
-		return nil, fmt.Errorf("model %q is neither embedded nor a file", model)
+		m, ok := FindModel(model)
+		if !ok {
+			return nil, fmt.Errorf("model %q is neither embedded, nor added (m3ret model list), nor a file", model)
+		}
+		model = m.Spec()
+		if m.Embedded {
+			return LoadModel(model, opts)
+		}
 	}
 	return inference.LoadFile(model, opts)
 }

@@ -27,10 +27,11 @@ const (
 	Connect              // open a department index
 	Annotate             // store a note, a label or measurements
 	Export               // write an anonymised export, a picture or a key-image note
+	AddModel             // check a model against its manifest and keep a copy (Settings → Models)
 	numKinds
 )
 
-var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview", "connect", "annotate", "export"}
+var kindNames = [numKinds]string{"import", "reindex", "query", "view", "compare", "refresh", "remove", "pull", "find", "preview", "connect", "annotate", "export", "add model"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {
@@ -49,7 +50,7 @@ const (
 
 func (k Kind) policy() policy {
 	switch k {
-	case Import, Reindex, Pull, Export:
+	case Import, Reindex, Pull, Export, AddModel:
 		return exclusive
 	case Remove, Annotate:
 		return every
@@ -81,6 +82,11 @@ func (c *Controller) begin(parent context.Context, k Kind) (context.Context, *jo
 	}
 	if k.policy() == exclusive && len(c.running[k]) > 0 {
 		return nil, nil, fmt.Errorf("%s: %w", k, ErrBusy)
+	}
+	for other := range numKinds {
+		if k.conflicts(other) && len(c.running[other]) > 0 {
+			return nil, nil, fmt.Errorf("%s while a %s runs: %w", k, other, ErrBusy)
+		}
 	}
 	if k.policy() == supersede {
 		for _, old := range c.running[k] {

@@ -3,36 +3,20 @@ package devtools
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/inference"
+	"github.com/m3ret/viewer/inference/train"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
 )
-
-// datasetEntry is one array written by `m3ret dataset`, as its index.json
-// lists it.
-type datasetEntry struct {
-	File     string `json:"file"`   // the .npy, relative to --out
-	Source   string `json:"source"` // the source file, relative to --root when given
-	SHA256   string `json:"sha256"` // of the source file
-	Kind     string `json:"kind"`   // image2d | volume | video (of this array)
-	Modality string `json:"modality"`
-	BodyPart string `json:"body_part,omitempty"`
-	Series   string `json:"series"`  // a hash of the series UID, or of the source path
-	Frames   int    `json:"frames"`  // frames in the source sample
-	Derived  string `json:"derived"` // "" for the sample itself, "slice K" / "frame K" for one frame of it
-	Shape    []int  `json:"shape"`   // [T, H, W]
-}
 
 // cmdDataset writes training arrays: every file under PATH... read by the
 // project's own readers and preprocessed by the inference package's own
@@ -41,7 +25,8 @@ type datasetEntry struct {
 // T = 1 (the trainer repeats them as the manifest's time mapping says);
 // volumes and videos with T = --frames, plus up to --slices of their slices
 // or frames, each as an image2d sample (per-slice normalisation, as when a
-// user drops one slice). Used by `make train` (inference/train/).
+// user drops one slice). Used by `make train` (inference/train/); the
+// arrays are written by train.Arrays, as `m3ret adapt` writes them.
 // datasetOptions are the flags of `m3ret dataset`.
 type datasetOptions struct {
 	out, manifest, root  string
@@ -77,7 +62,8 @@ func runDataset(e *cli.Env, o *datasetOptions) int {
 		return cli.Fail(e.Stderr, err)
 	}
 	files, failed := walkAll(e.Args, e.Stderr)
-	var entries []datasetEntry
+	arr := train.Arrays{Manifest: m, Size: o.size, Frames: o.frames, Slices: o.slices}
+	var entries []train.Entry
 	for i, path := range files {
 		s, err := library.ReadFile(context.Background(), path)
 		if err == nil {
@@ -88,13 +74,13 @@ func runDataset(e *cli.Env, o *datasetOptions) int {
 			failed++
 			continue
 		}
-		es, err := writeSampleArrays(o.out, fmt.Sprintf("%05d", i), path, o.root, s, m, o.size, o.frames, o.slices)
+		es, err := writeSampleArrays(arr, o.out, fmt.Sprintf("%05d", i), path, o.root, s)
 		if err != nil {
 			return cli.Fail(e.Stderr, err)
 		}
 		entries = append(entries, es...)
 	}
-	if err := writeIndex(o, m, entries); err != nil {
+	if err := arr.WriteIndex(o.out, entries); err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
 	fmt.Fprintf(e.Stdout, "dataset: %d files read, %d skipped, %d arrays in %s\n", len(files)-failed, failed, len(entries), o.out)
@@ -117,22 +103,8 @@ func walkAll(paths []string, stderr io.Writer) ([]string, int) {
 	return files, failed
 }
 
-// writeIndex writes index.json, the list of arrays the trainer reads.
-func writeIndex(o *datasetOptions, m *inference.Manifest, entries []datasetEntry) error {
-	f, err := os.Create(filepath.Join(o.out, "index.json"))
-	if err != nil {
-		return err
-	}
-	err = cli.WriteJSON(f, map[string]any{"manifest": m.Name, "size": o.size, "frames": o.frames,
-		"normalisation": m.Normalisation, "time_mapping": m.TimeMapping, "entries": entries})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // writeSampleArrays writes the sample (and its slices) as .npy files.
-func writeSampleArrays(out, stem, path, root string, s *media.Sample, base *inference.Manifest, size, frames, slices int) ([]datasetEntry, error) {
+func writeSampleArrays(arr train.Arrays, out, stem, path, root string, s *media.Sample) ([]train.Entry, error) {
 	sum, err := library.FileHash(path)
 	if err != nil {
 		return nil, err
@@ -148,56 +120,6 @@ func writeSampleArrays(out, stem, path, root string, s *media.Sample, base *infe
 		series = src
 	}
 	h := sha256.Sum256([]byte(series))
-	entry := datasetEntry{Source: src, SHA256: sum, Modality: s.Meta.Modality, BodyPart: s.Meta.BodyPart,
-		Series: hex.EncodeToString(h[:6]), Frames: s.Frames}
-	var entries []datasetEntry
-	write := func(name string, smp *media.Sample, t int, derived string) error {
-		m := *base
-		m.Input.Shape = []int64{-1, 1, int64(t), int64(size), int64(size)}
-		x := inference.Preprocess(smp, &m)
-		e := entry
-		e.File, e.Kind, e.Derived, e.Shape = name, string(smp.Kind), derived, []int{t, size, size}
-		entries = append(entries, e)
-		return writeNPY(filepath.Join(out, name), x, []int{t, size, size})
-	}
-	if s.Kind == media.Image2D || s.Frames == 1 {
-		return entries, write(stem+".npy", s, 1, "")
-	}
-	if err := write(stem+".npy", s, frames, ""); err != nil {
-		return nil, err
-	}
-	n := min(slices, s.Frames)
-	what := "slice"
-	if s.Kind == media.Video {
-		what = "frame"
-	}
-	for j := 0; j < n; j++ {
-		k := int(math.Round((float64(j)+0.5)*float64(s.Frames)/float64(n) - 0.5))
-		one := *s
-		one.Kind, one.Frames, one.Data = media.Image2D, 1, s.Frame(k)
-		one.Meta.SourceFrames = 0
-		if err := write(fmt.Sprintf("%s_%03d.npy", stem, k), &one, 1, fmt.Sprintf("%s %d", what, k)); err != nil {
-			return nil, err
-		}
-	}
-	return entries, nil
-}
-
-// writeNPY writes x as a little-endian float32 NumPy array of the shape.
-func writeNPY(path string, x []float32, shape []int) error {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }", strings.Join(dims, ", "))
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	buf := make([]byte, 0, 10+len(header)+4*len(x))
-	buf = append(buf, "\x93NUMPY\x01\x00"...)
-	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
-	buf = append(buf, header...)
-	for _, v := range x {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-	}
-	return os.WriteFile(path, buf, 0o644)
+	return arr.Write(out, stem, train.Entry{Source: src, SHA256: sum, Modality: s.Meta.Modality, BodyPart: s.Meta.BodyPart,
+		Series: hex.EncodeToString(h[:6]), Frames: s.Frames}, s)
 }

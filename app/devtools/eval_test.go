@@ -68,7 +68,7 @@ func TestReadLabelsRelative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m[filepath.Join(dir, "sub", "a.png")] != "x" || m["/abs/b.png"] != "y" || len(m) != 2 {
+	if m[filepath.Join(dir, "sub", "a.png")].label != "x" || m["/abs/b.png"].label != "y" || len(m) != 2 {
 		t.Fatalf("%v", m)
 	}
 }

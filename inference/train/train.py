@@ -39,12 +39,16 @@ sharpening, no prototypes.
 Stage 3, whitening: shrunk PCA whitening of the teacher's pooled features,
 fitted on the training arrays, exported as the projection (see whiten).
 
-Augmentation (per view, in PyTorch): random resized crops, horizontal
-flips, intensity window jitter (shift and scale of the normalised
-intensities, clipped to [0, 1]), gamma, Gaussian blur, Gaussian noise, and
+Augmentation (per view, in PyTorch; every frame of a view alike): rotation
+about the centre, zoom-out into an empty frame and random resized crops
+(multi-scale), horizontal flips, intensity window jitter (shift and scale
+of the normalised intensities, clipped to [0, 1]), gamma, Gaussian blur,
+Gaussian noise; for modality invariance, at most one of a random monotone
+intensity curve, a random non-monotone one (inversion included), histogram
+matching to an array of another source, and an edge (gradient) view; and
 slice/frame jitter: which of the stored frames fill T (and contiguous
 sub-ranges of them) for volumes and videos, and nearby slices of the same
-volume and plane as the second view (--neighbour).
+volume and plane as the second view (--neighbour). Strengths in AUG.
 """
 import argparse
 import json
@@ -73,6 +77,7 @@ def load(data):
     for e in idx["entries"]:
         a = np.load(os.path.join(data, e["file"])).astype(np.float32)
         items.append((torch.from_numpy(a), e))
+    hist_targets(items)
     return items, idx
 
 
@@ -155,13 +160,28 @@ def crop(a, out, scale):
 
 # Augmentation strengths: "mae" for stage 1; "strong" and "mild" for the
 # SimDINO views (--jitter). Window: shift and width ranges of the
-# normalised intensities; gamma: log range; blur: probability; noise: max sigma;
-# vflip: probability of a vertical flip (none by default: studies are shown
-# head up, and an upside-down coronal or sagittal slice never comes in).
+# normalised intensities; gamma: log range; blur: probability; noise: max
+# sigma, noise_p its probability; vflip: probability of a vertical flip
+# (none by default: studies are shown head up, and an upside-down coronal
+# or sagittal slice never comes in). Geometry: rotate (degrees either way)
+# with probability rot_p, about the centre; zoomout: probability of
+# shrinking the picture to zoom (area share range) inside an empty frame,
+# the other way from a crop (multi-scale). Modality invariance (one at most
+# per view, before the window jitter): curve, a random monotone intensity
+# curve; nonmono, a random non-monotone one (contrasts that reorder tissues,
+# T1 against T2/PD, inversion included); histmatch, the histogram of an
+# array of another series (histogram matching between sources); edge, an
+# edge view (Sobel gradient magnitude, alone or blended with the picture).
 AUG = {
-    "mae": {"shift": (-0.05, 0.1), "width": (0.85, 1.15), "gamma": 0.15, "blur": 0.0, "noise": 0.02, "vflip": 0.0},
-    "mild": {"shift": (-0.05, 0.1), "width": (0.8, 1.2), "gamma": 0.2, "blur": 0.3, "noise": 0.03, "vflip": 0.0},
-    "strong": {"shift": (-0.15, 0.2), "width": (0.6, 1.3), "gamma": 0.4, "blur": 0.3, "noise": 0.05, "vflip": 0.0},
+    "mae": {"shift": (-0.05, 0.1), "width": (0.85, 1.15), "gamma": 0.15, "blur": 0.0, "noise": 0.02, "noise_p": 0.3,
+            "vflip": 0.0, "rotate": 20, "rot_p": 0.3, "zoomout": 0.0, "zoom": (0.5, 1.0),
+            "curve": 0.1, "nonmono": 0.0, "histmatch": 0.0, "edge": 0.0},
+    "mild": {"shift": (-0.05, 0.1), "width": (0.8, 1.2), "gamma": 0.2, "blur": 0.3, "noise": 0.03, "noise_p": 0.3,
+             "vflip": 0.0, "rotate": 10, "rot_p": 0.3, "zoomout": 0.1, "zoom": (0.6, 1.0),
+             "curve": 0.1, "nonmono": 0.05, "histmatch": 0.05, "edge": 0.05},
+    "strong": {"shift": (-0.15, 0.2), "width": (0.6, 1.3), "gamma": 0.4, "blur": 0.3, "noise": 0.06, "noise_p": 0.5,
+               "vflip": 0.0, "rotate": 25, "rot_p": 0.6, "zoomout": 0.2, "zoom": (0.5, 1.0),
+               "curve": 0.15, "nonmono": 0.12, "histmatch": 0.12, "edge": 0.08},
 }
 
 
@@ -180,18 +200,146 @@ def intensity(x, aug):
         y = F.conv2d(F.pad(y, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
         y = F.conv2d(F.pad(y, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
         x = y[:, 0]
-    if random.random() < 0.3:
+    if random.random() < aug.get("noise_p", 0.3):
         x = x + torch.randn_like(x) * random.uniform(0.0, aug["noise"])
+    return x
+
+
+def rotate(x, degrees):
+    """Rotate [T, H, W] about its centre (bilinear); what comes in from
+    outside is 0, the background the 1/99 percentile scaling gives."""
+    r = math.radians(degrees)
+    c, s = math.cos(r), math.sin(r)
+    theta = torch.tensor([[c, -s, 0.0], [s, c, 0.0]], dtype=x.dtype)[None]
+    grid = F.affine_grid(theta, [1, x.shape[0], x.shape[1], x.shape[2]], align_corners=False)
+    return F.grid_sample(x[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+
+
+def zoom_out(x, share):
+    """Shrink [T, S, S] to `share` of its area, placed at random in an empty
+    frame of the same size: the anatomy smaller in the field of view."""
+    S = x.shape[-1]
+    n = max(8, int(round(S * math.sqrt(share))))
+    small = F.interpolate(x[None], size=(n, n), mode="area")[0]
+    out = torch.zeros_like(x)
+    y0, x0 = random.randint(0, S - n), random.randint(0, S - n)
+    out[:, y0:y0 + n, x0:x0 + n] = small
+    return out
+
+
+def geometry(x, aug):
+    """Rotation and zoom-out of the whole stored array, before the crop."""
+    if random.random() < aug.get("rot_p", 0.0):
+        x = rotate(x, random.uniform(-aug["rotate"], aug["rotate"]))
+    if random.random() < aug.get("zoomout", 0.0):
+        x = zoom_out(x, random.uniform(*aug["zoom"]))
+    return x
+
+
+def interp(x, xp, fp):
+    """np.interp for tensors: piecewise-linear through (xp, fp), xp
+    non-decreasing; flat beyond the ends."""
+    i = torch.searchsorted(xp, x.reshape(-1).contiguous(), right=True).clamp(1, len(xp) - 1)
+    x0, x1, y0, y1 = xp[i - 1], xp[i], fp[i - 1], fp[i]
+    f = ((x.reshape(-1) - x0) / (x1 - x0).clamp(min=1e-6)).clamp(0, 1)
+    return (y0 + f * (y1 - y0)).reshape(x.shape)
+
+
+def random_curve(monotone):
+    """Knots (xs, ys) over [0, 1] of a random intensity curve: monotone
+    (increasing, or now and then decreasing) or not; the same for every
+    frame of a view."""
+    k = random.randint(3, 7)
+    xs = torch.linspace(0, 1, k)
+    if monotone:
+        steps = torch.distributions.Exponential(1.0).sample((k - 1,))
+        ys = torch.cat([torch.zeros(1), steps.cumsum(0)])
+        ys = ys / ys[-1]
+        if random.random() < 0.2:
+            ys = 1 - ys
+    elif random.random() < 0.25:
+        ys = 1 - xs  # inversion: dark fluid bright, bright fat dark
+    else:
+        ys = torch.rand(k)
+    return xs, ys
+
+
+# Histogram-matching targets: for every array load() read, its intensity
+# quantiles and its source (the target is an array of another source).
+HIST_Q = torch.linspace(0, 1, 33)
+HIST = []
+
+
+def source_of(e):
+    """The file an array comes from: the volume of a slice prepare_data.py
+    cut (BASE_vV_PLANE_NNN.png), else the source `m3ret dataset` names."""
+    src = e.get("source", "")
+    m = re.match(r"(.*)_v\d+_[a-z]+_\d+\.png$", src)
+    return m.group(1) if m else src
+
+
+def hist_targets(items):
+    HIST.clear()
+    for a, e in items:
+        flat = a.reshape(-1)
+        sub = flat[:: max(1, flat.numel() // 20000)]
+        HIST.append((torch.quantile(sub, HIST_Q), source_of(e)))
+
+
+def match_histogram(x, source):
+    """Give x the intensity histogram of an array of another source."""
+    for _ in range(5):
+        q, s = random.choice(HIST)
+        if s != source:
+            break
+    flat = x.reshape(-1)
+    src = torch.quantile(flat[:: max(1, flat.numel() // 20000)], HIST_Q)
+    return interp(x, src, q)
+
+
+def edges(x):
+    """Sobel gradient magnitude of every frame, scaled by its 99th
+    percentile into [0, 1]."""
+    k = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    y = F.pad(x[:, None], (1, 1, 1, 1), mode="replicate")
+    g = torch.sqrt(F.conv2d(y, k.view(1, 1, 3, 3)) ** 2 + F.conv2d(y, k.t().reshape(1, 1, 3, 3)) ** 2 + 1e-12)[:, 0]
+    flat = g.reshape(-1)
+    return (g / torch.quantile(flat[:: max(1, flat.numel() // 20000)], 0.99).clamp(min=1e-6)).clamp(0, 1)
+
+
+def remap(x, aug, source):
+    """At most one modality-invariance change of the intensities of a view
+    [T, H, W] in [0, 1] (see AUG): the same anatomy as another modality
+    or contrast might show it."""
+    u = random.random()
+    for key in ("curve", "nonmono", "histmatch", "edge"):
+        p = aug.get(key, 0.0)
+        if u >= p:
+            u -= p
+            continue
+        x = x.clamp(0, 1)
+        if key in ("curve", "nonmono"):
+            return interp(x, *random_curve(key == "curve"))
+        if key == "histmatch":
+            return match_histogram(x, source) if HIST else x
+        lam = random.uniform(0.5, 1.0)
+        return lam * edges(x) + (1 - lam) * x
     return x
 
 
 def view(item, out, scale, aug):
     a, e = item
-    x = crop(pick_frames(a, e["kind"]), out, scale)
+    # A 2D image is changed once and repeated to T after (as inference
+    # repeats it), rather than changing T equal copies.
+    x = a if a.shape[0] == 1 else pick_frames(a, e["kind"])
+    x = crop(geometry(x, aug), out, scale)
     if random.random() < 0.5:
         x = x.flip(-1)
     if random.random() < aug["vflip"]:
         x = x.flip(-2)
+    x = remap(x, aug, source_of(e))
+    if x.shape[0] == 1:
+        x = x.expand(T, -1, -1).contiguous()
     return intensity(x, aug)[None]  # [1, T, out, out]
 
 

@@ -319,6 +319,24 @@ func (c *Catalog) PutVectors(entries []Entry) error {
 	})
 }
 
+// PutVectorsAside stores the embeddings of existing items under a model
+// the indexes do not serve (a re-embed staging a new model) in one
+// transaction. The generation stays: the indexes of the model in use
+// remain current.
+func (c *Catalog) PutVectorsAside(entries []Entry) error {
+	return c.update(func(tx *bolt.Tx) error {
+		for _, e := range entries {
+			if tx.Bucket(bItems).Get([]byte(e.Item.ID)) == nil {
+				return fmt.Errorf("vector for %s: %w", e.Item.ID, ErrNotFound)
+			}
+			if err := putVector(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // HasInstance reports whether a DICOM instance (SOP Instance UID) belongs
 // to a stored item.
 func (c *Catalog) HasInstance(uid string) (bool, error) {

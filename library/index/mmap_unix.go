@@ -26,6 +26,9 @@ func mapFile(path string) ([]byte, func() error, error) {
 	if err != nil {
 		return readAll(path)
 	}
+	// Re-ranking reads a few scattered vectors: no read-ahead around them
+	// (it would fill memory with neighbours never asked for).
+	_ = syscall.Madvise(b, syscall.MADV_RANDOM)
 	return b, func() error { return syscall.Munmap(b) }, nil
 }
 

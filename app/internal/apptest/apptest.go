@@ -27,9 +27,10 @@ func RequireORT(t *testing.T) {
 	}
 }
 
-// Main runs a package's tests on default settings: M3RET_SETTINGS points
-// at an empty temporary folder, so that a developer's own settings file
-// cannot change what they check.
+// Main runs a package's tests on default settings: M3RET_SETTINGS and
+// M3RET_MODELS point into an empty temporary folder, so that a
+// developer's own settings file and models cannot change what they check
+// (nor the tests add to them).
 func Main(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "m3ret-settings")
 	if err != nil {
@@ -37,6 +38,7 @@ func Main(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	os.Setenv("M3RET_SETTINGS", filepath.Join(dir, "settings.json"))
+	os.Setenv("M3RET_MODELS", filepath.Join(dir, "models")) // models added by tests
 	return m.Run()
 }
 

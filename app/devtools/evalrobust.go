@@ -1,0 +1,251 @@
+package devtools
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/library"
+	"github.com/m3ret/viewer/library/media"
+	"github.com/m3ret/viewer/library/perturb"
+)
+
+// perturbReport is the robustness test of `m3ret eval --perturb`: every
+// labelled item is queried by a perturbed copy of itself (perturb.Default,
+// drawn from the seed and the item's content hash) against the stored
+// vectors of all the labelled items.
+type perturbReport struct {
+	Seed      uint64  `json:"seed"`
+	N         int     `json:"n"`           // perturbed copies that queried
+	RecallAt1 float64 `json:"recall_at_1"` // share of copies whose original ranks first
+	RecallAt5 float64 `json:"recall_at_5"` // ... among the first five
+	MAPN      int     `json:"map_n"`       // copies with another item of their label
+	MAPAtK    float64 `json:"map_at_k"`    // by label, the original left out of the ranking
+	Changes   string  `json:"changes"`     // what the copies went through
+}
+
+// crossModalReport is the test of `m3ret eval --cross-modal`: every
+// labelled item queries only the items of the other modalities; the same
+// label counts as relevant. A query whose gallery holds no relevant item,
+// or nothing else, scores alike for every model and is only counted.
+type crossModalReport struct {
+	N            int                      `json:"n"`             // items with relevant and other items in other modalities
+	NoRelevant   int                      `json:"no_relevant"`   // items whose label no other modality holds
+	OnlyRelevant int                      `json:"only_relevant"` // items whose label is all the other modalities hold
+	Modalities   []string                 `json:"modalities"`
+	PrecisionA1  float64                  `json:"precision_at_1"`
+	MAPAtK       float64                  `json:"map_at_k"`
+	PerModality  map[string]modalityScore `json:"per_modality"` // by the query's modality
+}
+
+type modalityScore struct {
+	N           int     `json:"n"`
+	PrecisionA1 float64 `json:"precision_at_1"`
+	MAPAtK      float64 `json:"map_at_k"`
+}
+
+// perturbedVectors loads every item, perturbs it (every slice or frame
+// alike) and embeds the copies, a batch at a time.
+func perturbedVectors(ctx context.Context, lib *library.Library, items []evalItem, seed uint64) ([][]float32, error) {
+	const batch = 16
+	out := make([][]float32, 0, len(items))
+	var pending []media.Sample
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		vecs, err := lib.Embed(ctx, pending)
+		out, pending = append(out, vecs...), pending[:0]
+		return err
+	}
+	for _, it := range items {
+		s, err := lib.Load(ctx, it.item.ID)
+		if err != nil {
+			return nil, fmt.Errorf("perturb: %w", err)
+		}
+		p, err := perturb.Apply(s, perturb.Default.Draw(itemRand(seed, it.item)))
+		if err != nil {
+			return nil, fmt.Errorf("perturb %s: %w", it.item.ID, err)
+		}
+		if pending = append(pending, *p); len(pending) == batch {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, flush()
+}
+
+// itemRand is the item's own random stream: the same copy whatever the
+// order of the items, the machine or the path the file was imported from.
+func itemRand(seed uint64, it library.Item) *rand.Rand {
+	h := fnv.New64a()
+	key := it.Hash
+	if key == "" {
+		key = it.Path
+	}
+	h.Write([]byte(key))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// scorePerturbed scores the copies' vectors pert against the originals'
+// vecs: where each copy's own original ranks (recall@1, @5), and AP@k by
+// label over the ranking with the original taken out.
+func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbReport {
+	rep := &perturbReport{N: len(pert), Changes: describe(perturb.Default)}
+	count := labelCounts(labels)
+	var r1, r5, ap float64
+	for q := range pert {
+		all := rankBy(pert[q], vecs, func(int) bool { return true })
+		pos := indexOf(all, q)
+		if pos == 0 {
+			r1++
+		}
+		if pos >= 0 && pos < 5 {
+			r5++
+		}
+		rel := count[labels[q]] - 1
+		if rel == 0 {
+			continue
+		}
+		order := rankBy(pert[q], vecs, func(j int) bool { return j != q })
+		ap += averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel)
+		rep.MAPN++
+	}
+	if rep.N > 0 {
+		rep.RecallAt1, rep.RecallAt5 = r1/float64(rep.N), r5/float64(rep.N)
+	}
+	if rep.MAPN > 0 {
+		rep.MAPAtK = ap / float64(rep.MAPN)
+	}
+	return rep
+}
+
+// scoreCrossModal scores each item querying only the items of other
+// modalities (relevant: the same label). An item whose label no other
+// modality holds does not query, nor one whose label is all they hold.
+func scoreCrossModal(vecs [][]float32, labels, modalities []string, k int) *crossModalReport {
+	rep := &crossModalReport{PerModality: map[string]modalityScore{}}
+	seen := map[string]bool{}
+	var p1, ap float64
+	for q := range vecs {
+		if !seen[modalities[q]] {
+			seen[modalities[q]] = true
+			rep.Modalities = append(rep.Modalities, modalities[q])
+		}
+		other := func(j int) bool { return modalities[j] != modalities[q] }
+		rel, irr := 0, 0
+		for j := range vecs {
+			switch {
+			case !other(j):
+			case labels[j] == labels[q]:
+				rel++
+			default:
+				irr++
+			}
+		}
+		if rel == 0 {
+			rep.NoRelevant++
+			continue
+		}
+		if irr == 0 {
+			rep.OnlyRelevant++
+			continue
+		}
+		order := rankBy(vecs[q], vecs, other)
+		a := averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel)
+		hit := 0.0
+		if labels[order[0]] == labels[q] {
+			hit = 1
+		}
+		p1, ap, rep.N = p1+hit, ap+a, rep.N+1
+		m := rep.PerModality[modalities[q]]
+		m.N, m.PrecisionA1, m.MAPAtK = m.N+1, m.PrecisionA1+hit, m.MAPAtK+a
+		rep.PerModality[modalities[q]] = m
+	}
+	sort.Strings(rep.Modalities)
+	for name, m := range rep.PerModality {
+		m.PrecisionA1, m.MAPAtK = m.PrecisionA1/float64(m.N), m.MAPAtK/float64(m.N)
+		rep.PerModality[name] = m
+	}
+	if rep.N > 0 {
+		rep.PrecisionA1, rep.MAPAtK = p1/float64(rep.N), ap/float64(rep.N)
+	}
+	return rep
+}
+
+// rankBy returns the items j with keep(j), most similar to q first (ties
+// in item order).
+func rankBy(q []float32, vecs [][]float32, keep func(j int) bool) []int {
+	var order []int
+	score := make([]float64, len(vecs))
+	for j := range vecs {
+		if keep(j) {
+			order = append(order, j)
+			score[j] = dot(q, vecs[j])
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	return order
+}
+
+// averagePrecision is AP@k of a ranking with rel relevant items in all:
+// the sum over the relevant ranks r <= k of precision@r, / min(k, rel).
+func averagePrecision(order []int, relevant func(j int) bool, k, rel int) float64 {
+	hits, sum := 0, 0.0
+	for r := 0; r < k && r < len(order); r++ {
+		if relevant(order[r]) {
+			hits++
+			sum += float64(hits) / float64(r+1)
+		}
+	}
+	return sum / float64(min(k, rel))
+}
+
+func labelCounts(labels []string) map[string]int {
+	count := map[string]int{}
+	for _, l := range labels {
+		count[l]++
+	}
+	return count
+}
+
+func indexOf(order []int, q int) int {
+	for i, j := range order {
+		if j == q {
+			return i
+		}
+	}
+	return -1
+}
+
+func describe(r perturb.Ranges) string {
+	mirror := ""
+	if r.Mirror {
+		mirror = "mirrored, "
+	}
+	return fmt.Sprintf("cropped to %.0f-%.0f %% of each side, %srotated up to %.0f degrees either way, gamma %.2f-%.2f or its inverse, "+
+		"Gaussian noise of %.0f-%.0f %% of the 1st-99th percentile range; every slice or frame alike",
+		100*r.CropMin, 100*r.CropMax, mirror, r.MaxAngle, math.Exp(r.GammaMin), math.Exp(r.GammaMax), 100*r.NoiseMin, 100*r.NoiseMax)
+}
+
+func printPerturbation(w io.Writer, p *perturbReport, k int) {
+	fmt.Fprintf(w, "perturbed copies (seed %d; %s):\n", p.Seed, p.Changes)
+	fmt.Fprintf(w, "  %d queries: recall@1 %.3f  recall@5 %.3f of the original; mAP@%d %.3f by label without it (%d queries)\n",
+		p.N, p.RecallAt1, p.RecallAt5, k, p.MAPAtK, p.MAPN)
+}
+
+func printCrossModal(w io.Writer, c *crossModalReport, k int) {
+	fmt.Fprintf(w, "cross-modal (the query's modality left out of the gallery): %d queries; not scored: %d with no relevant item "+
+		"elsewhere, %d with nothing else there\n", c.N, c.NoRelevant, c.OnlyRelevant)
+	fmt.Fprintf(w, "  P@1 %.3f  mAP@%d %.3f\n", c.PrecisionA1, k, c.MAPAtK)
+	for _, m := range cli.SortedKeys(c.PerModality) {
+		s := c.PerModality[m]
+		fmt.Fprintf(w, "  %-26s %4d  P@1 %.3f  mAP@%d %.3f\n", m, s.N, s.PrecisionA1, k, s.MAPAtK)
+	}
+}
