@@ -3,6 +3,7 @@ package index
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/viterin/vek/vek32"
@@ -56,4 +57,22 @@ func BenchmarkDot(b *testing.B) {
 			_ = dotU8(a[0], c)
 		}
 	})
+}
+
+// The benchmark's blocked ground truth is the exact search's answer.
+func TestGroundTruth(t *testing.T) {
+	data, queries := Synthetic("clustered", 5000, 32, 40), Synthetic("clustered", 20, 32, 41)
+	e := NewExact(32)
+	for i, v := range data {
+		_ = e.Add(strconv.Itoa(i), v)
+	}
+	got := groundTruth(data, queries, 10)
+	for i, q := range queries {
+		want, _ := e.Search(q, 10, nil)
+		for r, h := range want {
+			if strconv.Itoa(int(got[i][r])) != h.ID {
+				t.Fatalf("query %d rank %d: %d, want %s", i, r, got[i][r], h.ID)
+			}
+		}
+	}
 }
