@@ -18,12 +18,15 @@ import (
 func TestWindowSearchesDepartment(t *testing.T) {
 	url, brain := deptFixture(t, "baseline")
 	g := newTestGUI(t)
-	g.UseDepartment(strings.Replace(url, "/Department?", "/Nowhere?", 1))
+	// As the window does (on the UI goroutine): the test driver runs a job's
+	// posts on the job's goroutine, so the poster's lock keeps them apart
+	// from this one's widget changes (a fast failure raced SetSelected).
+	g.ui.do(func() { g.UseDepartment(strings.Replace(url, "/Department?", "/Nowhere?", 1)) })
 	g.Wait()
 	if !strings.Contains(g.status.Text, "does not exist") || g.scope.Selected != scopeLocal || g.s.Dept() != nil {
 		t.Fatalf("a missing collection: status %q, scope %q", g.status.Text, g.scope.Selected)
 	}
-	g.UseDepartment(url)
+	g.ui.do(func() { g.UseDepartment(url) })
 	g.Wait()
 	if !g.scope.Visible() || g.scope.Selected != scopeDept || g.s.Dept() == nil {
 		t.Fatalf("scope %q, status %q", g.scope.Selected, g.status.Text)
