@@ -106,6 +106,7 @@ func benchIndexCommand() cli.Command {
 			fs.StringVar(&o.Python, "python", "/usr/bin/python3", "Python with hnswlib (\"\" to skip it)")
 			fs.BoolVar(&o.Quantize, "int8", false, "int8 vectors in memory, re-ranked on float32 ones mapped from disk")
 			fs.BoolVar(&o.SkipSingle, "skip-single", false, "skip the one-thread build (very large --n)")
+			fs.IntVar(&o.EfConstruction, "ef-construction", 0, "efConstruction (default: the shipped 200)")
 			fs.StringVar(&o.Keep, "keep", "", "folder to keep the vectors, queries and saved graph in (default: a temporary one)")
 		},
 		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.N >= 100 && o.Dim >= 2 && o.Queries >= 1 },

@@ -28,6 +28,9 @@ type BenchOptions struct {
 	// Keep, when set, is a folder where the data, queries, exact
 	// neighbours and saved graph are left (else a temporary one, removed).
 	Keep string
+	// EfConstruction, when set, replaces the shipped efConstruction (a
+	// quicker build of a very large graph, said in the report).
+	EfConstruction int
 	// SkipSingle skips the one-thread build (for very large N: the graph
 	// is built on all CPUs only).
 	SkipSingle bool
@@ -127,6 +130,9 @@ var efLadder = []int{16, 32, 48, 64, 96, 128, 192, 256, 384, 512}
 func BenchHNSW(o BenchOptions, logf func(string, ...any)) (*BenchReport, error) {
 	cfg := DefaultHNSW
 	cfg.Quantize = o.Quantize
+	if o.EfConstruction > 0 {
+		cfg.EfConstruction = o.EfConstruction
+	}
 	rep := &BenchReport{N: o.N, Dim: o.Dim, K: o.K, M: cfg.M, EfConstruction: cfg.EfConstruction, Data: o.Data,
 		Vectors: "float32", CPUs: runtime.GOMAXPROCS(0)}
 	if o.Quantize {
@@ -143,21 +149,26 @@ func BenchHNSW(o BenchOptions, logf func(string, ...any)) (*BenchReport, error) 
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	logf("generating %d %s vectors", o.N, o.Data)
-	data, unmapData, err := syntheticFile(filepath.Join(dir, "x.f32"), o.Data, o.N, o.Dim, 1)
+	data, unmapData, err := syntheticFile(filepath.Join(dir, "x.f32"), o.Data, o.N, o.Dim, 1, logf)
 	if err != nil {
 		return nil, err
 	}
 	defer unmapData()
 	qpath := filepath.Join(dir, "q.f32")
-	queries, unmapQ, err := syntheticFile(qpath, o.Data, o.Queries, o.Dim, 2)
+	queries, unmapQ, err := syntheticFile(qpath, o.Data, o.Queries, o.Dim, 2, logf)
 	if err != nil {
 		return nil, err
 	}
 	defer unmapQ()
-	logf("exact neighbours of %d queries", o.Queries)
 	t0 := time.Now()
-	truth := groundTruth(data, queries, o.K)
+	truth := keptTruth(filepath.Join(dir, "t.i32"), len(queries), o.K)
+	if truth == nil {
+		logf("exact neighbours of %d queries", o.Queries)
+		truth = groundTruth(data, queries, o.K)
+		if err := os.WriteFile(filepath.Join(dir, "t.i32"), truthBytes(truth), 0o600); err != nil {
+			return nil, err
+		}
+	}
 	rep.GroundTruthSecs = time.Since(t0).Seconds()
 	ids := make([]string, len(data))
 	for i := range ids {

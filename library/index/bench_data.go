@@ -18,8 +18,14 @@ import (
 // syntheticFile writes n synthetic vectors (see Synthetic) to path as
 // little-endian f32, generated in chunks of 65,536 on every CPU (chunk c
 // seeded with seed and c), and maps them back: the benchmark's data stays
-// outside the Go heap however large n is.
-func syntheticFile(path, kind string, n, dim int, seed uint64) ([][]float32, func() error, error) {
+// outside the Go heap however large n is. A file of the right size left
+// by an earlier run (--keep) is used as it is: the data is deterministic.
+func syntheticFile(path, kind string, n, dim int, seed uint64, logf func(string, ...any)) ([][]float32, func() error, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() == int64(n)*int64(dim)*4 {
+		logf("reusing %s", path)
+		return mapVectors(path, dim)
+	}
+	logf("generating %d %s vectors", n, kind)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, nil, err
@@ -112,6 +118,21 @@ func groundTruth(data, queries [][]float32, k int) [][]int32 {
 		for _, h := range all.hits() {
 			out[i] = append(out[i], h.ID)
 		}
+	}
+	return out
+}
+
+// keptTruth reads exact neighbours left by an earlier run on the same
+// files (nil when there are none of the right size).
+func keptTruth(path string, queries, k int) [][]int32 {
+	raw, err := os.ReadFile(path)
+	if err != nil || len(raw) != 4*k*queries {
+		return nil
+	}
+	out := make([][]int32, queries)
+	for i := range out {
+		out[i] = make([]int32, k)
+		decodeI32(out[i], raw[4*k*i:4*k*(i+1)])
 	}
 	return out
 }
