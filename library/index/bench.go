@@ -3,7 +3,7 @@ package index
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -179,7 +179,7 @@ func BenchHNSW(o BenchOptions, logf func(string, ...any)) (*BenchReport, error) 
 	}
 	if o.Python != "" {
 		logf("hnswlib on the same vectors")
-		if err := runHnswlib(o, cfg, dir, truth, rep); err != nil {
+		if err := runHnswlib(o, cfg, dir, rep); err != nil {
 			rep.HnswlibError = err.Error()
 		}
 	}
@@ -221,7 +221,7 @@ func benchOurs(o BenchOptions, cfg HNSWConfig, rep *BenchReport, ids []string, d
 		}
 	}
 	single = nil
-	return saveAndOpen(&h, rep, o, dir, qpath, truth)
+	return saveAndOpen(&h, rep, o, dir, qpath)
 }
 
 func benchBuild(cfg HNSWConfig, ids []string, data [][]float32, threads int, logf func(string, ...any)) (*HNSW, BuildRun) {
@@ -312,7 +312,7 @@ func NewEfPoint(ef, found, total int, lat []float64) EfPoint {
 // saveAndOpen saves *h, drops it, and opens it again (in a fresh process
 // when TimeLoad is set) to time the open and run the queries there at the
 // target ef.
-func saveAndOpen(h **HNSW, rep *BenchReport, o BenchOptions, dir, qpath string, truth [][]int32) error {
+func saveAndOpen(h **HNSW, rep *BenchReport, o BenchOptions, dir, qpath string) error {
 	path := filepath.Join(dir, "vectors.hnsw")
 	t0 := time.Now()
 	if err := (*h).Save(path, "bench", StringKeys); err != nil {
@@ -331,10 +331,6 @@ func saveAndOpen(h **HNSW, rep *BenchReport, o BenchOptions, dir, qpath string, 
 	ef := DefaultHNSW.EfSearch
 	if rep.AtTarget != nil {
 		ef = rep.AtTarget.Ef
-	}
-	tpath := filepath.Join(dir, "t.i32")
-	if err := os.WriteFile(tpath, truthBytes(truth), 0o600); err != nil {
-		return err
 	}
 	open := OpenHere
 	if o.TimeLoad != nil {
@@ -371,14 +367,9 @@ func OpenHere(graph, queries string, k, ef int) (*OpenReport, error) {
 			return nil, err
 		}
 		defer unmap()
-		raw, err := os.ReadFile(filepath.Join(filepath.Dir(queries), "t.i32"))
-		if err != nil {
-			return nil, err
-		}
-		truth := make([][]int32, len(qs))
-		for i := range truth {
-			truth[i] = make([]int32, k)
-			decodeI32(truth[i], raw[4*k*i:4*k*(i+1)])
+		truth := keptTruth(filepath.Join(filepath.Dir(queries), "t.i32"), len(qs), k)
+		if truth == nil {
+			return nil, fmt.Errorf("no exact neighbours of %d queries beside %s", len(qs), queries)
 		}
 		h.SetEfSearch(ef)
 		p := measure(h, qs, truth, k, ef)
@@ -387,10 +378,4 @@ func OpenHere(graph, queries string, k, ef int) (*OpenReport, error) {
 	r.RSSAfterQueries, r.RSSAnon, r.RSSFile = residentMemory()
 	runtime.KeepAlive(h)
 	return r, nil
-}
-
-// DecodeOpenReport reads OpenHere's report as `bench load` prints it.
-func DecodeOpenReport(b []byte) (*OpenReport, error) {
-	var r OpenReport
-	return &r, json.Unmarshal(b, &r)
 }

@@ -164,14 +164,11 @@ func residentMemory() (rss, anon, file int64) {
 }
 
 // runHnswlib runs hnswlib_bench.py on the benchmark's files (x.f32, q.f32
-// and the truth in dir).
-func runHnswlib(o BenchOptions, cfg HNSWConfig, dir string, truth [][]int32, rep *BenchReport) error {
+// and the exact neighbours, t.i32, in dir).
+func runHnswlib(o BenchOptions, cfg HNSWConfig, dir string, rep *BenchReport) error {
 	script := filepath.Join(dir, "b.py")
 	tpath := filepath.Join(dir, "t.i32")
 	if err := os.WriteFile(script, hnswlibBench, 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(tpath, truthBytes(truth), 0o600); err != nil {
 		return err
 	}
 	efs := make([]string, len(efLadder))

@@ -86,8 +86,6 @@ func (r *rawVectors) vec(n int32) []float32 {
 
 func (r *rawVectors) append(v []float32) { r.tail = append(r.tail, v...) }
 
-func (r *rawVectors) len() int { return (len(r.mapped) + len(r.tail)) / max(r.dim, 1) }
-
 // query is a search's view of its query vector: the vector itself, and,
 // in a quantized graph, its prepared form.
 type query struct {
@@ -144,15 +142,4 @@ func (h *Graph[K]) appendVector(v []float32) {
 		return
 	}
 	h.vecs = append(h.vecs, v...)
-}
-
-// setVector overwrites node n's stored vector (nodes reserved by AddBatch).
-func (h *Graph[K]) setVector(n int32, v []float32) {
-	i := int(n) * h.dim
-	if h.quant != nil {
-		h.quant.encode(h.codes[i:i], v)
-		copy(h.raw.tail[i-len(h.raw.mapped):], v)
-		return
-	}
-	copy(h.vecs[i:], v)
 }
