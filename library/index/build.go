@@ -111,13 +111,13 @@ func (h *Graph[K]) reserveBatch(ids []K, vecs [][]float32) int32 {
 	h.ids = slices.Grow(h.ids, len(ids))
 	h.gone = slices.Grow(h.gone, len(ids))
 	h.levels = slices.Grow(h.levels, len(ids))
-	h.l0 = slices.Grow(h.l0, len(ids)*h.s0)
+	h.l0 = growArena(h.l0, len(ids)*h.s0)
 	h.upAt = slices.Grow(h.upAt, len(ids))
 	if h.quant != nil {
-		h.codes = slices.Grow(h.codes, len(ids)*h.dim)
-		h.raw.tail = slices.Grow(h.raw.tail, len(ids)*h.dim)
+		h.codes = growArena(h.codes, len(ids)*h.dim)
+		h.raw.tail = growArena(h.raw.tail, len(ids)*h.dim)
 	} else {
-		h.vecs = slices.Grow(h.vecs, len(ids)*h.dim)
+		h.vecs = growArena(h.vecs, len(ids)*h.dim)
 	}
 	for i, id := range ids {
 		h.reserve(id)

@@ -218,7 +218,7 @@ func (h *Graph[K]) reserve(id K) int32 {
 	h.ids = append(h.ids, id)
 	h.gone = append(h.gone, false)
 	h.levels = append(h.levels, uint8(level))
-	h.l0 = append(h.l0, make([]int32, h.s0)...)
+	h.l0 = append(growArena(h.l0, h.s0), make([]int32, h.s0)...)
 	h.upAt = append(h.upAt, int32(len(h.upper)))
 	if level > 0 {
 		h.upper = append(h.upper, make([]int32, level*h.s1)...)
@@ -288,10 +288,11 @@ func (h *Graph[K]) link(s *searcher, e, n int32, lc int) {
 		return
 	}
 	cands := s.shrink[:0]
+	h.setNode(s, &s.nq, e)
 	for _, x := range sl[1 : 1+sl[0]] {
-		cands = append(cands, cand{h.between(e, x), x})
+		cands = append(cands, cand{h.dist(&s.nq, x), x})
 	}
-	cands = append(cands, cand{h.between(e, n), n})
+	cands = append(cands, cand{h.dist(&s.nq, n), n})
 	sortCands(cands)
 	s.shrink = cands
 	s.kept = h.selectHeuristic(s, s.kept[:0], cands, h.maxLinks(lc))
@@ -300,20 +301,19 @@ func (h *Graph[K]) link(s *searcher, e, n int32, lc int) {
 
 // selectHeuristic is Algorithm 4 without extension or kept pruned links:
 // take candidates nearest first, keeping one only if it is nearer to the
-// base than to every one already kept. Distances between nodes are exact
-// (float32), in a quantized graph too: its float32 vectors are in memory
-// while it is built, and read from the mapped file when nodes are added to
-// a loaded one. cands must be sorted nearest first;
-// the kept nodes are appended to out.
+// base than to every one already kept. Distances between nodes are on the
+// stored form (see setNode). cands must be sorted nearest first, and their
+// distances computed before the call (it reuses s.nq); the kept nodes are
+// appended to out.
 func (h *Graph[K]) selectHeuristic(s *searcher, out []int32, cands []cand, m int) []int32 {
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
-		cv := h.exact(c.n)
+		h.setNode(s, &s.nq, c.n)
 		good := true
 		for _, r := range out {
-			if 1-dotF32(cv, h.exact(r)) < c.d {
+			if h.dist(&s.nq, r) < c.d {
 				good = false
 				break
 			}

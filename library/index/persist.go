@@ -400,10 +400,10 @@ func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, gra
 		return nil, "", g, err
 	}
 	if g.quantized {
-		h.codes = make([]uint8, count*dim)
+		h.codes = growArena[uint8](nil, count*dim)[:count*dim]
 		r.fill(h.codes)
 	} else {
-		h.vecs = make([]float32, count*dim)
+		h.vecs = growArena[float32](nil, count*dim)[:count*dim]
 		r.f32s(h.vecs)
 	}
 	if r.err != nil || r.left != 0 || g.entry >= int32(count) || (count > 0 && g.entry < 0) {
@@ -471,7 +471,7 @@ func (h *Graph[K]) readLinks(r *reader, count int) error {
 	if r.err != nil {
 		return r.err
 	}
-	h.l0 = make([]int32, count*h.s0)
+	h.l0 = growArena[int32](nil, count*h.s0)[:count*h.s0]
 	r.i32s(h.l0)
 	h.upAt = make([]int32, count)
 	above := 0

@@ -42,10 +42,11 @@ func (h *Graph[K]) repair(s *searcher, e, gone int32, lc int) {
 	s.visit(e)
 	s.visit(gone)
 	cands := s.shrink[:0]
+	h.setNode(s, &s.nq, e)
 	for _, src := range [][]int32{h.linksOf(e, lc), h.linksOf(gone, lc)} {
 		for _, x := range src {
 			if !s.visit(x) && !h.gone[x] && lc <= int(h.levels[x]) {
-				cands = append(cands, cand{h.between(e, x), x})
+				cands = append(cands, cand{h.dist(&s.nq, x), x})
 			}
 		}
 	}

@@ -15,6 +15,8 @@ type searcher struct {
 	out    []cand // searchLayer's result, nearest first
 	eps    []cand
 	q      query // the query or the vector being inserted
+	nq     query // a node's own vector, for distances between nodes
+	dec    []float32
 	links  []int32
 	neigh  []int32
 	kept   []int32
