@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
@@ -327,7 +328,7 @@ func saveAndOpen(h **HNSW, rep *BenchReport, o BenchOptions, dir, qpath string) 
 	}
 	rep.DiskPerItem = float64(disk) / float64(o.N)
 	*h = nil
-	runtime.GC()
+	debug.FreeOSMemory() // the fresh process opening it must not compete with this one's freed heap
 	ef := DefaultHNSW.EfSearch
 	if rep.AtTarget != nil {
 		ef = rep.AtTarget.Ef

@@ -31,10 +31,10 @@ func (h *Graph[K]) AddBatch(ctx context.Context, ids []K, vecs [][]float32, work
 	if h.cfg.Quantize && h.quant == nil && len(vecs) > 0 {
 		h.startQuantized(vecs)
 	}
-	first := h.reserveBatch(ids, vecs)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	first := h.reserveBatch(ids, vecs, workers)
 	start := 0
 	if h.entry < 0 && len(ids) > 0 { // the first node alone: it becomes the entry point
 		h.insert(h.searcher(), first, vecs[0])
@@ -100,8 +100,10 @@ func (h *Graph[K]) addParallel(ctx context.Context, first int32, start int, vecs
 }
 
 // reserveBatch removes the ids already present, then appends a node for
-// each id with its random level and vector; it returns the first node.
-func (h *Graph[K]) reserveBatch(ids []K, vecs [][]float32) int32 {
+// each id with its random level, and stores the vectors from workers
+// goroutines (at 10 M × 256-d that is 10 GB to copy and 2.5 G values to
+// quantize); it returns the first node.
+func (h *Graph[K]) reserveBatch(ids []K, vecs [][]float32, workers int) int32 {
 	for _, id := range ids {
 		if _, ok := h.pos[id]; ok {
 			h.remove(id)
@@ -113,17 +115,49 @@ func (h *Graph[K]) reserveBatch(ids []K, vecs [][]float32) int32 {
 	h.levels = slices.Grow(h.levels, len(ids))
 	h.l0 = growArena(h.l0, len(ids)*h.s0)
 	h.upAt = slices.Grow(h.upAt, len(ids))
-	if h.quant != nil {
-		h.codes = growArena(h.codes, len(ids)*h.dim)
-		h.raw.tail = growArena(h.raw.tail, len(ids)*h.dim)
-	} else {
-		h.vecs = growArena(h.vecs, len(ids)*h.dim)
+	if len(h.pos) == 0 { // a first batch: the map sized once
+		h.pos = make(map[K]int32, len(ids))
 	}
-	for i, id := range ids {
+	for _, id := range ids {
 		h.reserve(id)
-		h.appendVector(vecs[i])
 	}
+	h.storeVectors(vecs, workers)
 	return first
+}
+
+// storeVectors appends vecs to the vector arenas (codes and float32 copy
+// in a quantized graph), in chunks from workers goroutines.
+func (h *Graph[K]) storeVectors(vecs [][]float32, workers int) {
+	dim := h.dim
+	var codes []uint8
+	var floats []float32 // the float32 arena's new part
+	if h.quant != nil {
+		n := len(h.codes)
+		h.codes = growArena(h.codes, len(vecs)*dim)[:n+len(vecs)*dim]
+		codes = h.codes[n:]
+		n = len(h.raw.tail)
+		h.raw.tail = growArena(h.raw.tail, len(vecs)*dim)[:n+len(vecs)*dim]
+		floats = h.raw.tail[n:]
+	} else {
+		n := len(h.vecs)
+		h.vecs = growArena(h.vecs, len(vecs)*dim)[:n+len(vecs)*dim]
+		floats = h.vecs[n:]
+	}
+	const chunk = 4096
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for lo := 0; lo < len(vecs); lo += chunk {
+		g.Go(func() error {
+			for i := lo; i < min(lo+chunk, len(vecs)); i++ {
+				copy(floats[i*dim:(i+1)*dim], vecs[i])
+				if codes != nil {
+					h.quant.encodeTo(codes[i*dim:(i+1)*dim], vecs[i])
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 }
 
 // dropUnlinked ends a cancelled batch: the nodes from n on, reserved but

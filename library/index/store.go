@@ -49,11 +49,18 @@ func fitQuantizer(dim int, vecs [][]float32) *quantizer {
 
 // encode appends the codes of v to dst.
 func (q *quantizer) encode(dst []uint8, v []float32) []uint8 {
+	n := len(dst)
+	dst = slices.Grow(dst, len(v))[:n+len(v)]
+	q.encodeTo(dst[n:], v)
+	return dst
+}
+
+// encodeTo writes the codes of v to dst (of v's length).
+func (q *quantizer) encodeTo(dst []uint8, v []float32) {
 	for d, x := range v {
 		c := math.Round(float64((x - q.lo[d]) / q.scale[d]))
-		dst = append(dst, uint8(min(max(c, 0), 255)))
+		dst[d] = uint8(min(max(c, 0), 255))
 	}
-	return dst
 }
 
 // decode writes the vector that codes c stand for to dst.
