@@ -98,6 +98,9 @@ func newSession(m *Manifest, model []byte, provider string, threads int) (*ort.D
 			return nil, err
 		}
 	}
+	if err := noSpinning(opts); err != nil {
+		return nil, err
+	}
 	if why := missingProvider(provider, rt.Path); why != "" {
 		return nil, errors.New(why)
 	}
@@ -141,4 +144,21 @@ func appendProvider(opts *ort.SessionOptions, provider string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown execution provider %q", provider)
+}
+
+// noSpinning stops ORT's CPU worker threads from spinning after each
+// operator while they wait for the next: by default they do, for
+// throughput when the model is alone on the machine. Here the model shares
+// the cores with the decoders of the same import (and a window), which the
+// spinning starves. M3RET_ORT_SPIN=1 keeps ORT's default.
+func noSpinning(opts *ort.SessionOptions) error {
+	if os.Getenv("M3RET_ORT_SPIN") == "1" {
+		return nil
+	}
+	for _, k := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+		if err := opts.AddSessionConfigEntry(k, "0"); err != nil {
+			return fmt.Errorf("session option %s: %w", k, err)
+		}
+	}
+	return nil
 }
