@@ -93,17 +93,28 @@ class ViT4D(nn.Module):
         return F.normalize(self.head(self.features(x)), dim=-1)
 
 
+def pooled(vit, x, mirror=False):
+    """The backbone's mean-pooled features; with mirror, averaged with those
+    of the left-right mirrored input, so the embedding does not change when
+    an image is mirrored (the exported model does this in its graph)."""
+    f = vit.features(x)
+    if mirror:
+        f = 0.5 * (f + vit.features(torch.flip(x, dims=[-1])))
+    return f
+
+
 class Pooled(nn.Module):
     """Export wrapper without the whitening (the "before whitening" row,
     or --whiten-shrink < 0): the L2-normalised mean-pooled backbone
     features."""
 
-    def __init__(self, vit):
+    def __init__(self, vit, mirror=False):
         super().__init__()
         self.vit = vit
+        self.mirror = mirror
 
     def forward(self, x):
-        return F.normalize(self.vit.features(x), dim=-1)
+        return F.normalize(pooled(self.vit, x, self.mirror), dim=-1)
 
 
 class Whitened(nn.Module):
@@ -112,16 +123,17 @@ class Whitened(nn.Module):
     and L2-normalised. The embedding head of ViT4D is SimDINO's projection
     head: it shapes the training loss and, as in DINO, is not exported."""
 
-    def __init__(self, vit, weight, bias):
+    def __init__(self, vit, weight, bias, mirror=False):
         super().__init__()
         self.vit = vit
+        self.mirror = mirror
         self.proj = nn.Linear(vit.width, weight.shape[0])
         with torch.no_grad():
             self.proj.weight.copy_(weight)
             self.proj.bias.copy_(bias)
 
     def forward(self, x):
-        return F.normalize(self.proj(self.vit.features(x)), dim=-1)
+        return F.normalize(self.proj(pooled(self.vit, x, self.mirror)), dim=-1)
 
 
 class MAEDecoder(nn.Module):

@@ -65,7 +65,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import MAEDecoder, Pooled, ViT4D, Whitened, patchify  # noqa: E402
+from model import MAEDecoder, Pooled, ViT4D, Whitened, patchify, pooled  # noqa: E402
 import export  # noqa: E402
 
 T, SIZE, LOCAL = 8, 96, 48
@@ -356,7 +356,7 @@ def model_input(a):
 
 
 @torch.no_grad()
-def whiten(vit, items, shrink, dev):
+def whiten(vit, items, shrink, dev, mirror=False):
     """Stage 3: shrunk PCA whitening of the pooled backbone features
     (Jegou & Chum 2012; Radenovic et al. 2018), fitted on the training
     arrays: f -> P (f - mu), P = U diag(1 / sqrt(lambda + shrink *
@@ -365,12 +365,12 @@ def whiten(vit, items, shrink, dev):
     the log records."""
     vit.eval()
     xs = torch.stack([model_input(a) for a, _ in items])
-    f = torch.cat([vit.features(xs[i:i + 64].to(dev)) for i in range(0, len(xs), 64)]).double()
+    f = torch.cat([pooled(vit, xs[i:i + 64].to(dev), mirror) for i in range(0, len(xs), 64)]).double()
     mu = f.mean(0)
     lam, U = torch.linalg.eigh((f - mu).T @ (f - mu) / len(f))
     lam = lam.clamp(min=0)
     P = U @ torch.diag(1 / torch.sqrt(lam + shrink * lam.max())) @ U.T
-    model = Whitened(vit, P.float(), (-P @ mu).float())
+    model = Whitened(vit, P.float(), (-P @ mu).float(), mirror)
     top = (lam.flip(0) / lam.sum())[:5]
     return model, {"arrays": len(items), "shrink": shrink, "top_variance_share": [round(float(v), 4) for v in top]}
 
@@ -450,6 +450,8 @@ def main():
     ap.add_argument("--init", help="start from this stage-1 checkpoint (mae.pt; and mae-decoder.pt beside it, if there)")
     ap.add_argument("--mae-weight", type=float, default=1, help="weight of the MAE loss kept on during SimDINO (0: off)")
     ap.add_argument("--joint-batch", type=int, default=24, help="MAE batch per SimDINO step when --mae-weight > 0")
+    ap.add_argument("--mirror-average", action="store_true",
+                    help="export features averaged with those of the left-right mirrored input (mirror-invariant embeddings)")
     ap.add_argument("--template", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifest.json"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -475,11 +477,13 @@ def main():
         """Export a backbone as the shipped encoder is exported: pooled
         features, the stage-3 whitening fitted on the training arrays, L2."""
         if a.whiten_shrink >= 0:
-            enc, info = whiten(model, items, a.whiten_shrink, dev)
+            enc, info = whiten(model, items, a.whiten_shrink, dev, a.mirror_average)
             log.setdefault("whitening", {})[name] = info
             desc += ", whitened on the training set"
         else:
-            enc = Pooled(model)
+            enc = Pooled(model, a.mirror_average)
+        if a.mirror_average:
+            desc += ", averaged with the mirrored input's"
         export.export(enc, a.template, a.out, name, desc, version=version)
         model.train()
 
