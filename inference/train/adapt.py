@@ -71,6 +71,10 @@ def onnx_weights(path):
     m = onnx.load(path)
     init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     matmuls = []
+    # A mirror-averaged export (train.py --mirror-average) runs the patch
+    # embedding twice: on the input and on its mirror.
+    patch_convs = sum(1 for n in m.graph.node if n.op_type == "Conv" and "vit.patch.weight" in n.input)
+    init["#mirror"] = patch_convs == 2
     for n in m.graph.node:
         if n.op_type != "MatMul":
             continue
@@ -96,9 +100,11 @@ class NotOurs(Exception):
 
 
 def from_onnx(path, frames, size):
-    """A ViT4D and its whitening (weight, bias) read back from an ONNX file
-    that export.py wrote for a Whitened model."""
+    """A ViT4D, its whitening (weight, bias) and whether it averages with
+    the mirrored input, read back from an ONNX file that export.py wrote for
+    a Whitened model."""
     init, mm = onnx_weights(path)
+    mirror = init.pop("#mirror")
     w = init.get("vit.patch.weight")
     if w is None or w.ndim != 5 or "proj.weight" not in init:
         raise NotOurs("its ONNX file holds no M3Ret ViT (no vit.patch.weight and proj.weight): "
@@ -112,7 +118,10 @@ def from_onnx(path, frames, size):
     vit = ViT4D(channels=channels, frames=frames, size=size, tubelet=tubelet, width=width, depth=depth,
                 heads=max(1, width // 64))
     grid = vit.grid
-    pos = [v for k, v in init.items() if tuple(v.shape) == tuple(grid) + (width,)]
+    pos = []
+    for v in init.values():  # a mirror-averaged graph folds the same constant twice
+        if tuple(v.shape) == tuple(grid) + (width,) and not any(np.array_equal(v, p) for p in pos):
+            pos.append(v)
     if len(pos) != 1:
         raise NotOurs("its ONNX file has no single position-embedding constant of shape %s" % (tuple(grid) + (width,),))
     sd = {k[len("vit."):]: torch.from_numpy(np.array(v)) for k, v in init.items() if k.startswith("vit.")}
@@ -137,7 +146,7 @@ def from_onnx(path, frames, size):
             raise NotOurs("weight %s has shape %s, the ViT wants %s" % (k, tuple(sd[k].shape), tuple(v.shape)))
     vit.load_state_dict(sd)
     proj = (torch.from_numpy(np.array(init["proj.weight"])), torch.from_numpy(np.array(init["proj.bias"])))
-    return vit, proj
+    return vit, proj, mirror
 
 
 def arch(vit):
@@ -159,15 +168,16 @@ def prepare(a):
         vit = build(ck["arch"])
         vit.load_state_dict(ck["vit"])
         proj, decoder, source = (ck["proj_weight"], ck["proj_bias"]), ck.get("decoder"), "checkpoint"
+        mirror = ck.get("mirror", False)
     else:
-        vit, proj = from_onnx(a.onnx, shape[2], shape[3])
+        vit, proj, mirror = from_onnx(a.onnx, shape[2], shape[3])
         decoder, source = None, "onnx"
     if [vit.channels, vit.frames, vit.size, vit.size] != shape[1:]:
         raise NotOurs("the model takes %s, its manifest says %s" % ([vit.channels, vit.frames, vit.size], shape[1:]))
     os.makedirs(a.out, exist_ok=True)
-    enc = Whitened(vit, *proj)
+    enc = Whitened(vit, *proj, mirror=mirror)
     torch.save({"arch": arch(vit), "vit": vit.state_dict(), "proj_weight": proj[0], "proj_bias": proj[1],
-                "decoder": decoder, "fresh_head": source == "onnx"}, os.path.join(a.out, "init.pt"))
+                "decoder": decoder, "fresh_head": source == "onnx", "mirror": mirror}, os.path.join(a.out, "init.pt"))
     x = torch.from_numpy(export.lcg_input([2] + shape[1:]))
     with torch.no_grad():
         ref = enc.eval()(x)
@@ -278,7 +288,7 @@ def adapt(a):
     say("%d arrays; training on %s for %.1f minutes%s" % (len(items), dev, a.minutes,
                                                            " (the first %d %% head and decoder only)" % (a.warmup * 100) if fresh else ""))
     teacher = run_training(vit, dec, items, a, dev, fresh, log)
-    enc, info = train.whiten(teacher, items, 0.1, dev)
+    enc, info = train.whiten(teacher, items, 0.1, dev, ck.get("mirror", False))
     log["whitening"] = info
     desc = ("%s adapted by m3ret adapt to the items of the library it lies in: SimDINO + MAE, %d steps, %.0f s on %s, "
             "%d arrays; whitened on them" % (a.source, log["train_steps"], log["train_seconds"], dev, len(items)))
@@ -294,7 +304,8 @@ def adapt(a):
         export.export(enc, template, a.out, a.name, desc, version="1")
     torch.save({"arch": arch(teacher), "vit": {k: v.cpu() for k, v in teacher.state_dict().items()},
                 "proj_weight": enc.proj.weight.detach().cpu(), "proj_bias": enc.proj.bias.detach().cpu(),
-                "decoder": {k: v.cpu() for k, v in dec.state_dict().items()}}, os.path.join(a.out, a.name + ".pt"))
+                "decoder": {k: v.cpu() for k, v in dec.state_dict().items()}, "mirror": enc.mirror},
+               os.path.join(a.out, a.name + ".pt"))
     with open(os.path.join(a.out, a.name + ".log.json"), "w") as f:
         json.dump(log, f, indent=1)
     say("exported %s" % a.name)
