@@ -37,6 +37,10 @@ for i in $(seq 1 "$n"); do
     DISABLE_TELEMETRY=true GO_PROFILING_DISABLE=true PROMETHEUS_MONITORING_ENABLED=false
     AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true LOG_LEVEL=warning)
   [ "$i" -gt 1 ] && env+=(CLUSTER_JOIN=127.0.0.1:$((base + 2)))
+  # One node alone elects itself after Raft's timeouts times Weaviate's
+  # multiplier (default 5: 5 s of every start); alone, nothing can call a
+  # spurious election, so 1. A cluster keeps the default.
+  [ "$n" = 1 ] && env+=(RAFT_TIMEOUTS_MULTIPLIER=1)
   env "${env[@]}" "$bin" --scheme http --host 127.0.0.1 --port "$p" > "$dir/node$i.log" 2>&1 &
   echo $! >> "$dir/pids"
   if [ "$i" = 1 ]; then # the others join through its gossip port

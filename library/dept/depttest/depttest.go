@@ -124,6 +124,12 @@ func StartWith(t testing.TB, n int, o Options) *Cluster {
 		if i > 0 {
 			nd.env = append(nd.env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
 		}
+		if n == 1 {
+			// A node alone elects itself after Raft's timeouts times
+			// Weaviate's multiplier (default 5: 5 s of every start); alone,
+			// nothing can call a spurious election. A cluster keeps 5.
+			nd.env = append(nd.env, "RAFT_TIMEOUTS_MULTIPLIER=1")
+		}
 		c.start(nd)
 		if i == 0 && n > 1 {
 			c.waitPort(nd, nd.Gossip) // the others join through it
