@@ -26,7 +26,14 @@ type perturbReport struct {
 	RecallAt5 float64 `json:"recall_at_5"` // ... among the first five
 	MAPN      int     `json:"map_n"`       // copies with another item of their label
 	MAPAtK    float64 `json:"map_at_k"`    // by label, the original left out of the ranking
-	Changes   string  `json:"changes"`     // what the copies went through
+	// RecallAt1Apart and RecallAt5Apart count only the items of other
+	// labels that rank above the original: with series labels, a copy
+	// whose original loses only to its neighbouring slices counts as found.
+	// Against recall@1/@5 they tell how much of the loss is near-duplicates
+	// (the next slice of the same series) rather than other content.
+	RecallAt1Apart float64 `json:"recall_at_1_other_labels"`
+	RecallAt5Apart float64 `json:"recall_at_5_other_labels"`
+	Changes        string  `json:"changes"` // what the copies went through
 }
 
 // crossModalReport is the test of `m3ret eval --cross-modal`: every
@@ -99,7 +106,7 @@ func itemRand(seed uint64, it library.Item) *rand.Rand {
 func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbReport {
 	rep := &perturbReport{N: len(pert), Changes: describe(perturb.Default)}
 	count := labelCounts(labels)
-	var r1, r5, ap float64
+	var r1, r5, a1, a5, ap float64
 	for q := range pert {
 		all := rankBy(pert[q], vecs, func(int) bool { return true })
 		pos := indexOf(all, q)
@@ -108,6 +115,13 @@ func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbRepo
 		}
 		if pos >= 0 && pos < 5 {
 			r5++
+		}
+		apart := rankBy(pert[q], vecs, func(j int) bool { return j == q || labels[j] != labels[q] })
+		if pos := indexOf(apart, q); pos == 0 {
+			a1++
+			a5++
+		} else if pos > 0 && pos < 5 {
+			a5++
 		}
 		rel := count[labels[q]] - 1
 		if rel == 0 {
@@ -119,6 +133,7 @@ func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbRepo
 	}
 	if rep.N > 0 {
 		rep.RecallAt1, rep.RecallAt5 = r1/float64(rep.N), r5/float64(rep.N)
+		rep.RecallAt1Apart, rep.RecallAt5Apart = a1/float64(rep.N), a5/float64(rep.N)
 	}
 	if rep.MAPN > 0 {
 		rep.MAPAtK = ap / float64(rep.MAPN)
@@ -238,6 +253,8 @@ func printPerturbation(w io.Writer, p *perturbReport, k int) {
 	fmt.Fprintf(w, "perturbed copies (seed %d; %s):\n", p.Seed, p.Changes)
 	fmt.Fprintf(w, "  %d queries: recall@1 %.3f  recall@5 %.3f of the original; mAP@%d %.3f by label without it (%d queries)\n",
 		p.N, p.RecallAt1, p.RecallAt5, k, p.MAPAtK, p.MAPN)
+	fmt.Fprintf(w, "  against other labels only (the same label's items not counted above it): recall@1 %.3f  recall@5 %.3f\n",
+		p.RecallAt1Apart, p.RecallAt5Apart)
 }
 
 func printCrossModal(w io.Writer, c *crossModalReport, k int) {

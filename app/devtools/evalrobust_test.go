@@ -42,6 +42,9 @@ func near(t *testing.T, name string, got, want float64) {
 //	copy 4 at 44: 4 5 3 6 2 1 0 -> original 1st; b at 1, 2: AP 1
 //	copy 5 at  4: 0 1 2 3 4 5 6 -> original 6th; b at 4, 5: AP (1/4 + 2/5) / 2
 //	copy 6 at 66: 6 5 4 ...     -> original 1st; c has no other item: no AP
+//
+// Against other labels only, copy 0 has 6 5 4 3 above its original (5th)
+// and copy 5 has 0 1 2 (4th; b's 3 and 4 not counted): recall@5 7/7.
 func TestScorePerturbedByHand(t *testing.T) {
 	orig := unit(0, 10, 20, 30, 40, 50, 60)
 	pert := unit(57, 12, 33, 31, 44, 4, 66)
@@ -52,6 +55,8 @@ func TestScorePerturbedByHand(t *testing.T) {
 	}
 	near(t, "recall@1", r.RecallAt1, 4.0/7)
 	near(t, "recall@5", r.RecallAt5, 5.0/7)
+	near(t, "recall@1, other labels", r.RecallAt1Apart, 4.0/7)
+	near(t, "recall@5, other labels", r.RecallAt5Apart, 1)
 	aps := []float64{(1.0/5 + 2.0/6) / 2, 1, (1.0/4 + 2.0/6) / 2, (1 + 2.0/3) / 2, 1, (1.0/4 + 2.0/5) / 2}
 	near(t, "mAP@10", r.MAPAtK, sum(aps)/6)
 	// k = 2: only ranks 1 and 2 count, over min(2, 2).

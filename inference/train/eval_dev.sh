@@ -65,11 +65,12 @@ print()
 print("Perturbed copies as queries (%s; seed %d):" % (json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["changes"],
                                                     json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["seed"]))
 print()
-print("| model | queries | recall@1 of the original | recall@5 of the original | mAP@10 anatomy, original left out | mAP@10 series, original left out |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| model | queries | recall@1 of the original | recall@5 of the original | recall@1 / @5, other series only | mAP@10 anatomy, original left out | mAP@10 series, original left out |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for m in models:
     a, s = (json.load(open(f"{out}/{m}-{lab}.json"))["perturbation"] for lab in ("anatomy", "series"))
-    print(f"| {m} | {a['n']} | {a['recall_at_1']:.3f} | {a['recall_at_5']:.3f} | {a['map_at_k']:.3f} | {s['map_at_k']:.3f} |")
+    print(f"| {m} | {a['n']} | {a['recall_at_1']:.3f} | {a['recall_at_5']:.3f} | {s['recall_at_1_other_labels']:.3f} / {s['recall_at_5_other_labels']:.3f} "
+          f"| {a['map_at_k']:.3f} | {s['map_at_k']:.3f} |")
 print()
 c0 = json.load(open(f"{out}/{models[0]}-anatomy.json"))["cross_modal"]
 mods = c0["modalities"]
