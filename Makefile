@@ -1,7 +1,7 @@
 # M3Ret Viewer — two commands do all set-up on a fresh Debian/Ubuntu machine:
 #   make run    install what is missing, build, build the demo library, open the window
 #   make test   install what is missing, then vet and run every test with -race
-#               (the heavy ones without it: make test-heavy)
+#               (the serial packages and the heavy tests without it: make test-heavy)
 #               (as root, inside a private network namespace with loopback
 #               only, where the tests start a real Orthanc PACS and a real
 #               Weaviate server, built once into the cache)
@@ -26,27 +26,33 @@ test: setup weaviate
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(MAKE) --no-print-directory layering
 	$(GO) list -deps -test ./... >/dev/null # every test dependency in the module cache: nothing downloads in the namespace
-	$(MAKE) --no-print-directory -j2 --output-sync=line test-go test-checks
+	$(MAKE) --no-print-directory -j3 --output-sync=line test-race test-heavy test-checks
 
 setup: deps ort samples
 
-# The two halves of make test, run side by side (-j2): the Go tests, which
-# leave a core idle much of the time (tests waiting on Orthanc, Weaviate,
-# ffmpeg, child processes), and the checks of the built program, mostly
-# single-threaded (Xvfb, Orthanc, xz, makensis, wine). Each writes its output
-# when a step ends (--output-sync=line). A third stream (package-test apart
-# from the other checks) measured no faster: the 2 cores are full.
-#   test-go      every test with -race (as root, in a private network
-#                namespace: real Orthanc and Weaviate servers), then the
-#                heavy ones without it (test-heavy)
-#   test-checks  gui-check, pacs-check, package-test, in turn
+# The three parts of make test, run side by side (-j3): the race run
+# (test-race), whose tests leave a core idle much of the time (waiting on
+# Orthanc, Weaviate, ffmpeg, child processes); the tests without -race
+# (test-heavy: the serial packages and the heavy tests, CPU-bound); and the
+# checks of the built program (test-checks), mostly single-threaded (Xvfb,
+# Orthanc, xz, makensis, wine). Each writes its output when a step ends
+# (--output-sync=line).
+#   test-race    every test but test-heavy's with -race (as root, in a
+#                private network namespace: real Orthanc and Weaviate)
+#   test-heavy   the serial packages and the heavy tests, without -race
+#   test-checks  exporters-check, gui-check, pacs-check, package-test, in turn
+#   test-go      test-race and test-heavy
 # -j1 in each (make says "resetting jobserver mode"): the targets
 # package-test runs in turn (package-check after the packages it checks)
 # have no prerequisites between them.
-.PHONY: test-go test-checks
-test-go:
-	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -race -count=1 $(RACE_PKGS)
-	$(MAKE) --no-print-directory -j1 test-heavy
+.PHONY: test-go test-race test-checks
+test-go: test-race test-heavy
+
+# RACE_P: how many test binaries run at once (go test -p). Many of the race
+# run's tests wait on servers and child processes, with a core idle.
+RACE_P ?= 2
+test-race:
+	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -race -count=1 -p $(RACE_P) $(RACE_PKGS)
 
 # make test's pacs-check pulls a 300-slice series, with the same checks as
 # make pacs-check's 1,000 (which took 63 s here, a third of them the series
@@ -253,7 +259,8 @@ test-packages: package-deps
 
 # The trained encoder (issue 7): fetch the registry sample data (.ci/fetch-samples.sh),
 # preprocess it with the Go code, train MAE then SimDINO and fit the whitening
-# (about 75 minutes on a 2-core CPU; a GPU when present) and install
+# (7,152 MAE and 600 SimDINO steps: about 95 minutes on this 2-core CPU,
+# which trains fastest on one thread; a GPU when present) and install
 # assets/models/m3ret-vit.*. See inference/train/README.md. Installs Debian's
 # python3-torch, python3-onnx, python3-nibabel and python3-pil when missing.
 .PHONY: train eval
