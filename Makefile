@@ -48,9 +48,11 @@ setup: deps ort samples
 .PHONY: test-go test-race test-checks
 test-go: test-race test-heavy
 
-# RACE_P: how many test binaries run at once (go test -p). Many of the race
-# run's tests wait on servers and child processes, with a core idle.
-RACE_P ?= 2
+# RACE_P: how many test binaries run at once (go test -p; its default is
+# the number of CPUs). Many of the race run's tests wait on servers and
+# child processes with a core idle: make test took 3 min 4 s here with 4,
+# 3 min 14 s with 2.
+RACE_P ?= 4
 test-race:
 	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -race -count=1 -p $(RACE_P) $(RACE_PKGS)
 
