@@ -261,8 +261,9 @@ test-packages: package-deps
 
 # The trained encoder (issue 7): fetch the registry sample data (.ci/fetch-samples.sh),
 # preprocess it with the Go code, train MAE then SimDINO and fit the whitening
-# (7,152 MAE and 600 SimDINO steps: about 95 minutes on this 2-core CPU,
-# which trains fastest on one thread; a GPU when present) and install
+# (7,152 MAE and 600 SimDINO steps, capped at 66 and 22 minutes: at most
+# 90 minutes on this 2-core CPU, which trains fastest on one thread; a GPU
+# when present) and install
 # assets/models/m3ret-vit.*. See inference/train/README.md. Installs Debian's
 # python3-torch, python3-onnx, python3-nibabel and python3-pil when missing.
 .PHONY: train eval
