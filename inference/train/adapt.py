@@ -64,24 +64,23 @@ def say(msg):
 # ---- prepare: the current model's weights ----
 
 def onnx_weights(path):
-    """The initialisers of an ONNX file by name, and the MatMul weights in
-    the order the graph uses them."""
+    """The initialisers of an ONNX file by name, the MatMul weights in the
+    order the graph uses them, and whether the graph averages with the
+    mirrored input (train.py --mirror-average runs the patch embedding
+    twice: on the input and on its mirror)."""
     import onnx
     from onnx import numpy_helper
     m = onnx.load(path)
     init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     matmuls = []
-    # A mirror-averaged export (train.py --mirror-average) runs the patch
-    # embedding twice: on the input and on its mirror.
     patch_convs = sum(1 for n in m.graph.node if n.op_type == "Conv" and "vit.patch.weight" in n.input)
-    init["#mirror"] = patch_convs == 2
     for n in m.graph.node:
         if n.op_type != "MatMul":
             continue
         for name in n.input:
             if name in init and not name.startswith("vit.") and name not in matmuls:
                 matmuls.append(name)
-    return init, [init[n] for n in matmuls]
+    return init, [init[n] for n in matmuls], patch_convs == 2
 
 
 def split_positions(p):
@@ -103,8 +102,7 @@ def from_onnx(path, frames, size):
     """A ViT4D, its whitening (weight, bias) and whether it averages with
     the mirrored input, read back from an ONNX file that export.py wrote for
     a Whitened model."""
-    init, mm = onnx_weights(path)
-    mirror = init.pop("#mirror")
+    init, mm, mirror = onnx_weights(path)
     w = init.get("vit.patch.weight")
     if w is None or w.ndim != 5 or "proj.weight" not in init:
         raise NotOurs("its ONNX file holds no M3Ret ViT (no vit.patch.weight and proj.weight): "

@@ -126,7 +126,8 @@ func (h *Graph[K]) reserveBatch(ids []K, vecs [][]float32, workers int) int32 {
 }
 
 // storeVectors appends vecs to the vector arenas (codes and float32 copy
-// in a quantized graph), in chunks from workers goroutines.
+// in a quantized graph), in chunks from workers goroutines (one chunk, as
+// for a single Add, on this one).
 func (h *Graph[K]) storeVectors(vecs [][]float32, workers int) {
 	dim := h.dim
 	var codes []uint8
@@ -143,17 +144,24 @@ func (h *Graph[K]) storeVectors(vecs [][]float32, workers int) {
 		h.vecs = growArena(h.vecs, len(vecs)*dim)[:n+len(vecs)*dim]
 		floats = h.vecs[n:]
 	}
+	store := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			copy(floats[i*dim:(i+1)*dim], vecs[i])
+			if codes != nil {
+				h.quant.encodeTo(codes[i*dim:(i+1)*dim], vecs[i])
+			}
+		}
+	}
 	const chunk = 4096
+	if len(vecs) <= chunk || workers == 1 {
+		store(0, len(vecs))
+		return
+	}
 	var g errgroup.Group
 	g.SetLimit(workers)
 	for lo := 0; lo < len(vecs); lo += chunk {
 		g.Go(func() error {
-			for i := lo; i < min(lo+chunk, len(vecs)); i++ {
-				copy(floats[i*dim:(i+1)*dim], vecs[i])
-				if codes != nil {
-					h.quant.encodeTo(codes[i*dim:(i+1)*dim], vecs[i])
-				}
-			}
+			store(lo, min(lo+chunk, len(vecs)))
 			return nil
 		})
 	}

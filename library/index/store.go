@@ -47,14 +47,6 @@ func fitQuantizer(dim int, vecs [][]float32) *quantizer {
 	return q
 }
 
-// encode appends the codes of v to dst.
-func (q *quantizer) encode(dst []uint8, v []float32) []uint8 {
-	n := len(dst)
-	dst = slices.Grow(dst, len(v))[:n+len(v)]
-	q.encodeTo(dst[n:], v)
-	return dst
-}
-
 // encodeTo writes the codes of v to dst (of v's length).
 func (q *quantizer) encodeTo(dst []uint8, v []float32) {
 	for d, x := range v {
@@ -97,8 +89,6 @@ func (r *rawVectors) vec(n int32) []float32 {
 	i -= len(r.mapped)
 	return r.tail[i : i+r.dim]
 }
-
-func (r *rawVectors) append(v []float32) { r.tail = append(r.tail, v...) }
 
 // query is a search's view of its query vector: the vector itself, and,
 // in a quantized graph, its prepared form.
@@ -165,11 +155,4 @@ func (h *Graph[K]) exact(n int32) []float32 {
 }
 
 // appendVector stores v as the next node's vector.
-func (h *Graph[K]) appendVector(v []float32) {
-	if h.quant != nil {
-		h.codes = h.quant.encode(growArena(h.codes, h.dim), v)
-		h.raw.append(v)
-		return
-	}
-	h.vecs = append(growArena(h.vecs, h.dim), v...)
-}
+func (h *Graph[K]) appendVector(v []float32) { h.storeVectors([][]float32{v}, 1) }

@@ -19,36 +19,16 @@ import (
 // those packages that HEAVY_TESTS names calls Heavy. A heavy test missing
 // from the list would run in neither half of `make test`.
 func TestHeavyListed(t *testing.T) {
-	root, _ := filepath.Abs("../../..")
-	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := func(name string) []string {
-		m := regexp.MustCompile(`(?m)^` + name + ` :?= *(.*)$`).FindSubmatch(mk)
-		if m == nil {
-			t.Fatalf("Makefile: no %s", name)
-		}
-		return strings.Fields(string(m[1]))
-	}
-	pkgs, names := list("HEAVY_PKGS"), list("HEAVY_TESTS")
+	root := moduleRoot()
+	pkgs, names := makefileList(t, "HEAVY_PKGS"), makefileList(t, "HEAVY_TESTS")
 	if len(names) == 0 {
 		t.Fatal("Makefile: HEAVY_TESTS is empty")
 	}
 
 	type test struct{ pkg, name string }
 	var calling, listed []test // tests calling Heavy; tests HEAVY_TESTS names in HEAVY_PKGS
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "build" || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") {
+	err := walkSource(func(path string, d fs.DirEntry) error {
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
@@ -99,4 +79,39 @@ func TestHeavyListed(t *testing.T) {
 		}
 	}
 	t.Logf("%d heavy tests: %v", len(calling), calling)
+}
+
+// moduleRoot is the module's root folder.
+func moduleRoot() string {
+	root, _ := filepath.Abs("../../..")
+	return root
+}
+
+// makefileList is the words of the Makefile's variable name.
+func makefileList(t *testing.T, name string) []string {
+	t.Helper()
+	mk, err := os.ReadFile(filepath.Join(moduleRoot(), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^` + name + ` :?= *(.*)$`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatalf("Makefile: no %s", name)
+	}
+	return strings.Fields(string(m[1]))
+}
+
+// walkSource calls fn for every folder and file of the module's source:
+// hidden folders, build/ and testdata/ left out.
+func walkSource(fn func(path string, d fs.DirEntry) error) error {
+	root := moduleRoot()
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "build" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		return fn(path, d)
+	})
 }

@@ -4,9 +4,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
+	"io/fs"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,16 +29,8 @@ var concurrentImports = []string{"sync", "sync/atomic", "golang.org/x/sync/errgr
 // qualify but are not listed are logged: listing them makes make test
 // quicker.
 func TestSerialPackages(t *testing.T) {
-	root, _ := filepath.Abs("../../..")
-	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^SERIAL_PKGS :?= *(.*)$`).FindSubmatch(mk)
-	if m == nil {
-		t.Fatal("Makefile: no SERIAL_PKGS")
-	}
-	listed := strings.Fields(string(m[1]))
+	root := moduleRoot()
+	listed := makefileList(t, "SERIAL_PKGS")
 	c := &closure{root: root, seen: map[string][]string{}}
 	for _, p := range listed {
 		if why := c.concurrent(strings.TrimPrefix(p, "./"), true); len(why) > 0 {
@@ -47,12 +38,9 @@ func TestSerialPackages(t *testing.T) {
 		}
 	}
 	var could []string
-	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "build" || d.Name() == "testdata") {
-			return filepath.SkipDir
+	_ = walkSource(func(path string, d fs.DirEntry) error {
+		if !d.IsDir() {
+			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
 		if tests, _ := filepath.Glob(filepath.Join(path, "*_test.go")); len(tests) > 0 &&
