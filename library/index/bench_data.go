@@ -65,7 +65,7 @@ func syntheticFile(path, kind string, n, dim int, seed uint64, logf func(string,
 
 // mapVectors maps a file of f32 vectors of length dim.
 func mapVectors(path string, dim int) ([][]float32, func() error, error) {
-	b, unmap, err := mapFile(path)
+	b, unmap, err := mapSequential(path)
 	if err != nil {
 		return nil, nil, err
 	}

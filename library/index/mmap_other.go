@@ -7,6 +7,9 @@ import "unsafe"
 // mapFile reads path into memory (no mapping on this system yet).
 func mapFile(path string) ([]byte, func() error, error) { return readAll(path) }
 
+// mapSequential is mapFile.
+func mapSequential(path string) ([]byte, func() error, error) { return readAll(path) }
+
 func bytesAsF32(b []byte) []float32 {
 	if len(b) == 0 {
 		return nil
