@@ -4,9 +4,11 @@
 # onnxruntime-linux-x64-gpu-ORTVER.tgz is built from the CPU library the
 # set-up fetched (npm), with the archive's directory structure and links and
 # stub provider libraries (ELF shared objects with no ORT entry points, marked
-# "M3RET STAND-IN"). Nothing here is ever packaged for release: the .debs go
-# to a scratch folder. Asserts: a wrong checksum, the UNPINNED placeholder and
-# a pin for another version are refused; the file list (binary, the real ORT
+# "M3RET STAND-IN"), under the name and version .ci/ort-gpu.sha256 pins.
+# Nothing here is ever packaged for release: the .debs go to a scratch
+# folder. Asserts: the committed pin is a real sum for a version of the npm
+# build's C API; a wrong checksum, the UNPINNED placeholder and pins for
+# another C API or of another shape are refused; the file list (binary, the real ORT
 # library and its soname link, the three provider libraries, all in
 # /usr/lib/m3ret/; else the CPU .deb's files when DIST has one); the control
 # fields; that the packaged binary runs `m3ret info` from an unpacked root
@@ -21,13 +23,18 @@ bin=$1 version=$2 dist=${3:-build/dist}
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "package-cuda-check: $*" >&2; exit 1; }
 start=$(date +%s.%N)
-ort_version=$(sed -n 's/^version=//p' "$here/fetch-ort.sh")
+cpu_version=$(sed -n 's/^version=//p' "$here/fetch-ort.sh")
 cpu_lib=$(bash "$here/fetch-ort.sh" linux-x64)
+unset ORT_GPU_SHA256 ORT_GPU_PIN
+# The committed pin: pinned, for the npm build's C API (the script refuses
+# anything else), and the version every check below uses.
+"$here/package-linux-cuda.sh" --check-pin >/dev/null || fail "the committed pin (.ci/ort-gpu.sha256) is refused"
+ort_version=$("$here/package-linux-cuda.sh" --version)
+[ "${ort_version%.*}" = "${cpu_version%.*}" ] || fail "GPU ORT $ort_version, npm ORT $cpu_version: not one C API"
 name=onnxruntime-linux-x64-gpu-$ort_version
 s=$(mktemp -d)
 trap 'rm -rf "$s"' EXIT
 export M3RET_DEB_COMPRESS=none # layout, not compression, is under test
-unset ORT_GPU_SHA256 ORT_GPU_PIN
 
 # standin DIR [no-tensorrt]: DIR/$name.tgz shaped like the official archive.
 standin() {
@@ -68,8 +75,10 @@ echo "UNPINNED  $name.tgz" >"$s/pin-unpinned"
 refused "an UNPINNED pin" "says UNPINNED" ORT_GPU_PIN="$s/pin-unpinned"
 echo "$zeros  $name.tgz" >"$s/pin-wrong"
 refused "a wrong pinned checksum" "sha256 mismatch" ORT_GPU_PIN="$s/pin-wrong"
-echo "$sum  onnxruntime-linux-x64-gpu-0.0.1.tgz" >"$s/pin-other"
-refused "a pin for another ORT version" "not $name.tgz" ORT_GPU_PIN="$s/pin-other"
+echo "$sum  onnxruntime-linux-x64-gpu-1.23.2.tgz" >"$s/pin-other"
+refused "a pin for another C API" "not ONNX Runtime ${cpu_version%.*}.x" ORT_GPU_PIN="$s/pin-other"
+echo "$sum  onnxruntime-linux-x64-${ort_version}.tgz" >"$s/pin-cpu"
+refused "a pin for the CPU archive" "not an onnxruntime-linux-x64-gpu-X.Y.Z.tgz" ORT_GPU_PIN="$s/pin-cpu"
 ORT_GPU_PIN="$s/pin-unpinned" "$here/package-linux-cuda.sh" --check-pin >/dev/null 2>&1 && fail "--check-pin accepted UNPINNED"
 [ "$("$here/package-linux-cuda.sh" --url)" = "https://github.com/microsoft/onnxruntime/releases/download/v$ort_version/$name.tgz" ] ||
   fail "--url: $("$here/package-linux-cuda.sh" --url)"
@@ -141,7 +150,10 @@ check_deb() {
   t1=$(date +%s.%N)
   info_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
   [ "$(json library "$d/info.json")" = "$priv/libonnxruntime.so.1" ] || fail "m3ret info used ORT at $(json library "$d/info.json")"
-  [ "$(json ort_version "$d/info.json")" = "$ort_version" ] || fail "ORT $(json ort_version "$d/info.json"), want $ort_version"
+  # The stand-in's library is the npm build under the GPU archive's name.
+  local want_version=$ort_version
+  [ "$kind" = release ] || want_version=$cpu_version
+  [ "$(json ort_version "$d/info.json")" = "$want_version" ] || fail "ORT $(json ort_version "$d/info.json"), want $want_version"
   provider=$(json provider "$d/info.json")
   grep -q '"CUDA"' "$d/info.json" || fail "m3ret info does not mention CUDA"
   if [ "$kind" = standin ]; then
@@ -184,4 +196,4 @@ grep -q providers_tensorrt "$s/list-b" && fail "a TensorRT provider appeared fro
 grep -qx -- "- usr/lib/m3ret/libonnxruntime_providers_cuda.so" "$s/list-b" || fail "no CUDA provider without TensorRT"
 
 end=$(date +%s.%N)
-echo "package-cuda-check: stand-in ORT $ort_version archive ok (wrong sum, UNPINNED and other-version pins refused; layout and control fields, $standin_info; an archive without TensorRT packaged without it); $real_info; $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", b-a}') s in all"
+echo "package-cuda-check: pinned GPU archive $name.tgz; stand-in for it ok (wrong sum, UNPINNED, other-API and non-GPU pins refused; layout and control fields, $standin_info; an archive without TensorRT packaged without it); $real_info; $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", b-a}') s in all"

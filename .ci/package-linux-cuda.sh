@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the CUDA flavour of the Linux .deb, m3ret-cuda_VERSION_amd64.deb: the
 # CPU package's layout (.ci/linux-layout.sh) with ONNX Runtime taken from its
-# official Linux GPU archive (onnxruntime-linux-x64-gpu-ORTVER.tgz, the ORT
-# version .ci/fetch-ort.sh pins) instead of the CPU-only npm build. The npm
+# official Linux GPU archive (onnxruntime-linux-x64-gpu-ORTVER.tgz, the version
+# .ci/ort-gpu.sha256 pins) instead of the CPU-only npm build. The npm
 # build has no CUDA provider and no registry reachable from the dev machines
 # serves one, so the release workflow downloads the archive (it runs where the
 # internet is) and this script only ever reads a local file: `make
@@ -17,31 +17,39 @@
 #
 #   usage: package-linux-cuda.sh ARCHIVE BINARY VERSION OUT_DIR
 #          package-linux-cuda.sh --url        print the official archive's URL
+#          package-linux-cuda.sh --version    print the GPU archive's ORT version
 #          package-linux-cuda.sh --check-pin  fail unless the archive's sha256 is pinned
-# The sha256 is pinned in .ci/ort-gpu.sha256 (how to pin: that file);
-# ORT_GPU_PIN names another pin file and ORT_GPU_SHA256 overrides the sum
-# (both for the layout check and for trying another archive by hand).
+# The archive's name (so its version) and sha256 are pinned in
+# .ci/ort-gpu.sha256 (how to pin: that file). Its version may differ from the
+# npm build's (.ci/fetch-ort.sh) in the patch number only: both must offer the
+# C API the Go binding is built for (1.24: API 24). ORT_GPU_PIN names another
+# pin file and ORT_GPU_SHA256 overrides the sum (both for the layout check and
+# for trying another archive by hand).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 die() { echo "package-linux-cuda: $*" >&2; exit 1; }
 
-# One ORT version for every package: the one fetch-ort.sh pins.
-ort_version=$(sed -n 's/^version=//p' "$here/fetch-ort.sh")
-[ -n "$ort_version" ] || die "no version= line in $here/fetch-ort.sh"
-name=onnxruntime-linux-x64-gpu-$ort_version
-url=https://github.com/microsoft/onnxruntime/releases/download/v$ort_version/$name.tgz
+# The GPU archive's version is the pin's; it must have the C API level
+# (major.minor) of the npm build the CPU packages carry, which the binary is
+# built and tested against.
+cpu_version=$(sed -n 's/^version=//p' "$here/fetch-ort.sh")
+[ -n "$cpu_version" ] || die "no version= line in $here/fetch-ort.sh"
 pin=${ORT_GPU_PIN:-$here/ort-gpu.sha256}
+[ -f "$pin" ] || die "no pin file $pin"
+read -r pin_sum pin_file < <(grep -Ev '^[[:space:]]*(#|$)' "$pin" | head -1) || true
+[[ ${pin_file:-} =~ ^onnxruntime-linux-x64-gpu-([0-9]+\.[0-9]+)\.[0-9]+\.tgz$ ]] ||
+  die "$pin pins '${pin_file:-nothing}', not an onnxruntime-linux-x64-gpu-X.Y.Z.tgz"
+[ "${BASH_REMATCH[1]}" = "${cpu_version%.*}" ] ||
+  die "$pin pins $pin_file, not ONNX Runtime ${cpu_version%.*}.x (the C API of the npm build, $cpu_version, in .ci/fetch-ort.sh): re-pin it (see that file)"
+name=${pin_file%.tgz}
+ort_version=${name#onnxruntime-linux-x64-gpu-}
+url=https://github.com/microsoft/onnxruntime/releases/download/v$ort_version/$name.tgz
 
 # pinned_sum: the sum the pin file gives for $name.tgz. Refuses the UNPINNED
-# placeholder (nobody has checked a download yet) and a pin for another
-# version (fetch-ort.sh was bumped without re-pinning).
+# placeholder (nobody has checked a download yet).
 pinned_sum() {
-  local sum='' file=''
-  [ -f "$pin" ] || die "no pin file $pin"
-  read -r sum file < <(grep -Ev '^[[:space:]]*(#|$)' "$pin" | head -1) || true
-  [ "$file" = "$name.tgz" ] ||
-    die "$pin pins ${file:-nothing}, not $name.tgz (the ONNX Runtime version .ci/fetch-ort.sh pins): re-pin it (see that file)"
+  local sum=$pin_sum
   [ "$sum" != UNPINNED ] ||
     die "$pin says UNPINNED: download $url once, run sha256sum on it and put the sum in place of UNPINNED"
   [[ $sum =~ ^[0-9a-f]{64}$ ]] || die "$pin: '$sum' is not a sha256"
@@ -50,9 +58,10 @@ pinned_sum() {
 
 case "${1:-}" in
   --url) echo "$url"; exit 0 ;;
+  --version) echo "$ort_version"; exit 0 ;;
   --check-pin) sum=$(pinned_sum); echo "package-linux-cuda: $name.tgz pinned at $sum"; exit 0 ;;
 esac
-[ $# -eq 4 ] || die "usage: package-linux-cuda.sh ARCHIVE BINARY VERSION OUT_DIR (or --url, --check-pin)"
+[ $# -eq 4 ] || die "usage: package-linux-cuda.sh ARCHIVE BINARY VERSION OUT_DIR (or --url, --version, --check-pin)"
 archive=$1 bin=$2 version=$3 out=$4
 [ -f "$archive" ] || die "no archive $archive (download $url)"
 
