@@ -165,8 +165,10 @@ func TestSearchAllocations(t *testing.T) {
 
 // int8 vectors: the walk on codes, the exact re-ranking on float32 ones,
 // saved beside the graph and mapped back; a vector file from another save
-// is refused.
+// is refused. Without -race (12 s under it): the quantized parallel build
+// runs under -race in TestQuantizedAppendSave.
 func TestQuantizedGraph(t *testing.T) {
+	racetest.Heavy(t)
 	data := dataset("clustered", 6000, 64, 28)
 	queries := dataset("clustered", 200, 64, 29)
 	cfg := DefaultHNSW
