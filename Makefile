@@ -77,27 +77,29 @@ test-checks:
 # number-crunching tests (HNSW recall over 20,000 vectors, filtered recall,
 # recall after removals, parallel-build quality, int8 recall, allocations per
 # search, the library's hybrid filter over 10,000 vectors, a
-# 300 MiB archive member) that call racetest.Heavy, so skip under -race,
+# 300 MiB archive member, int8 save and load, recall of the department
+# index on the sample data, the video and NIfTI import) that call
+# racetest.Heavy, so skip under -race,
 # where they took 220 of the race run's 5.5 minutes with nothing to race.
 # Here they run with the same sizes and assertions. make test runs this after
-# the race run (test-go); library/internal/racetest checks that the tests calling
+# the race run (test-go); library/racetest checks that the tests calling
 # Heavy are exactly those listed here.
-HEAVY_PKGS := ./library/index ./library ./library/ingest
-HEAVY_TESTS := TestHNSWRecall TestHNSWFilteredSearch TestHNSWRemoveRepairs TestHybridFilter TestLargeMemberNotInMemory TestAddBatchQuality TestQuantizedRecall TestSearchAllocations TestQuantizedGraph
+HEAVY_PKGS := ./library/index ./library ./library/ingest ./app
+HEAVY_TESTS := TestHNSWRecall TestHNSWFilteredSearch TestHNSWRemoveRepairs TestHybridFilter TestLargeMemberNotInMemory TestAddBatchQuality TestQuantizedRecall TestSearchAllocations TestQuantizedGraph TestDeptRecallOnSamples TestImportVideoAndNIfTI
 # The serial packages run without -race too, every test of them: their
 # code, their tests and the module packages they import start no goroutine,
 # use no channel and import neither sync nor errgroup, so the race detector
 # has nothing to find there; it slowed their decoders 8-13 times (the DICOM
 # decoders' tests: 54 s under -race, 6.6 s without). TestSerialPackages
-# (library/internal/racetest) checks each listed package against those rules
+# (library/racetest) checks each listed package against those rules
 # and logs any other package that would qualify.
 SERIAL_PKGS := ./library/ingest/dicom ./library/ingest/nifti ./library/ingest/video ./library/ingest/raster ./library/export ./library/media ./library/perturb ./library/ingest/internal/ctxio ./app/quietlocale
 MODULE := github.com/m3ret/viewer
 RACE_PKGS = $(filter-out $(addprefix $(MODULE)/,$(SERIAL_PKGS:./%=%)),$(shell $(GO) list ./...))
 .PHONY: test-heavy
-test-heavy: samples
+test-heavy: samples ort weaviate
 	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 $(GO) test -count=1 $(SERIAL_PKGS)
-	M3RET_REQUIRE_SAMPLES=1 $(GO) test -count=1 -run '^($(shell echo $(HEAVY_TESTS) | tr ' ' '|'))$$' $(HEAVY_PKGS)
+	M3RET_REQUIRE_ORT=1 M3RET_REQUIRE_SAMPLES=1 M3RET_REQUIRE_WEAVIATE=1 .ci/netns.sh $(GO) test -count=1 -run '^($(shell echo $(HEAVY_TESTS) | tr ' ' '|'))$$' $(HEAVY_PKGS)
 
 # app/ reaches the domain through the library facade only (go list: no
 # package under app/ imports library/ingest, library/catalog or library/index).

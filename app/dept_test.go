@@ -14,6 +14,7 @@ import (
 	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/dept/depttest"
+	"github.com/m3ret/viewer/library/racetest"
 	"github.com/m3ret/viewer/library/samples"
 )
 
@@ -63,6 +64,7 @@ func deptFixture(t *testing.T, model string) (string, []string) {
 // library's vectors (recall@10 >= 0.98), and filters select exactly what
 // the library's bleve index selects.
 func TestDeptRecallOnSamples(t *testing.T) {
+	racetest.Heavy(t) // recall over the sample data; 14 s under -race, mostly its import's decoders
 	requireORT(t)
 	w := depttest.Start(t, 1)
 	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "cfg", "settings.json"))

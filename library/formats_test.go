@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m3ret/viewer/library/racetest"
 	"github.com/m3ret/viewer/library/samples"
 )
 
@@ -16,6 +17,7 @@ import (
 // video item whose frame count is ffprobe's, Colin27 a volume, the 4-D fMRI
 // a volume that knows its volume count; the metadata filters see them.
 func TestImportVideoAndNIfTI(t *testing.T) {
+	racetest.Heavy(t) // 10 s under -race in the video and NIfTI decoders; the import's concurrency is under -race in the import tests
 	video := filepath.Join(samples.Dir(t, "video"), "XA-heart")
 	nifti := samples.Dir(t, "nifti")
 	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})

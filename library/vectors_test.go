@@ -12,7 +12,7 @@ import (
 
 	"github.com/m3ret/viewer/library/catalog"
 	"github.com/m3ret/viewer/library/index"
-	"github.com/m3ret/viewer/library/internal/racetest"
+	"github.com/m3ret/viewer/library/racetest"
 )
 
 func TestVectorIndexSavedAndRebuilt(t *testing.T) {

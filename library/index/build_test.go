@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/m3ret/viewer/library/internal/racetest"
+	"github.com/m3ret/viewer/library/racetest"
 )
 
 func ids(n int) []string {

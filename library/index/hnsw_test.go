@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/m3ret/viewer/library/internal/racetest"
+	"github.com/m3ret/viewer/library/racetest"
 )
 
 func dataset(kind string, n, dim int, seed uint64) [][]float32 { return Synthetic(kind, n, dim, seed) }

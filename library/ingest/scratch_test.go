@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m3ret/viewer/library/internal/racetest"
+	"github.com/m3ret/viewer/library/racetest"
 	"github.com/m3ret/viewer/library/samples"
 )
 

@@ -6,9 +6,11 @@ package racetest
 
 import "testing"
 
-// Heavy marks a large single-goroutine number-crunching test: recall over
-// thousands of vectors, hundreds of MiB through a decompressor, where the
-// race detector finds nothing to report and slows the test 2 to 18 times.
+// Heavy marks a large number-crunching test: recall over thousands of
+// vectors, hundreds of MiB through a decompressor or a video decoder,
+// where the race detector finds nothing to report (single-goroutine code,
+// or concurrency that other tests run under it) and slows the test 2 to 18
+// times.
 // Built with -race, the test skips; `make test-heavy` runs it without -race
 // with the same sizes and assertions, and `go test ./...` without -race runs
 // it as any other. A test calling Heavy must be named in the Makefile's

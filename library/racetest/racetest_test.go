@@ -83,7 +83,7 @@ func TestHeavyListed(t *testing.T) {
 
 // moduleRoot is the module's root folder.
 func moduleRoot() string {
-	root, _ := filepath.Abs("../../..")
+	root, _ := filepath.Abs("../..")
 	return root
 }
 
