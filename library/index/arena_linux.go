@@ -5,6 +5,17 @@ import (
 	"unsafe"
 )
 
+// mapPopulate asks mmap to map a section's pages in at once.
+const mapPopulate = syscall.MAP_POPULATE
+
+// How a mapped file will be read (madvise), for the kernel's read-ahead.
+const (
+	adviceRandom     = syscall.MADV_RANDOM
+	adviceSequential = syscall.MADV_SEQUENTIAL
+)
+
+func advise(b []byte, advice int) { _ = syscall.Madvise(b, advice) }
+
 // adviseHuge asks the kernel to back the whole 2 MiB pages inside a large
 // arena (link lists, codes, vectors) with transparent huge pages, where
 // the system allows them on request (/sys/kernel/mm/transparent_hugepage/

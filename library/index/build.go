@@ -21,6 +21,9 @@ func (h *Graph[K]) AddBatch(ctx context.Context, ids []K, vecs [][]float32, work
 	if len(ids) != len(vecs) {
 		panic("index: AddBatch with different numbers of ids and vectors")
 	}
+	if err := h.waitKeys(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, v := range vecs {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/m3ret/viewer/library/racetest"
@@ -317,4 +318,57 @@ func TestQuantizedAppendSave(t *testing.T) {
 		t.Fatalf("after a removal: same token %v, size %d", bytes.Equal(header(), first), size())
 	}
 	check(2499)
+}
+
+// A loaded int8 graph's codes mapped from its file (as from 32 MiB, here
+// from 1 byte) search as the graph saved, take new items (copied out of
+// the mapping), save again and close.
+func TestQuantizedMappedCodes(t *testing.T) {
+	defer func(v int) { mapCodesFrom = v }(mapCodesFrom)
+	mapCodesFrom = 1
+	data := dataset("clustered", 1200, 32, 40)
+	cfg := DefaultHNSW
+	cfg.Quantize = true
+	h := NewHNSW(0, cfg)
+	if err := h.AddBatch(context.Background(), ids(1000), data[:1000], 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/q.hnsw"
+	if err := h.Save(path, "t", StringKeys); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := LoadHNSW(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.unmapCodes == nil {
+		t.Fatal("codes read, not mapped")
+	}
+	for _, q := range data[1000:1050] {
+		a, _ := h.Search(q, 10, nil)
+		b, _ := g.Search(q, 10, nil)
+		if !slices.Equal(a, b) {
+			t.Fatalf("saved %v, loaded %v", a, b)
+		}
+	}
+	if err := g.AddBatch(context.Background(), ids(1200)[1000:], data[1000:], 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	g.Remove("v7")
+	if got, _ := g.Search(data[1100], 1, nil); got[0].ID != "v1100" {
+		t.Fatalf("after adding to the mapped graph: %+v", got)
+	}
+	if err := g.Save(path, "t", StringKeys); err != nil { // over the mapped file
+		t.Fatal(err)
+	}
+	k, _, err := LoadHNSW(path)
+	if err != nil || k.Len() != 1199 {
+		t.Fatalf("reloaded: %v, %d items", err, k.Len())
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -51,18 +51,27 @@ type Graph[K comparable] struct {
 	gone   []bool // node removed
 	nGone  int
 	pos    map[K]int32
-	levels []uint8
-	l0     []int32 // node*s0: count, links
-	upAt   []int32 // node -> start of its upper lists in upper (level > 0)
-	upper  []int32 // per node with level L: L lists of stride s1, layers 1..L
-	vecs   []float32
-	quant  *quantizer  // nil: float32 vectors in vecs
-	codes  []uint8     // node*dim, when quantized
-	raw    *rawVectors // float32 vectors for re-ranking, when quantized
-	entry  int32       // -1 when empty
-	top    int         // layer of the entry point
-	alive  int
-	pool   sync.Pool // *searcher
+	// A loaded graph's key map is built in the background (10M keys take
+	// seconds, and search needs none): keysReady is closed when pos is
+	// complete, keysErr is a duplicate key found meanwhile. Nil: pos is
+	// complete. Add, AddBatch, Remove and Score wait for it (waitKeys).
+	keysReady chan struct{}
+	keysErr   error
+	levels    []uint8
+	l0        []int32 // node*s0: count, links
+	upAt      []int32 // node -> start of its upper lists in upper (level > 0)
+	upper     []int32 // per node with level L: L lists of stride s1, layers 1..L
+	vecs      []float32
+	quant     *quantizer // nil: float32 vectors in vecs
+	codes     []uint8    // node*dim, when quantized
+	// unmapCodes releases codes mapped from a loaded graph's file (nil:
+	// codes in memory); appending copies them out of the mapping first.
+	unmapCodes func() error
+	raw        *rawVectors // float32 vectors for re-ranking, when quantized
+	entry      int32       // -1 when empty
+	top        int         // layer of the entry point
+	alive      int
+	pool       sync.Pool // *searcher
 
 	// During AddBatch: the node locks, the entry point's lock, and which
 	// nodes are fully inserted (the walks of other insertions pass over
@@ -174,6 +183,9 @@ func (h *Graph[K]) unlock(n int32) {
 
 // Add inserts id, or replaces its vector.
 func (h *Graph[K]) Add(id K, vec []float32) error {
+	if err := h.waitKeys(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.checkDim(vec); err != nil {

@@ -3,8 +3,11 @@ package index
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"sync"
 	"testing"
@@ -275,5 +278,48 @@ func TestGraphGenericKeys(t *testing.T) {
 	}
 	if got, _ := back.Search(data[123], 1, func(k key) bool { return k.slice == 3 }); got[0].ID != (key{12, 3}) {
 		t.Fatalf("after load %+v", got)
+	}
+}
+
+// A loaded graph's key map is built after the open returns; a key saved
+// twice (a file Save never writes, checksum and all) opens, and what needs
+// the map then refuses the graph as corrupt.
+func TestLoadedDuplicateKey(t *testing.T) {
+	h, _ := build(t, dataset("clustered", 20, 4, 12))
+	path := t.TempDir() + "/dup.hnsw"
+	if err := h.Save(path, "t", StringKeys); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	body := raw[:len(raw)-4]
+	at := bytes.Index(body, []byte("\x03\x00v11"))
+	if at < 0 || !bytes.Contains(body, []byte("\x03\x00v12")) {
+		t.Fatal("keys v11 and v12 not found in the file")
+	}
+	copy(body[at+2:], "v12")
+	raw = binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, castagnoli))
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := LoadHNSW(path)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer g.Close()
+	if got, err := g.Search(make([]float32, 4), 3, nil); err != nil || len(got) != 3 {
+		t.Fatalf("search before the key map: %v, %v", got, err)
+	}
+	if err := g.Add("new", make([]float32, 4)); !errors.Is(err, ErrCorruptIndex) {
+		t.Fatalf("add: %v, want ErrCorruptIndex", err)
+	}
+	if _, err := g.Score(make([]float32, 4), []string{"v1"}, 1); !errors.Is(err, ErrCorruptIndex) {
+		t.Fatalf("score: %v, want ErrCorruptIndex", err)
+	}
+	if err := g.AddBatch(context.Background(), []string{"x"}, [][]float32{make([]float32, 4)}, 1, nil); !errors.Is(err, ErrCorruptIndex) {
+		t.Fatalf("add batch: %v, want ErrCorruptIndex", err)
+	}
+	g.Remove("v3") // refused quietly
+	if g.Len() != 20 {
+		t.Fatalf("len %d after a refused remove", g.Len())
 	}
 }

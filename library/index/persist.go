@@ -262,7 +262,7 @@ func LoadGraph[K comparable](path string, kc KeyCodec[K]) (*Graph[K], string, er
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	crc := crc32.New(castagnoli)
 	body := st.Size() - 4
-	r := &reader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), crc), 1<<20), left: body}
+	r := &reader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), crc), 1<<20), left: body, file: f, size: body}
 	h, tag, g, err := parseGraph(r, kc)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %v: %w", path, err, ErrCorruptIndex)
@@ -287,6 +287,33 @@ type reader struct {
 	left int64 // bytes of the body not yet read
 	buf  []byte
 	err  error
+	file *os.File // the file read, from its start; nil when not a file
+	size int64    // the body's size, when file is set
+}
+
+// mapCodesFrom is the size from which a loaded graph's codes are mapped
+// from its file rather than copied into fresh memory.
+var mapCodesFrom = hugeArena
+
+// codes returns the next n bytes as a loaded graph's codes: mapped from
+// the file (its pages are the page cache's: nothing to clear, fault in or
+// copy; at 10M items 2.56 GB) with their unmap function, still read
+// through for the checksum; else read into memory (unmap nil).
+func (r *reader) codes(n int) ([]uint8, func() error) {
+	if r.file != nil && r.err == nil && n >= mapCodesFrom && int64(n) <= r.left {
+		if b, unmap, err := mapSection(r.file, r.size-r.left, n); err == nil {
+			if _, err := r.r.Discard(n); err != nil {
+				_ = unmap()
+				r.err = fmt.Errorf("read: %w", err)
+				return nil, nil
+			}
+			r.left -= int64(n)
+			return b, unmap
+		}
+	}
+	b := makeArena[uint8](n)
+	r.fill(b)
+	return b, nil
 }
 
 func (r *reader) take(n int) []byte {
@@ -390,21 +417,28 @@ func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, gra
 	if err := h.readKeys(r, kc, count); err != nil {
 		return nil, "", g, err
 	}
-	var mapErr error // the key map is built while the rest is read
-	mapped := make(chan struct{})
-	go func() { mapErr = h.mapKeys(); close(mapped) }()
-	defer func() { <-mapped }() // on every return: never leave it writing
+	// The key map is built while the rest is read, and after: search
+	// needs none (see keysReady).
+	h.keysReady = make(chan struct{})
+	go func() { h.keysErr = h.mapKeys(); close(h.keysReady) }()
 	h.levels, h.gone = make([]uint8, count), make([]bool, count)
 	r.fill(h.levels)
 	if err := h.readLinks(r, count); err != nil {
 		return nil, "", g, err
 	}
+	checked := make(chan error, 1) // the links, checked while the vectors are read
+	go func() { checked <- h.checkLinks(count) }()
 	if g.quantized {
-		h.codes = growArena[uint8](nil, count*dim)[:count*dim]
-		r.fill(h.codes)
+		h.codes, h.unmapCodes = r.codes(count * dim)
+		if h.unmapCodes != nil {
+			runtime.AddCleanup(h, func(unmap func() error) { _ = unmap() }, h.unmapCodes)
+		}
 	} else {
-		h.vecs = growArena[float32](nil, count*dim)[:count*dim]
+		h.vecs = makeArena[float32](count * dim)
 		r.f32s(h.vecs)
+	}
+	if err := <-checked; err != nil {
+		return nil, "", g, err
 	}
 	if r.err != nil || r.left != 0 || g.entry >= int32(count) || (count > 0 && g.entry < 0) {
 		return nil, "", g, fmt.Errorf("bad body: %v", r.err)
@@ -412,9 +446,6 @@ func parseGraph[K comparable](r *reader, kc KeyCodec[K]) (*Graph[K], string, gra
 	h.entry, h.top, h.alive = g.entry, g.top, count
 	if count > 0 && int(h.levels[g.entry]) != g.top {
 		return nil, "", g, errors.New("entry point is not on the top layer")
-	}
-	if <-mapped; mapErr != nil {
-		return nil, "", g, mapErr
 	}
 	return h, g.tag, g, nil
 }
@@ -448,6 +479,20 @@ func (h *Graph[K]) readKeys(r *reader, kc KeyCodec[K], count int) error {
 	return r.err
 }
 
+// waitKeys waits until a loaded graph's key map is complete; a key saved
+// twice (a file written by something else than Save) makes the graph
+// refuse what needs the map.
+func (h *Graph[K]) waitKeys() error {
+	if h.keysReady == nil {
+		return nil
+	}
+	<-h.keysReady
+	if h.keysErr != nil {
+		return fmt.Errorf("%v: %w", h.keysErr, ErrCorruptIndex)
+	}
+	return nil
+}
+
 // mapKeys fills pos from ids, refusing a key twice.
 func (h *Graph[K]) mapKeys() error {
 	for n, id := range h.ids {
@@ -465,13 +510,13 @@ func isStringKeys[K comparable](kc KeyCodec[K]) bool {
 	return ok && reflect.ValueOf(s.Decode).Pointer() == reflect.ValueOf(StringKeys.Decode).Pointer()
 }
 
-// readLinks reads the link lists and checks each link reaches a node
-// present on its layer.
+// readLinks reads the link lists; checkLinks then checks that each link
+// reaches a node present on its layer.
 func (h *Graph[K]) readLinks(r *reader, count int) error {
 	if r.err != nil {
 		return r.err
 	}
-	h.l0 = growArena[int32](nil, count*h.s0)[:count*h.s0]
+	h.l0 = makeArena[int32](count * h.s0)
 	r.i32s(h.l0)
 	h.upAt = make([]int32, count)
 	above := 0
@@ -487,7 +532,7 @@ func (h *Graph[K]) readLinks(r *reader, count int) error {
 	if r.err != nil {
 		return r.err
 	}
-	return h.checkLinks(count)
+	return nil
 }
 
 // checkLinks checks, on every CPU, that each link list's count is within

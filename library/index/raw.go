@@ -168,15 +168,23 @@ func loadRaw(path string, token [16]byte, sum uint32, dim, count int) (*rawVecto
 	return r, nil
 }
 
-// Close releases a loaded quantized graph's mapped vectors; the graph must
-// not be used afterwards. Graphs not closed are released when collected.
+// Close releases a loaded quantized graph's mapped vectors and codes; the
+// graph must not be used afterwards. Graphs not closed are released when
+// collected.
 func (h *Graph[K]) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.raw == nil || h.raw.unmap == nil {
-		return nil
+	var err error
+	if h.unmapCodes != nil {
+		err = h.unmapCodes()
+		h.codes, h.unmapCodes = nil, nil
 	}
-	err := h.raw.unmap()
+	if h.raw == nil || h.raw.unmap == nil {
+		return err
+	}
+	if e := h.raw.unmap(); err == nil {
+		err = e
+	}
 	h.raw.mapped, h.raw.unmap = nil, nil
 	return err
 }

@@ -4,6 +4,9 @@ package index
 // relinked, with the heuristic, among its other neighbours and the removed
 // node's.
 func (h *Graph[K]) Remove(id K) {
+	if h.waitKeys() != nil {
+		return // a graph with a key twice is refused by Add: nothing to remove from
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.remove(id)

@@ -195,6 +195,9 @@ func (h *Graph[K]) SearchCodes(query []float32, k int) []K {
 
 // Score ranks the given ids exactly (the path for small candidate sets).
 func (h *Graph[K]) Score(query []float32, ids []K, k int) ([]Neighbour[K], error) {
+	if err := h.waitKeys(); err != nil {
+		return nil, err
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if len(query) != h.dim && h.alive > 0 {
