@@ -19,6 +19,3 @@ func growArena[T any](s []T, n int) []T {
 	}
 	return s
 }
-
-// makeArena is make([]T, n) for an arena about to be filled.
-func makeArena[T any](n int) []T { return make([]T, n) }

@@ -172,12 +172,7 @@ func TestQuantizedGraph(t *testing.T) {
 	racetest.Heavy(t)
 	data := dataset("clustered", 6000, 64, 28)
 	queries := dataset("clustered", 200, 64, 29)
-	cfg := DefaultHNSW
-	cfg.Quantize = true
-	h := NewHNSW(0, cfg)
-	if err := h.AddBatch(context.Background(), ids(len(data)), data, 2, nil); err != nil {
-		t.Fatal(err)
-	}
+	h := quantizedGraph(t, ids(len(data)), data, 2)
 	e := exactOf(data)
 	h.SetEfSearch(64)
 	if r := recall(t, h, e, queries, 10, nil); r < 0.97 {
@@ -244,12 +239,7 @@ func TestQuantizedRecall(t *testing.T) {
 	racetest.Heavy(t)
 	data := dataset("clustered", 20000, 256, 30)
 	queries := dataset("clustered", 300, 256, 31)
-	cfg := DefaultHNSW
-	cfg.Quantize = true
-	h := NewHNSW(0, cfg)
-	if err := h.AddBatch(context.Background(), ids(len(data)), data, 0, nil); err != nil {
-		t.Fatal(err)
-	}
+	h := quantizedGraph(t, ids(len(data)), data, 0)
 	checkGraph(t, h)
 	if r := recall(t, h, exactOf(data), queries, 10, nil); r < 0.98 {
 		t.Fatalf("recall@10 %.4f at ef %d", r, DefaultHNSW.EfSearch)
@@ -263,12 +253,7 @@ func TestQuantizedRecall(t *testing.T) {
 // bytes left by an interrupted append are ignored, then cut off.
 func TestQuantizedAppendSave(t *testing.T) {
 	data := dataset("clustered", 2500, 32, 32)
-	cfg := DefaultHNSW
-	cfg.Quantize = true
-	h := NewHNSW(0, cfg)
-	if err := h.AddBatch(context.Background(), ids(2000), data[:2000], 2, nil); err != nil {
-		t.Fatal(err)
-	}
+	h := quantizedGraph(t, ids(2000), data[:2000], 2)
 	path := t.TempDir() + "/vectors.hnsw"
 	if err := h.Save(path, "t", StringKeys); err != nil {
 		t.Fatal(err)
@@ -327,12 +312,7 @@ func TestQuantizedMappedCodes(t *testing.T) {
 	defer func(v int) { mapCodesFrom = v }(mapCodesFrom)
 	mapCodesFrom = 1
 	data := dataset("clustered", 1200, 32, 40)
-	cfg := DefaultHNSW
-	cfg.Quantize = true
-	h := NewHNSW(0, cfg)
-	if err := h.AddBatch(context.Background(), ids(1000), data[:1000], 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	h := quantizedGraph(t, ids(1000), data[:1000], 1)
 	path := t.TempDir() + "/q.hnsw"
 	if err := h.Save(path, "t", StringKeys); err != nil {
 		t.Fatal(err)
@@ -371,4 +351,17 @@ func TestQuantizedMappedCodes(t *testing.T) {
 	if err := k.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// quantizedGraph is an int8 graph of vecs under ids, built from workers
+// goroutines (0: one per CPU).
+func quantizedGraph(t *testing.T, ids []string, vecs [][]float32, workers int) *HNSW {
+	t.Helper()
+	cfg := DefaultHNSW
+	cfg.Quantize = true
+	h := NewHNSW(0, cfg)
+	if err := h.AddBatch(context.Background(), ids, vecs, workers, nil); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
