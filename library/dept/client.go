@@ -4,24 +4,22 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
+
+	"github.com/m3ret/viewer/library/internal/origin"
 )
 
 // conn is one node: the official client over HTTP (schema, cluster state,
@@ -49,7 +47,8 @@ type Index struct {
 	notes []string
 	// Retry is how long an operation keeps trying other nodes when the one
 	// it used stopped answering (default 30 s).
-	Retry time.Duration
+	Retry     time.Duration
+	readLimit time.Duration // how long a read waits for one node (5 s)
 }
 
 func dial(cfg Config) (*Index, error) {
@@ -57,7 +56,7 @@ func dial(cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{cfg: cfg, Retry: 30 * time.Second}
+	ix := &Index{cfg: cfg, Retry: 30 * time.Second, readLimit: 5 * time.Second}
 	for _, n := range cfg.Nodes {
 		c, err := dialNode(n, cfg, tlsCfg)
 		if err != nil {
@@ -101,8 +100,10 @@ func dialNode(n Node, cfg Config, tlsCfg *tls.Config) (*conn, error) {
 	if cfg.APIKey != "" {
 		headers["Authorization"] = "Bearer " + cfg.APIKey
 	}
+	// The API key goes with every request: a redirect to another origin
+	// (scheme, host, port) is refused before anything is sent there.
 	rest, err := wv.NewClient(wv.Config{Host: net.JoinHostPort(n.Host, strconv.Itoa(n.HTTP)), Scheme: scheme,
-		ConnectionClient: &http.Client{Transport: tr}, Headers: headers, Timeout: 30 * time.Second})
+		ConnectionClient: origin.Client(&http.Client{Transport: tr}), Headers: headers, Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("department index node %s: %w", n.Host, err)
 	}
@@ -146,78 +147,3 @@ func (ix *Index) Current() Node {
 
 // Config is how the index was reached.
 func (ix *Index) Config() Config { return ix.cfg }
-
-// do runs a write (or schema change) against a node, moving on to the
-// next node when the one it used does not answer within 20 s, until
-// ix.Retry has passed. op must be idempotent.
-func (ix *Index) do(ctx context.Context, op func(ctx context.Context, c *conn) error) error {
-	return ix.try(ctx, 20*time.Second, op)
-}
-
-// read is do for reads, which answer in milliseconds: a node that has not
-// answered in 5 s is left for the next one.
-func (ix *Index) read(ctx context.Context, op func(ctx context.Context, c *conn) error) error {
-	return ix.try(ctx, 5*time.Second, op)
-}
-
-func (ix *Index) try(ctx context.Context, limit time.Duration, op func(ctx context.Context, c *conn) error) error {
-	deadline := time.Now().Add(ix.Retry)
-	var last error
-	for attempt := 0; ; attempt++ {
-		ix.mu.Lock()
-		i := ix.cur
-		ix.mu.Unlock()
-		c := ix.conns[i]
-		octx, cancel := context.WithTimeout(ctx, limit)
-		err := op(octx, c)
-		cancel()
-		if err == nil || !transient(err) || ctx.Err() != nil {
-			return err
-		}
-		last = err
-		ix.mu.Lock()
-		if ix.cur == i {
-			ix.cur = (i + 1) % len(ix.conns)
-		}
-		ix.mu.Unlock()
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: %v", ErrUnavailable, last)
-		}
-		if (attempt+1)%len(ix.conns) == 0 { // every node tried: wait a little
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}
-}
-
-// transient reports an error after which another node (or a moment later,
-// the same one) may well succeed: the node is down, or the cluster is
-// electing a leader or reaching a replica that just died.
-func transient(err error) bool {
-	for _, ours := range []error{ErrNoCollection, ErrModelMismatch, ErrReplication, ErrFilter, ErrBadURL} {
-		if errors.Is(err, ours) {
-			return false
-		}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	if s, ok := status.FromError(err); ok {
-		switch s.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
-			return true
-		}
-	}
-	msg := strings.ToLower(err.Error())
-	for _, m := range []string{"connection refused", "connection reset", "no such host", "eof", "broken pipe",
-		"leader", "not enough", "replica", "timeout", "unavailable", "status code: 5"} {
-		if strings.Contains(msg, m) {
-			return true
-		}
-	}
-	return false
-}

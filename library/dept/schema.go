@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/weaviate/weaviate/entities/models"
@@ -93,7 +94,7 @@ func (ix *Index) nodeCount(ctx context.Context) (int, error) {
 	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
 		st, err := c.rest.Cluster().NodesStatusGetter().Do(ctx)
 		if err != nil {
-			return fmt.Errorf("cluster state: %w", err)
+			return fmt.Errorf("cluster state: %w", restErr(err))
 		}
 		n = len(st.Nodes)
 		return nil
@@ -101,18 +102,21 @@ func (ix *Index) nodeCount(ctx context.Context) (int, error) {
 	return max(n, 1), err
 }
 
+// class reads the collection's definition. Only a 404 means there is none:
+// a node that cannot reach the Raft leader (one just killed) answers 500,
+// which is tried again like a node down.
 func (ix *Index) class(ctx context.Context) (*models.Class, error) {
 	var class *models.Class
 	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
-		ok, err := c.rest.Schema().ClassExistenceChecker().WithClassName(ix.cfg.Collection).Do(ctx)
-		if err != nil {
-			return fmt.Errorf("look up collection: %w", err)
-		}
-		if !ok {
+		var err error
+		class, err = c.rest.Schema().ClassGetter().WithClassName(ix.cfg.Collection).Do(ctx)
+		if restStatus(err) == http.StatusNotFound {
 			return fmt.Errorf("%w: %s", ErrNoCollection, ix.cfg.Collection)
 		}
-		class, err = c.rest.Schema().ClassGetter().WithClassName(ix.cfg.Collection).Do(ctx)
-		return err
+		if err != nil {
+			return fmt.Errorf("look up collection: %w", restErr(err))
+		}
+		return nil
 	})
 	return class, err
 }
@@ -148,7 +152,7 @@ func (ix *Index) create(ctx context.Context, o Options, nodes int) (*models.Clas
 		if err != nil && strings.Contains(strings.ToLower(err.Error()), "already exists") {
 			return nil // made meanwhile by another machine
 		}
-		return err
+		return restErr(err)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create collection %s: %w", ix.cfg.Collection, err)
@@ -178,7 +182,7 @@ func or(v, def int) int {
 // Drop deletes the collection and everything in it.
 func (ix *Index) Drop(ctx context.Context) error {
 	return ix.do(ctx, func(ctx context.Context, c *conn) error {
-		return c.rest.Schema().ClassDeleter().WithClassName(ix.cfg.Collection).Do(ctx)
+		return restErr(c.rest.Schema().ClassDeleter().WithClassName(ix.cfg.Collection).Do(ctx))
 	})
 }
 
@@ -196,7 +200,7 @@ func (ix *Index) SetEF(ctx context.Context, ef int) error {
 	cfg["ef"] = ef
 	class.VectorIndexConfig = cfg
 	return ix.do(ctx, func(ctx context.Context, c *conn) error {
-		return c.rest.Schema().ClassUpdater().WithClass(class).Do(ctx)
+		return restErr(c.rest.Schema().ClassUpdater().WithClass(class).Do(ctx))
 	})
 }
 
