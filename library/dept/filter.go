@@ -1,6 +1,7 @@
 package dept
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ import (
 // As in bleve, when any clause has +, clauses without a sign do not
 // filter; when none has, at least one of them must match. Wildcards,
 // regular expressions, fuzzy and boosted terms are refused (ErrFilter), and
-// so is patient_id: the department index holds no patient identifiers.
+// so is patient_id: the department index holds no patient identifiers; so
+// are OR, AND and NOT, which bleve would search as words.
 
 type fieldKind int
 
@@ -49,14 +51,43 @@ var fields = map[string]struct {
 // bareFields are searched by a term without a field name.
 var bareFields = []string{"description", "modality", "body_part", "kind", "format"}
 
-// Filter translates a query string; nil means no filter.
+// FilterError is a filter the department index cannot run, said as the
+// local index says a bad filter (filter "…": why). It matches ErrFilter.
+type FilterError struct {
+	Filter string // as typed
+	Reason string
+}
+
+func (e *FilterError) Error() string { return fmt.Sprintf("filter %q: %s", e.Filter, e.Reason) }
+
+// Unwrap lets errors.Is(err, ErrFilter) match.
+func (e *FilterError) Unwrap() error { return ErrFilter }
+
+// Filter translates a query string; nil means no filter. A query it cannot
+// translate is a *FilterError.
 func Filter(q string) (*filters.WhereBuilder, error) {
+	w, err := translate(q)
+	if err != nil {
+		return nil, &FilterError{Filter: q, Reason: err.Error()}
+	}
+	return w, nil
+}
+
+// operators are words other query languages take for operators; here they
+// would be searched as words (bleve's syntax has + and - only).
+var operators = map[string]bool{"OR": true, "AND": true, "NOT": true, "||": true, "&&": true}
+
+func translate(q string) (*filters.WhereBuilder, error) {
 	toks, err := tokens(q)
 	if err != nil {
 		return nil, err
 	}
 	var must, should, not []*filters.WhereBuilder
 	for _, t := range toks {
+		if operators[t] {
+			return nil, fmt.Errorf("%s is not an operator here: write +field:value for must, -field:value for must not; "+
+				"clauses without a sign are alternatives", t)
+		}
 		sign := t[0]
 		if sign == '+' || sign == '-' {
 			t = t[1:]
@@ -113,7 +144,7 @@ func tokens(q string) ([]string, error) {
 		}
 	}
 	if quoted {
-		return nil, fmt.Errorf("%w: unbalanced quote in %q", ErrFilter, q)
+		return nil, errors.New("unterminated quote")
 	}
 	if cur.Len() > 0 {
 		out = append(out, cur.String())
@@ -127,12 +158,12 @@ func clause(t string) (*filters.WhereBuilder, error) {
 		value = t
 	}
 	if strings.ContainsAny(value, "*?~^/\\") && !strings.HasPrefix(value, "\"") {
-		return nil, fmt.Errorf("%w: %q (wildcards, regular expressions, fuzzy and boosted terms)", ErrFilter, t)
+		return nil, fmt.Errorf("%q: wildcards, regular expressions, fuzzy and boosted terms are not supported by the department index", t)
 	}
 	op, value := comparison(value)
 	value = strings.Trim(value, "\"")
 	if value == "" {
-		return nil, fmt.Errorf("%w: %q has no value", ErrFilter, t)
+		return nil, fmt.Errorf("%q has no value", t)
 	}
 	if !ok {
 		var any []*filters.WhereBuilder
@@ -162,40 +193,40 @@ func comparison(v string) (filters.WhereOperator, string) {
 
 func test(name string, op filters.WhereOperator, value string) (*filters.WhereBuilder, error) {
 	if name == "patient_id" {
-		return nil, fmt.Errorf("%w: patient_id (the department index holds no patient identifiers)", ErrFilter)
+		return nil, errors.New("patient_id: the department index holds no patient identifiers")
 	}
 	f, ok := fields[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown field %q", ErrFilter, name)
+		return nil, fmt.Errorf("unknown field %q", name)
 	}
 	w := filters.Where().WithPath([]string{f.prop}).WithOperator(op)
 	switch f.kind {
 	case keyword:
 		if op != filters.Equal {
-			return nil, fmt.Errorf("%w: %s compares only by equality", ErrFilter, name)
+			return nil, fmt.Errorf("%s compares only by equality", name)
 		}
 		return w.WithValueText(value), nil
 	case words:
 		if op != filters.Equal {
-			return nil, fmt.Errorf("%w: %s compares only by equality", ErrFilter, name)
+			return nil, fmt.Errorf("%s compares only by equality", name)
 		}
 		return w.WithValueText(strings.ToLower(value)), nil
 	case date:
 		t, err := parseDate(value)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s:%s: %v", ErrFilter, name, value, err)
+			return nil, fmt.Errorf("%s:%s: %v", name, value, err)
 		}
 		return w.WithValueDate(t), nil
 	case integer:
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s:%s is not a whole number", ErrFilter, name, value)
+			return nil, fmt.Errorf("%s:%s is not a whole number", name, value)
 		}
 		return w.WithValueInt(n), nil
 	default:
 		x, err := strconv.ParseFloat(value, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s:%s is not a number", ErrFilter, name, value)
+			return nil, fmt.Errorf("%s:%s is not a number", name, value)
 		}
 		return w.WithValueNumber(x), nil
 	}

@@ -57,42 +57,6 @@ func (ix *Index) Upsert(ctx context.Context, recs []Record, vecs [][]float32) er
 	})
 }
 
-// Search returns the k records nearest to vec that pass filter (the local
-// library's query-string syntax, see Filter), excluding item exclude.
-func (ix *Index) Search(ctx context.Context, vec []float32, k int, filter, exclude string) ([]Hit, error) {
-	where, err := Filter(filter)
-	if err != nil {
-		return nil, err
-	}
-	if exclude != "" {
-		ne := filters.Where().WithPath([]string{"itemId"}).WithOperator(filters.NotEqual).WithValueText(exclude)
-		where = andOf(where, ne)
-	}
-	req := &pb.SearchRequest{
-		Collection: ix.cfg.Collection, Limit: uint32(k), ConsistencyLevel: &quorum,
-		NearVector:  &pb.NearVector{Vectors: []*pb.Vectors{{VectorBytes: vectorBytes(vec), Type: pb.Vectors_VECTOR_TYPE_SINGLE_FP32}}},
-		Properties:  &pb.PropertiesRequest{NonRefProperties: propertyNames()},
-		Metadata:    &pb.MetadataRequest{Uuid: true, Distance: true},
-		Uses_123Api: true, Uses_125Api: true, Uses_127Api: true,
-	}
-	if where != nil {
-		req.Filters = where.ToGRPC()
-	}
-	var out []Hit
-	err = ix.read(ctx, func(ctx context.Context, c *conn) error {
-		reply, err := c.grpc.Search(ctx, req)
-		if err != nil {
-			return fmt.Errorf("search: %w", err)
-		}
-		out = out[:0]
-		for _, r := range reply.GetResults() {
-			out = append(out, Hit{Record: recordOf(r.GetProperties().GetNonRefProps()), Score: 1 - r.GetMetadata().GetDistance()})
-		}
-		return nil
-	})
-	return out, err
-}
-
 func andOf(a, b *filters.WhereBuilder) *filters.WhereBuilder {
 	if a == nil {
 		return b
@@ -106,10 +70,10 @@ func (ix *Index) Count(ctx context.Context, filter string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return ix.count(ctx, where)
+	return ix.count(ctx, where, filter)
 }
 
-func (ix *Index) count(ctx context.Context, where *filters.WhereBuilder) (int, error) {
+func (ix *Index) count(ctx context.Context, where *filters.WhereBuilder, filter string) (int, error) {
 	req := &pb.AggregateRequest{Collection: ix.cfg.Collection, ObjectsCount: true}
 	if where != nil {
 		req.Filters = where.ToGRPC()
@@ -118,7 +82,7 @@ func (ix *Index) count(ctx context.Context, where *filters.WhereBuilder) (int, e
 	err := ix.read(ctx, func(ctx context.Context, c *conn) error {
 		reply, err := c.grpc.Aggregate(ctx, req)
 		if err != nil {
-			return fmt.Errorf("count: %w", err)
+			return callError("count", err, filter)
 		}
 		n = int(reply.GetSingleResult().GetObjectsCount())
 		return nil
@@ -133,7 +97,7 @@ func (ix *Index) HasSeries(ctx context.Context, server, seriesUID string) (bool,
 		return filters.Where().WithPath([]string{p}).WithOperator(filters.Equal).WithValueText(v)
 	}
 	n, err := ix.count(ctx, filters.Where().WithOperator(filters.And).WithOperands(
-		[]*filters.WhereBuilder{eq("server", server), eq("seriesUid", seriesUID), eq("model", ix.model)}))
+		[]*filters.WhereBuilder{eq("server", server), eq("seriesUid", seriesUID), eq("model", ix.model)}), "")
 	return n > 0, err
 }
 
@@ -147,7 +111,7 @@ func (ix *Index) Delete(ctx context.Context, itemIDs ...string) error {
 		_, err := c.rest.Batch().ObjectsBatchDeleter().WithClassName(ix.cfg.Collection).WithWhere(where).
 			WithConsistencyLevel("QUORUM").Do(ctx)
 		if err != nil {
-			return fmt.Errorf("delete %d objects: %w", len(itemIDs), err)
+			return fmt.Errorf("delete %d objects: %w", len(itemIDs), restErr(err))
 		}
 		return nil
 	})

@@ -9,6 +9,8 @@ import (
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/m3ret/viewer/library/internal/uid"
 )
 
 // Record is what the department index holds of one item: the metadata the
@@ -42,24 +44,44 @@ type Record struct {
 	Workstation string `json:"workstation"`
 }
 
-// property is one field of the collection's schema.
+// property is one field of the collection's schema; max bounds a string
+// property's length in bytes (see bounds.go).
 type property struct {
 	name, dataType, tokenization string
+	max                          int
 }
 
 // properties is the collection's schema, in Record's order. Keyword fields
 // are tokenized as a whole value (modality:CT matches exactly, as in the
 // local bleve index); the description is tokenized into lower-case words.
+// DICOM bounds most of these far lower (CS 16, LO 64 characters); the
+// description has room for a sidecar's few sentences.
 var properties = []property{
-	{"itemId", "text", "field"}, {"model", "text", "field"}, {"kind", "text", "field"},
-	{"modality", "text", "field"}, {"bodyPart", "text", "field"}, {"studyDate", "date", ""},
-	{"description", "text", "word"}, {"format", "text", "field"},
-	{"width", "int", ""}, {"height", "int", ""}, {"frames", "int", ""}, {"volumes", "int", ""},
-	{"spacingX", "number", ""}, {"spacingY", "number", ""}, {"spacingZ", "number", ""},
-	{"frameTimeMs", "number", ""}, {"durationS", "number", ""},
-	{"server", "text", "field"}, {"serverUrl", "text", "field"}, {"studyUid", "text", "field"},
-	{"seriesUid", "text", "field"}, {"workstation", "text", "field"},
+	{"itemId", "text", "field", maxItemID}, {"model", "text", "field", 256}, {"kind", "text", "field", 32},
+	{"modality", "text", "field", 64}, {"bodyPart", "text", "field", 64}, {"studyDate", "date", "", 32},
+	{"description", "text", "word", 1024}, {"format", "text", "field", 32},
+	{"width", "int", "", 0}, {"height", "int", "", 0}, {"frames", "int", "", 0}, {"volumes", "int", "", 0},
+	{"spacingX", "number", "", 0}, {"spacingY", "number", "", 0}, {"spacingZ", "number", "", 0},
+	{"frameTimeMs", "number", "", 0}, {"durationS", "number", "", 0},
+	{"server", "text", "field", 128}, {"serverUrl", "text", "field", 2048}, {"studyUid", "text", "field", uid.MaxLen},
+	{"seriesUid", "text", "field", uid.MaxLen}, {"workstation", "text", "field", 255},
 }
+
+// maxObject is the most bytes one legitimate object takes in a gRPC answer
+// with all its properties and a dim-d vector: the strings at their bounds,
+// each property's name and encoding (16 bytes, generously), its metadata.
+func maxObject(dim int) int {
+	n := 256 + 4*max(dim, 0) // id, distance, the message's own fields
+	for _, p := range properties {
+		n += len(p.name) + 16 + p.max
+	}
+	return n
+}
+
+// pageLimit is the receive limit of a search of k objects: k legitimate
+// objects and the reply's own framing. A larger answer holds an object no
+// M3Ret workstation wrote (see Search).
+func pageLimit(k, dim int) int { return 4096 + max(k, 1)*maxObject(dim) }
 
 func propertyNames() []string {
 	out := make([]string, len(properties))
@@ -95,7 +117,16 @@ func (r Record) fields() map[string]any {
 	return m
 }
 
+// batchObject is r as written: its strings bounded, and refused when its
+// item id or UIDs are not of their form.
 func (r Record) batchObject(collection string, vec []float32) (*pb.BatchObject, error) {
+	r = r.bounded()
+	if err := r.check(); err != nil {
+		if validItemID(r.ItemID) {
+			return nil, fmt.Errorf("item %s: %w", r.ItemID, err)
+		}
+		return nil, err
+	}
 	props, err := structpb.NewStruct(r.fields())
 	if err != nil {
 		return nil, fmt.Errorf("properties of %s: %w", r.ItemID, err)
@@ -117,8 +148,10 @@ func vectorBytes(v []float32) []byte {
 	return b
 }
 
-// recordOf reads a search result's properties back into a Record.
-func recordOf(p *pb.Properties) Record {
+// recordOf reads a search result's properties back into a Record, its
+// strings bounded as when written; an object M3Ret would not have written
+// is refused (ErrBadObject).
+func recordOf(p *pb.Properties) (Record, error) {
 	f := p.GetFields()
 	s := func(k string) string { return f[k].GetTextValue() }
 	i := func(k string) int { return int(f[k].GetIntValue()) }
@@ -133,5 +166,8 @@ func recordOf(p *pb.Properties) Record {
 	if t, err := time.Parse(time.RFC3339, f["studyDate"].GetDateValue()); err == nil {
 		r.StudyDate = t.UTC().Format("20060102")
 	}
-	return r
+	if err := r.check(); err != nil {
+		return Record{}, err
+	}
+	return r.bounded(), nil
 }
