@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/m3ret/viewer/library/dept"
+	"github.com/m3ret/viewer/library/internal/origin"
+	"github.com/m3ret/viewer/library/internal/uid"
 	"github.com/m3ret/viewer/library/pacs"
 )
 
@@ -52,6 +55,8 @@ func (l *Library) index() Index {
 type DeptIndex struct {
 	ix          *dept.Index
 	workstation string
+	mu          sync.Mutex
+	dropped     []string // what searches left out, until TakeSearchNotes
 }
 
 // DeptOptions say how to open a department index.
@@ -71,6 +76,9 @@ var (
 	ErrNoDeptIndex = dept.ErrNoCollection
 	ErrNotInPACS   = errors.New("the case is not in a PACS this workstation knows")
 	ErrDeptBadURL  = dept.ErrBadURL
+	// ErrDeptRedirect: a node redirected to another server, which was
+	// refused (the API key is not sent there).
+	ErrDeptRedirect = origin.ErrCrossOrigin
 )
 
 // IsDeptURL reports whether s names a department index (weaviate://...).
@@ -98,15 +106,31 @@ func (l *Library) OpenDept(ctx context.Context, url string, o DeptOptions) (*Dep
 // Search finds neighbours in the department index. Results name items that
 // may not be in this library: Fetch brings one in.
 func (d *DeptIndex) Search(ctx context.Context, vec []float32, k int, filter, exclude string) ([]Result, error) {
-	hits, err := d.ix.Search(ctx, vec, k, filter, exclude)
+	hits, dropped, err := d.ix.SearchNoted(ctx, vec, k, filter, exclude)
 	if err != nil {
 		return nil, err
+	}
+	if n := dropped.Note(); n != "" {
+		d.mu.Lock()
+		d.dropped = append(d.dropped, n)
+		d.mu.Unlock()
 	}
 	out := make([]Result, len(hits))
 	for i, h := range hits {
 		out[i] = Result{Rank: i + 1, Score: h.Score, Item: itemOfRecord(h.Record)}
 	}
 	return out, nil
+}
+
+// TakeSearchNotes returns, once, what the searches since the last call
+// left out (objects of the index too large or malformed to show), in one
+// line each.
+func (d *DeptIndex) TakeSearchNotes() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.dropped
+	d.dropped = nil
+	return out
 }
 
 // Count is the number of items in the department index that pass filter.
@@ -167,9 +191,12 @@ func (l *Library) Fetch(ctx context.Context, res Item, progress func(done, total
 	if res.Source == nil || l.pacsFor == nil {
 		return Item{}, fmt.Errorf("%w: %s", ErrNotInPACS, res.Path)
 	}
+	if err := checkSource(res.Source); err != nil {
+		return Item{}, err
+	}
 	c, err := l.pacsFor(res.Source.Server)
 	if err != nil {
-		return Item{}, fmt.Errorf("%w: server %q: %v", ErrNotInPACS, res.Source.Server, err)
+		return Item{}, fmt.Errorf("%w: PACS %q: %w", ErrNotInPACS, res.Source.Server, err)
 	}
 	rep, err := l.Pull(ctx, c, res.Source.StudyUID, []string{res.Source.SeriesUID}, progress)
 	if err != nil {
@@ -212,9 +239,12 @@ func (l *Library) RemotePreview(ctx context.Context, it Item, size int) ([]byte,
 	if it.Source == nil || l.pacsFor == nil {
 		return nil, ErrNotInPACS
 	}
+	if err := checkSource(it.Source); err != nil {
+		return nil, err
+	}
 	c, err := l.pacsFor(it.Source.Server)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotInPACS, err)
+		return nil, fmt.Errorf("%w: PACS %q: %w", ErrNotInPACS, it.Source.Server, err)
 	}
 	q := pacs.Query{Limit: 1}
 	if it.Frames > 1 && it.Kind == "volume" {
@@ -230,6 +260,19 @@ func (l *Library) RemotePreview(ctx context.Context, it Item, size int) ([]byte,
 	if len(inst) == 0 {
 		return nil, fmt.Errorf("series %s: %w", it.Source.SeriesUID, pacs.ErrNotFound)
 	}
+	if err := uid.Check("instance UID", inst[0].UID); err != nil {
+		return nil, err
+	}
 	b, _, err := c.Rendered(ctx, it.Source.StudyUID, it.Source.SeriesUID, inst[0].UID, size)
 	return b, err
+}
+
+// checkSource refuses a department result whose study or series UID is not
+// a DICOM UID before anything is asked of a PACS (the index is written by
+// anyone holding its key; a "UID" such as ../../x must reach no URL).
+func checkSource(s *Source) error {
+	if err := uid.Check("study UID", s.StudyUID); err != nil {
+		return err
+	}
+	return uid.Check("series UID", s.SeriesUID)
 }

@@ -113,6 +113,12 @@ func (l *Library) syncStudy(ctx context.Context, c *pacs.Client, d *DeptIndex, s
 	}
 	for _, s := range series {
 		rep.Series++
+		if err := checkSource(&Source{StudyUID: st.UID, SeriesUID: s.UID}); err != nil {
+			// Not written: workstations would drop it, and its UIDs would
+			// reach their PACS requests.
+			rep.Failed = append(rep.Failed, Failure{Path: "pacs:" + c.Name() + " series", Error: err.Error()})
+			continue
+		}
 		has, err := d.ix.HasSeries(ctx, c.Name(), s.UID)
 		if err != nil {
 			return fmt.Errorf("department index: %w", err)
