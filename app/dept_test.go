@@ -192,3 +192,32 @@ func TestIndexKeySaved(t *testing.T) {
 		t.Fatalf("a forgotten key is still used: %q", k)
 	}
 }
+
+// TestResultsPrintedAsData: strings of a department result (planted by
+// anyone holding the index key) print as one line, escaped, never as a
+// line of their own or a terminal command.
+func TestResultsPrintedAsData(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  library.Source
+		kind string
+		want string // in the line
+	}{
+		{name: "line break in the PACS name", src: library.Source{Server: "main\nFAKE", StudyUID: "1.2", SeriesUID: "1.2.3"},
+			kind: "volume", want: `pacs:main\nFAKE study 1.2 series 1.2.3`},
+		{name: "terminal escape in the kind", src: library.Source{Server: "main", StudyUID: "1.2", SeriesUID: "1.2.3"},
+			kind: "\x1b[2Jvolume", want: `\x1b[2Jvolume`},
+		{name: "bidi override in the UID", src: library.Source{Server: "main", StudyUID: "1.2\u202e", SeriesUID: "1.2.3"},
+			kind: "image", want: `study 1.2\u202e series`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := library.Item{ID: "d1", Kind: tc.kind, Modality: "CT", Source: &tc.src}
+			var b strings.Builder
+			printResults(&b, []queryResult{{Rank: 1, ID: it.ID, Kind: it.Kind, Modality: it.Modality, Path: where(it)}})
+			out := b.String()
+			if strings.Count(out, "\n") != 1 || strings.ContainsAny(out, "\x1b\u202e") || !strings.Contains(out, tc.want) {
+				t.Fatalf("printed %q, want one line holding %s", out, tc.want)
+			}
+		})
+	}
+}

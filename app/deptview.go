@@ -74,6 +74,8 @@ func deptProblem(err error) string {
 		return "its collection does not exist (has the sync worker run?)."
 	case errors.Is(err, library.ErrDeptBadURL):
 		return "its address in Settings is not valid."
+	case errors.Is(err, library.ErrDeptRedirect):
+		return "it sent this workstation to another server, which was refused (the API key stays with the index)."
 	}
 	return "it did not answer (" + plain(err) + ")."
 }

@@ -3,11 +3,16 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+
+	"github.com/m3ret/viewer/app/cli"
+	"github.com/m3ret/viewer/library"
 )
 
 // TestWindowSearchesDepartment: with a department index set, a file
@@ -54,5 +59,41 @@ func TestWindowSearchesDepartment(t *testing.T) {
 	g.Wait()
 	if g.s.Dept() != nil || len(g.results.Tiles()) != 1 { // the library holds the one fetched series
 		t.Fatalf("back on this library: dept %v, %d results", g.s.Dept(), len(g.results.Tiles()))
+	}
+}
+
+// TestDeptResultsShownAsData: in the window, a department result's strings
+// show on one line, escaped; a result whose PACS this workstation lacks
+// says so (not that the case is on another workstation).
+func TestDeptResultsShownAsData(t *testing.T) {
+	planted := library.Item{ID: "d1", Kind: "volume\n", Modality: "CT\x1b[2J",
+		Source: &library.Source{Server: "main\nFAKE", StudyUID: "1.2", SeriesUID: "1.2.3"}}
+	tile := tileFor(planted, "#1", nil)
+	for _, s := range append([]string{tile.Caption}, tile.Badges...) {
+		if strings.ContainsAny(s, "\n\x1b") {
+			t.Errorf("tile shows %q", s)
+		}
+	}
+	unknown := fmt.Errorf("%q: %w", "x", cli.ErrNoServer)
+	for _, tc := range []struct {
+		name string
+		it   library.Item
+		err  error
+		want string
+	}{
+		{name: "PACS not configured", it: planted,
+			err:  fmt.Errorf("%w: PACS %q: %w", library.ErrNotInPACS, planted.Source.Server, unknown),
+			want: `PACS "main\nFAKE" is not configured on this workstation; add it with m3ret pacs add.`},
+		{name: "on another workstation", it: library.Item{ID: "f1", Path: "workstation ws2"},
+			err:  fmt.Errorf("%w: workstation ws2", library.ErrNotInPACS),
+			want: "it is on another workstation, not in a PACS this workstation knows (see the PACS tab)."},
+		{name: "PACS did not send it", it: planted, err: errors.New("status 500\nFAKE"),
+			want: `PACS main\nFAKE did not send it (status 500\nFAKE).`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := openProblem(tc.it, tc.err); got != tc.want {
+				t.Fatalf("openProblem = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -142,8 +142,8 @@ func pacsFind(e *cli.Env, q pacs.Query) int {
 	}
 	return e.Output(map[string]any{"server": c.Name(), "studies": studies}, func(w io.Writer) {
 		for _, s := range studies {
-			fmt.Fprintf(w, "%s  %-8s %-10s %3d series %5d inst  %-24.24s %s\n", s.UID, s.Date, strings.Join(s.Modalities, "/"),
-				s.Series, s.Instances, s.Description, s.PatientName)
+			fmt.Fprintf(w, "%s  %-8s %-10s %3d series %5d inst  %-24.24s %s\n", cli.Text(s.UID), cli.Text(s.Date),
+				cli.Text(strings.Join(s.Modalities, "/")), s.Series, s.Instances, cli.Text(s.Description), cli.Text(s.PatientName))
 		}
 	})
 }

@@ -115,6 +115,11 @@ func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
 	if err != nil {
 		return cli.Fail(e.Stderr, err)
 	}
+	if d := s.Dept(); d != nil {
+		for _, n := range d.TakeSearchNotes() { // objects of the index left out
+			fmt.Fprintf(e.Stderr, "m3ret: %s\n", n)
+		}
+	}
 	doc := queryDoc{Query: queryInfo{K: r.K, Filter: r.Filter, Model: s.Enc.ModelID(), Item: r.ItemID, Path: r.Path},
 		Results: make([]queryResult, 0, len(found.Results))}
 	if smp := found.Sample; smp != nil && r.Path != "" {
@@ -125,11 +130,15 @@ func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
 		it := x.Item
 		doc.Results = append(doc.Results, queryResult{x.Rank, it.ID, x.Score, it.Kind, it.Modality, where(it), it.Description})
 	}
-	return e.Output(doc, func(w io.Writer) {
-		for _, x := range doc.Results {
-			fmt.Fprintf(w, "%2d  %.4f  %-8s %-4s %s\n", x.Rank, x.Score, x.Kind, x.Modality, x.Path)
-		}
-	})
+	return e.Output(doc, func(w io.Writer) { printResults(w, doc.Results) })
+}
+
+// printResults prints results as text, one line each: their strings may
+// come from a department index, which anyone holding its key writes.
+func printResults(w io.Writer, results []queryResult) {
+	for _, x := range results {
+		fmt.Fprintf(w, "%2d  %.4f  %-8s %-4s %s\n", x.Rank, x.Score, cli.Text(x.Kind), cli.Text(x.Modality), cli.Text(x.Path))
+	}
 }
 
 // infoDoc is what `info --json` prints.

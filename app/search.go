@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/app/controller"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
@@ -87,8 +88,12 @@ func (g *GUI) showQuery(s *controller.Search, err error) {
 	g.results.SetTiles(tiles)
 	g.showTab(tabResults)
 	where := ""
-	if g.s.Dept() != nil {
+	if d := g.s.Dept(); d != nil {
 		where = " in the department index"
+		for _, n := range d.TakeSearchNotes() { // objects of the index left out
+			where += ". " + n
+			logf("department index: %s", n)
+		}
 	}
 	g.status.SetText(fmt.Sprintf("%d similar cases for %s%s", len(tiles), s.Name, where))
 }
@@ -108,7 +113,7 @@ func (g *GUI) ShowResult(id string) {
 	g.notes.Flush() // what was typed about the result shown so far
 	remote := library.Remote(res.Item)
 	if remote {
-		g.status.SetText("Fetching the case from PACS " + res.Item.Source.Server + "…")
+		g.status.SetText("Fetching the case from PACS " + cli.Text(res.Item.Source.Server) + "…")
 	}
 	g.started("Opening the result", g.s.StartCompare(id, func(l *controller.Loaded, err error) {
 		if err != nil {
@@ -120,7 +125,7 @@ func (g *GUI) ShowResult(id string) {
 		if remote { // now cached in the library
 			g.refreshLibrary("")
 		}
-		title := fmt.Sprintf("%s %s · %s", res.Item.Modality, res.Item.Kind, caption(l.Item))
+		title := fmt.Sprintf("%s %s · %s", cli.Text(res.Item.Modality), cli.Text(res.Item.Kind), caption(l.Item))
 		g.compare.SetPair(cur.Sample, cur.Name, l.Sample, title, res.Score)
 		g.pairMeasures(l)
 		g.notes.Show(l.Annotations, l.AnnotationsErr)
@@ -131,12 +136,20 @@ func (g *GUI) ShowResult(id string) {
 // openProblem says why a result could not be opened.
 func openProblem(it library.Item, err error) string {
 	switch {
+	case errors.Is(err, cli.ErrNoServer) && library.Remote(it):
+		return notConfigured(it.Source.Server)
 	case errors.Is(err, library.ErrNotInPACS):
 		return "it is on another workstation, not in a PACS this workstation knows (see the PACS tab)."
 	case library.Remote(it):
-		return "PACS " + it.Source.Server + " did not send it (" + plain(err) + ")."
+		return "PACS " + cli.Text(it.Source.Server) + " did not send it (" + cli.Text(plain(err)) + ")."
 	}
 	return "its source file is missing or unreadable."
+}
+
+// notConfigured says that a department result's PACS is not one this
+// workstation has (the name is the index's, quoted).
+func notConfigured(server string) string {
+	return fmt.Sprintf("PACS %q is not configured on this workstation; add it with m3ret pacs add.", server)
 }
 
 // stepResult compares the previous (d = -1) or next (+1) result.

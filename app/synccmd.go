@@ -62,9 +62,9 @@ func runSync(e *cli.Env, s *cli.Session, server string, o library.SyncOptions, d
 	}
 	code := e.Output(rep, func(w io.Writer) {
 		fmt.Fprintf(w, "%d studies, %d series: %d items indexed, %d series already there, %d failed; next sync from %s\n",
-			rep.Studies, rep.Series, rep.Upserted, rep.Skipped, len(rep.Failed), cli.Or(rep.Watermark, "the start"))
+			rep.Studies, rep.Series, rep.Upserted, rep.Skipped, len(rep.Failed), cli.Text(cli.Or(rep.Watermark, "the start")))
 		for _, f := range rep.Failed {
-			fmt.Fprintf(w, "  failed: %s: %s\n", f.Path, f.Error)
+			fmt.Fprintf(w, "  failed: %s: %s\n", cli.Text(f.Path), cli.Text(f.Error))
 		}
 	})
 	if code == cli.ExitOK && len(rep.Failed) > 0 {

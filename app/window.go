@@ -246,16 +246,16 @@ func (g *GUI) refreshLibrary(status string) {
 // tileFor is an item's tile, with its thumbnail when there is one.
 func tileFor(it library.Item, title string, thumbs map[string]image.Image) viewer.Tile {
 	return viewer.Tile{ID: it.ID, Title: title, Caption: caption(it), Thumb: thumbs[it.ID],
-		Badges: []string{it.Modality, it.Kind}}
+		Badges: []string{cli.Text(it.Modality), cli.Text(it.Kind)}}
 }
 
 // caption names an item under its thumbnail: its file, or for a department
 // result not in this library, the PACS that holds it.
 func caption(it library.Item) string {
 	if library.Remote(it) {
-		return "on PACS " + it.Source.Server
+		return "on PACS " + cli.Text(it.Source.Server)
 	}
-	return filepath.Base(it.Path)
+	return cli.Text(filepath.Base(it.Path))
 }
 
 func (g *GUI) chooseImport() {

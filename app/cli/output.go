@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // WriteJSON writes v as one indented JSON document.
@@ -65,4 +69,36 @@ func Progress(stderr io.Writer, what string) func(done, total int) {
 			fmt.Fprintln(stderr)
 		}
 	}
+}
+
+// Text makes a string from outside this program (a department index, a
+// PACS, a file name) safe to print as text: control characters, line and
+// paragraph separators and bidirectional overrides are escaped as Go
+// writes them (\n, \x1b, \u202e), and bytes that are not UTF-8 as \xNN,
+// so a planted value prints as one visible string, never as a line of its
+// own or a terminal command. Every text printer of such strings uses it
+// (JSON output escapes them itself).
+func Text(s string) string {
+	if !strings.ContainsFunc(s, mustEscape) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case mustEscape(r):
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func mustEscape(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }
