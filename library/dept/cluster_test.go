@@ -236,3 +236,36 @@ func indexOf(c *depttest.Cluster, nd *depttest.Node) int {
 	}
 	return -1
 }
+
+// TestClusterOpenAfterLeaderKilled: right after the Raft leader is killed,
+// a fresh workstation's query (open, then search, as `query --index`
+// does) waits for the new leader instead of failing on the collection's
+// lookup.
+func TestClusterOpenAfterLeaderKilled(t *testing.T) {
+	clusterTests(t)
+	c := depttest.Start(t, 3)
+	cfg, _ := dept.ParseURL(c.URL("Cases"))
+	ctx := context.Background()
+	const dim = 8
+	ix, err := dept.Open(ctx, cfg, dept.Options{Model: testModel, Dim: dim, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, vecs, _ := corpus(60, dim)
+	upsertAll(t, ix, recs, vecs)
+	ix.Close()
+	leader := c.Leader()
+	if leader == nil {
+		t.Fatal("no Raft leader reported")
+	}
+	c.Kill(leader)
+	t.Logf("killed the Raft leader (%s)", leader.Name)
+	fresh, err := dept.Open(ctx, cfg, dept.Options{Model: testModel})
+	if err != nil {
+		t.Fatalf("open right after the leader's kill: %v", err)
+	}
+	defer fresh.Close()
+	if hits, err := fresh.Search(ctx, vecs[0], 10, "", ""); err != nil || len(hits) != 10 {
+		t.Fatalf("search right after the leader's kill: %d hits, %v", len(hits), err)
+	}
+}
