@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/m3ret/viewer/library/ingest"
+	"github.com/m3ret/viewer/library/internal/uid"
 	"github.com/m3ret/viewer/library/pacs"
 )
 
@@ -25,7 +26,12 @@ const pullFolder = "pacs"
 // instances land; it is imported once whole, so a cancel or a failure
 // mid-series leaves no partial item (the folder is removed); series pulled
 // before (by this library) are skipped, so a later pull resumes where a
-// cancelled one stopped. progress counts instances received.
+// cancelled one stopped. A series the server answers wrongly (an instance
+// of another study or series, an answer that does not end or stalls, see
+// pacs.Retrieve) is a failure: nothing of it is kept, and it is not marked
+// pulled; series listed without a valid UID are left out, counted in one
+// failure. The library's write lock is held for the pull and released
+// however it ends. progress counts instances received.
 func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, seriesUIDs []string, progress func(done, total int)) (*Report, error) {
 	ctx = l.scratch(ctx)
 	l.importMu.Lock()
@@ -36,10 +42,18 @@ func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, ser
 		return rep, err
 	}
 	defer l.noteEnd(end)
-	series, err := l.seriesToPull(ctx, c, studyUID, seriesUIDs)
+	series, dropped, err := l.seriesToPull(ctx, c, studyUID, seriesUIDs)
 	if err != nil {
 		return rep, err
 	}
+	if dropped != nil {
+		rep.Failed = append(rep.Failed, Failure{Path: "pacs:" + c.Name() + " series list", Error: dropped.Error()})
+	}
+	return rep, l.pullAll(ctx, c, studyUID, series, rep, progress)
+}
+
+// pullAll pulls the series listed, one after the other.
+func (l *Library) pullAll(ctx context.Context, c *pacs.Client, studyUID string, series []pacs.Series, rep *Report, progress func(done, total int)) error {
 	total, done := 0, 0
 	for _, s := range series {
 		total += max(s.Instances, 1)
@@ -54,40 +68,54 @@ func (l *Library) Pull(ctx context.Context, c *pacs.Client, studyUID string, ser
 		done += max(s.Instances, 1)
 		progress(min(done, total), total)
 		if ctx.Err() != nil {
-			return rep, ctx.Err()
+			return ctx.Err()
 		}
 		if err != nil {
 			rep.Failed = append(rep.Failed, Failure{Path: sourceName(src), Error: err.Error()})
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // seriesToPull lists the series asked for, with their instance counts.
-func (l *Library) seriesToPull(ctx context.Context, c *pacs.Client, studyUID string, want []string) ([]pacs.Series, error) {
+// Series listed without a valid UID are left out, said by dropped; a list
+// cut at the client's bounds is refused (a study of more series than one
+// search takes is not pulled whole).
+func (l *Library) seriesToPull(ctx context.Context, c *pacs.Client, studyUID string, want []string) (_ []pacs.Series, dropped *pacs.PartialError, _ error) {
+	for i, id := range want {
+		if err := uid.Check(fmt.Sprintf("series %d of %d asked for", i+1, len(want)), id); err != nil {
+			return nil, nil, err
+		}
+	}
 	all, err := c.FindSeries(ctx, studyUID, pacs.Query{})
+	if errors.As(err, &dropped) && !dropped.Cut {
+		err = nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list series of the study: %w", err)
+		return nil, nil, fmt.Errorf("list series of the study: %w", err)
 	}
 	if len(want) == 0 {
-		if len(all) == 0 {
-			return nil, fmt.Errorf("study %s: %w", studyUID, pacs.ErrNotFound)
+		if len(all) == 0 && dropped != nil {
+			return nil, nil, fmt.Errorf("list series of the study: %w", dropped)
 		}
-		return all, nil
+		if len(all) == 0 {
+			return nil, nil, fmt.Errorf("study %s: %w", studyUID, pacs.ErrNotFound)
+		}
+		return all, dropped, nil
 	}
 	byUID := map[string]pacs.Series{}
 	for _, s := range all {
 		byUID[s.UID] = s
 	}
 	out := make([]pacs.Series, 0, len(want))
-	for _, uid := range want {
-		s, ok := byUID[uid]
+	for _, id := range want {
+		s, ok := byUID[id]
 		if !ok {
-			return nil, fmt.Errorf("series %s: %w", uid, pacs.ErrNotFound)
+			return nil, nil, fmt.Errorf("series %s: %w", id, pacs.ErrNotFound)
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, dropped, nil
 }
 
 // pullSeries downloads one series (of about n instances) whole, then
