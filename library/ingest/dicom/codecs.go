@@ -67,7 +67,7 @@ func (h *header) decodeCompressed(data []byte) (raw []uint32, planar bool, err e
 	case syntaxJPEGLSNear:
 		px, w, ht, comps, bits, _, err = nearlossless.Decode(data)
 	default:
-		return nil, false, fmt.Errorf("%s (%s): %w", syntaxName(h.syntax), h.syntax, ErrUnsupportedSyntax)
+		return nil, false, fmt.Errorf("%s %s: %w", syntaxName(h.syntax), syntaxText(h.syntax), ErrUnsupportedSyntax)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("decode %s: %w", syntaxName(h.syntax), err)

@@ -90,7 +90,7 @@ func Read(r io.ReadSeeker, size int64) (*media.Sample, error) {
 func ReadContext(ctx context.Context, r io.ReadSeeker, size int64) (s *media.Sample, err error) {
 	defer func() { // the parser may panic on corrupt input
 		if p := recover(); p != nil {
-			s, err = nil, fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
+			s, err = nil, panicErr(p)
 		}
 	}()
 	return readUnguarded(ctx, r, size)
@@ -348,6 +348,9 @@ func (h *header) readVideo(ctx context.Context, frags []*frame.Frame) (*media.Sa
 	defer cancel()
 	s, err := video.DecodeBytes(ctx, stream, 0)
 	if err != nil {
+		if !errors.Is(err, video.ErrNoFFmpeg) && ctx.Err() == nil {
+			err = redact(err) // ffmpeg's last words on the stream, an element's bytes
+		}
 		return nil, fmt.Errorf("%s video: %w", syntaxName(h.syntax), err)
 	}
 	format := s.Meta.SourceFormat

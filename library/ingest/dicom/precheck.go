@@ -8,32 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 	"github.com/suyashkumar/dicom/pkg/uid"
 )
-
-// redacted is an error whose message leaves out the values it quoted: the
-// parser quotes what it read, which may be patient data (a name read as a
-// number, an ID as a character set). Tags and lengths stay; errors.Is
-// still sees the error underneath.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }
-
-func redact(err error) error { return redacted{redactValues(err.Error()), err} }
-
-var quotedValue = regexp.MustCompile(`'[^']*'|"[^"]*"|\[[^\]]*\]`)
-
-// redactValues replaces quoted and bracketed values by "…".
-func redactValues(s string) string { return quotedValue.ReplaceAllString(s, "…") }
 
 // ErrCorrupt is returned when a file's element lengths cannot be right.
 var ErrCorrupt = errors.New("corrupt dicom")
@@ -112,13 +92,14 @@ func (w *walker) endAfterPixels() bool {
 
 // knownSyntax refuses a transfer syntax the parser does not know (it would
 // read the file with no byte order and fail deep inside): HTJ2K, a private
-// UID, a typo. An absent one is left to the parser's default.
+// UID, a typo, or text that is no UID at all (named by its length only).
+// An absent one is left to the parser's default.
 func knownSyntax(syntax string) error {
 	if syntax == "" {
 		return nil
 	}
 	if _, err := uid.CanonicalTransferSyntaxUID(syntax); err != nil {
-		return fmt.Errorf("%w %s", ErrUnsupportedSyntax, syntax)
+		return fmt.Errorf("%w %s", ErrUnsupportedSyntax, syntaxText(syntax))
 	}
 	return nil
 }
@@ -200,9 +181,11 @@ func (w *walker) read(n int) ([]byte, error) {
 	return b, nil
 }
 
-func (w *walker) skip(n int64) error {
+// skip skips the n bytes of element t's value (an item's, a fragment's),
+// or refuses the length.
+func (w *walker) skip(t tag.Tag, n int64) error {
 	if n > w.left {
-		return fmt.Errorf("length %d runs past the end of the file: %w", n, ErrCorrupt)
+		return errLength(t, n)
 	}
 	if _, err := w.r.Discard(int(n)); err != nil {
 		return err
@@ -223,7 +206,7 @@ type metaInfo struct {
 func (w *walker) fileMeta() (metaInfo, error) {
 	head, _ := w.r.Peek(132)
 	if len(head) == 132 && string(head[128:132]) == "DICM" {
-		if err := w.skip(132); err != nil {
+		if err := w.skip(tag.Tag{}, 132); err != nil {
 			return metaInfo{}, err
 		}
 		return w.meta(false)
@@ -256,7 +239,7 @@ func (w *walker) meta(noPreamble bool) (metaInfo, error) {
 			return m, fmt.Errorf("undefined length in file meta group: %w", ErrCorrupt)
 		}
 		if int64(vl) > w.left {
-			return m, fmt.Errorf("element %v length %d runs past the end of the file: %w", t, vl, ErrCorrupt)
+			return m, errLength(t, int64(vl))
 		}
 		switch {
 		case t == tag.TransferSyntaxUID && vl < 256:
@@ -277,7 +260,7 @@ func (w *walker) meta(noPreamble bool) (metaInfo, error) {
 				groupLen, groupStart = int64(binary.LittleEndian.Uint32(b)), w.size-w.left
 			}
 		default:
-			if err := w.skip(int64(vl)); err != nil {
+			if err := w.skip(t, int64(vl)); err != nil {
 				return m, err
 			}
 		}
@@ -389,41 +372,50 @@ func (w *walker) elements(limit int64, undefinedLen bool) error {
 			if err := w.checkPixels(vl); err != nil {
 				return err
 			}
-			if err := w.skip(int64(vl)); err != nil {
+			if err := w.skip(t, int64(vl)); err != nil {
 				return err
 			}
 			if w.endAfterPixels() {
 				return nil
 			}
 		case vr == "SQ" || (vl == undefined && t.Group != 0xFFFE):
-			if err := w.sequence(vl); err != nil {
-				return fmt.Errorf("sequence %v: %w", t, err)
+			if err := w.sequence(t, vl); err != nil {
+				return err
 			}
 		case t == itemTag:
 			if vl == undefined {
 				if err := w.elements(-1, true); err != nil {
 					return err
 				}
-			} else if err := w.skip(int64(vl)); err != nil {
+			} else if err := w.skip(t, int64(vl)); err != nil {
 				return err
 			}
 		case vl == undefined:
-			return fmt.Errorf("undefined length for %v: %w", t, ErrCorrupt)
+			return fmt.Errorf("undefined length for %s: %w", element(t), ErrCorrupt)
 		default:
-			if err := w.skip(int64(vl)); err != nil {
-				return fmt.Errorf("element %v: %w", t, err)
+			if err := w.skip(t, int64(vl)); err != nil {
+				return err
 			}
 		}
 	}
 }
 
-// sequence walks the items of a sequence of defined or undefined length.
-func (w *walker) sequence(vl uint32) error {
+// sequence walks the items of sequence t, of defined or undefined length;
+// what fails inside is told as in it.
+func (w *walker) sequence(t tag.Tag, vl uint32) error {
+	if vl != undefined && int64(vl) > w.left {
+		return errLength(t, int64(vl))
+	}
 	w.depth++
 	defer func() { w.depth-- }()
-	if vl != undefined && int64(vl) > w.left {
-		return fmt.Errorf("length %d runs past the end of the file: %w", vl, ErrCorrupt)
+	if err := w.items(vl); err != nil {
+		return fmt.Errorf("in sequence %s: %w", tagText(t), err)
 	}
+	return nil
+}
+
+// items walks a sequence's items.
+func (w *walker) items(vl uint32) error {
 	limit := int64(-1)
 	if vl != undefined {
 		limit = int64(vl)
@@ -438,14 +430,14 @@ func (w *walker) sequence(vl uint32) error {
 		case t == sequenceEnd:
 			return nil
 		case t != itemTag:
-			return fmt.Errorf("%v inside a sequence: %w", t, ErrCorrupt)
+			return fmt.Errorf("%s where an item should be: %w", element(t), ErrCorrupt)
 		case ivl == undefined:
 			if err := w.elements(-1, true); err != nil {
 				return err
 			}
 		default:
 			if int64(ivl) > w.left {
-				return fmt.Errorf("item length %d runs past the end of the file: %w", ivl, ErrCorrupt)
+				return errLength(itemTag, int64(ivl))
 			}
 			if err := w.elements(int64(ivl), false); err != nil {
 				return err
@@ -466,9 +458,9 @@ func (w *walker) fragments() error {
 		case t == sequenceEnd:
 			return nil
 		case t != itemTag || vl == undefined:
-			return fmt.Errorf("bad fragment %v: %w", t, ErrCorrupt)
+			return fmt.Errorf("bad pixel data fragment (%s): %w", element(t), ErrCorrupt)
 		}
-		if err := w.skip(int64(vl)); err != nil {
+		if err := w.skip(t, int64(vl)); err != nil {
 			return err
 		}
 	}

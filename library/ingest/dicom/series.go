@@ -41,7 +41,7 @@ func ReadHeader(r io.ReadSeeker, size int64) (Header, error) {
 func ReadHeaderContext(ctx context.Context, r io.ReadSeeker, size int64) (hd Header, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %s", ErrCorrupt, redactValues(fmt.Sprint(p)))
+			err = panicErr(p)
 		}
 	}()
 	return readHeaderUnguarded(ctx, r, size)
