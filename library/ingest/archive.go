@@ -12,9 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	dcm "github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/tag"
-
 	"github.com/m3ret/viewer/library/ingest/dicom"
 	"github.com/m3ret/viewer/library/ingest/internal/ctxio"
 )
@@ -301,26 +298,19 @@ func scratchDir(ctx context.Context) string {
 }
 
 // dicomdirFiles lists the files a DICOMDIR refers to, as paths beside it.
-func dicomdirFiles(p string) ([]string, error) {
-	r, size, closeFn, err := openSeeker(context.Background(), p, false)
+func dicomdirFiles(ctx context.Context, p string) ([]string, error) {
+	r, size, closeFn, err := openSeeker(ctx, p, true) // read once, from the start
 	if err != nil {
 		return nil, err
 	}
 	defer closeFn()
-	ds, err := dcm.Parse(r, size, nil, dcm.SkipPixelData(), dcm.AllowUnknownSpecificCharacterSet())
+	ids, err := dicom.ReadFileIDs(ctx, r, size)
 	if err != nil {
-		return nil, fmt.Errorf("parse DICOMDIR: %w", err)
+		return nil, err
 	}
 	base := filepath.Dir(p)
 	var out []string
-	for e := range ds.FlatIterator() {
-		if e.Tag != tag.ReferencedFileID {
-			continue
-		}
-		parts, ok := e.Value.GetValue().([]string)
-		if !ok || len(parts) == 0 {
-			continue
-		}
+	for _, parts := range ids {
 		rel := filepath.Join(parts...)
 		if filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
 			continue

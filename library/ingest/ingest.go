@@ -11,9 +11,7 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -112,106 +110,4 @@ func readHead(ctx context.Context, path string, n int) ([]byte, error) {
 		return nil, err
 	}
 	return head[:k], nil
-}
-
-// Walk expands root (a file, a folder walked recursively, a DICOMDIR or a
-// ZIP archive) into the absolute paths of the files to try, in lexical
-// order, skipping hidden entries and the licence notes that sample folders
-// carry. Archive members are named ARCHIVE!/MEMBER. What could not be
-// walked comes back as one error; WalkAll says it entry by entry.
-func Walk(root string) ([]string, error) {
-	files, problems := WalkAll(root)
-	errs := make([]error, len(problems))
-	for i, p := range problems {
-		errs[i] = fmt.Errorf("%s: %w", p.Path, p.Err)
-	}
-	return files, errors.Join(errs...)
-}
-
-// WalkAll is Walk reporting each entry it could not walk (an unreadable
-// folder, a broken link, a refused archive) as a Problem of its own, and
-// going on with the rest. Symbolic links are followed, files and folders
-// alike; a folder reached twice (a link loop) is walked once.
-func WalkAll(root string) ([]string, []Problem) {
-	w := &treeWalker{seen: map[string]bool{}}
-	w.walk(root, true)
-	return w.files, w.problems
-}
-
-type treeWalker struct {
-	files    []string
-	problems []Problem
-	seen     map[string]bool // real paths of the folders walked
-}
-
-func (w *treeWalker) fail(path string, err error) {
-	w.problems = append(w.problems, Problem{Path: path, Err: err})
-}
-
-// walk adds path: a file, an archive's members, or a folder's entries.
-func (w *treeWalker) walk(path string, top bool) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		w.fail(path, err)
-		return
-	}
-	st, err := os.Stat(abs) // follows links
-	switch {
-	case err != nil:
-		w.fail(abs, fmt.Errorf("cannot read: %w", err))
-	case st.IsDir():
-		w.folder(abs)
-	case !st.Mode().IsRegular():
-		w.fail(abs, errNotRegular)
-	case top && strings.EqualFold(filepath.Base(abs), "DICOMDIR"):
-		files, err := dicomdirFiles(abs)
-		w.add(abs, files, err)
-	default:
-		if head, err := readHead(context.Background(), abs, 4); err == nil && isZip(head) {
-			members, err := walkZip(abs)
-			w.add(abs, members, err)
-			return
-		}
-		w.files = append(w.files, abs)
-	}
-}
-
-func (w *treeWalker) add(path string, files []string, err error) {
-	if err != nil {
-		w.fail(path, err)
-		return
-	}
-	w.files = append(w.files, files...)
-}
-
-// folder walks a folder's entries in lexical order.
-func (w *treeWalker) folder(dir string) {
-	real, err := filepath.EvalSymlinks(dir)
-	if err == nil && w.seen[real] {
-		return // a link loop, or a folder reached twice
-	}
-	w.seen[real] = true
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		w.fail(dir, fmt.Errorf("cannot read folder: %w", err))
-	}
-	for _, e := range entries { // those read before an error too
-		name := e.Name()
-		path := filepath.Join(dir, name)
-		if strings.HasPrefix(name, ".") || skipName(name) || (!e.IsDir() && readByAnother(path)) {
-			continue
-		}
-		w.walk(path, false)
-	}
-}
-
-// errNotRegular is the reason a walk gives for a pipe, socket or device.
-var errNotRegular = errors.New("not a regular file (a pipe, socket or device): not read")
-
-func skipName(name string) bool {
-	switch strings.ToUpper(name) {
-	case "LICENSE", "COPYRIGHT", "README", "README.MD", "DICOMDIR", "THUMBS.DB", ".DS_STORE":
-		return true
-	}
-	return false
 }
