@@ -131,6 +131,22 @@ func (ix *Index) searchEach(ctx context.Context, req *pb.SearchRequest, filter s
 	if err != nil {
 		return nil, Dropped{}, err
 	}
+	recs, d, err := ix.objects(ctx, results)
+	if err != nil {
+		return nil, Dropped{}, err
+	}
+	hits := make([]Hit, 0, len(results))
+	for i, r := range results {
+		if recs[i] != nil {
+			hits = append(hits, Hit{Record: *recs[i], Score: 1 - r.GetMetadata().GetDistance()})
+		}
+	}
+	return hits, d, nil
+}
+
+// objects reads the properties of each result, eight at a time; a record
+// is nil where the object was left out (counted) or deleted meanwhile.
+func (ix *Index) objects(ctx context.Context, results []*pb.SearchResult) ([]*Record, Dropped, error) {
 	recs := make([]*Record, len(results))
 	var d Dropped
 	var mu sync.Mutex
@@ -149,21 +165,13 @@ func (ix *Index) searchEach(ctx context.Context, req *pb.SearchRequest, filter s
 			case err != nil:
 				return err
 			default:
-				recs[i] = rec // nil: deleted meanwhile
+				recs[i] = rec
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, Dropped{}, err
-	}
-	hits := make([]Hit, 0, len(results))
-	for i, r := range results {
-		if recs[i] != nil {
-			hits = append(hits, Hit{Record: *recs[i], Score: 1 - r.GetMetadata().GetDistance()})
-		}
-	}
-	return hits, d, nil
+	err := g.Wait()
+	return recs, d, err
 }
 
 // object reads the properties of one object (nil when there is none of
