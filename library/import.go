@@ -57,8 +57,10 @@ type decoded struct {
 // (a bounded pool of workers), embed (batches, one session), then store and
 // index (one writer). Files already in the library are skipped; a file that
 // fails gets an entry in the report and the run goes on; what was stored
-// stays stored if ctx is cancelled. progress, if not nil, is called with
-// (done, total) from one goroutine at a time.
+// stays stored if ctx is cancelled (the walk of the folders stops too).
+// progress, if not nil, is called with (done, total) from one goroutine at
+// a time, in files: while the folders are walked, (0, files found so far),
+// the total growing as they are found; then (files done, files found).
 func (l *Library) Import(ctx context.Context, paths []string, progress func(done, total int)) (*Report, error) {
 	ctx = l.scratch(ctx)
 	l.importMu.Lock()
@@ -72,13 +74,9 @@ func (l *Library) Import(ctx context.Context, paths []string, progress func(done
 // read, while planning goes on; DICOM series once every header is in (a
 // series may span folders). The caller holds importMu.
 func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, rep *Report, progress func(done, total int)) error {
-	var files []string
-	for _, p := range paths {
-		fs, problems := ingest.WalkAll(p)
-		for _, pr := range problems { // each entry that could not be walked, on its own
-			rep.Failed = append(rep.Failed, Failure{Path: pr.Path, Error: pr.Err.Error()})
-		}
-		files = append(files, fs...)
+	files, err := walkPaths(ctx, paths, rep, progress)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,7 +101,7 @@ func (l *Library) importPaths(ctx context.Context, paths []string, src *Source, 
 			sendUnit(ctx, units, u)
 		}
 	}()
-	err := l.importUnits(ctx, units, src, rep, prog.done)
+	err = l.importUnits(ctx, units, src, rep, prog.done)
 	cancel() // a failed store stops the planning
 	<-planning
 	return errors.Join(err, l.planned(problems, lookupErr, rep))
