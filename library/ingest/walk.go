@@ -79,10 +79,9 @@ type treeWalker struct {
 // walkOps counts a walk's file system calls, by kind (for the tests: the
 // walk must cost a fixed number of calls per entry).
 type walkOps struct {
-	opens   int // folders opened and read
-	stats   int // stats of a link or of the root
-	heads   int // files whose first bytes were read
-	entries int // folder entries seen
+	opens int // folders opened and read
+	stats int // stats of a link or of the root
+	heads int // files whose first bytes were read
 }
 
 // total is every counted call.
@@ -171,14 +170,22 @@ func (w *treeWalker) folder(dir string) {
 		if w.ctx.Err() != nil {
 			return
 		}
-		w.ops.entries++
 		name := e.Name()
-		path := dir + string(filepath.Separator) + name // dir is clean: no Join, whose Clean costs the whole path again
+		path := join(dir, name)
 		if strings.HasPrefix(name, ".") || skipName(name) || (!e.IsDir() && readByAnother(path)) {
 			continue
 		}
 		w.entry(path, e.Type(), false)
 	}
+}
+
+// join is filepath.Join for a clean folder and a name from its listing,
+// without Join's Clean, which would cost the whole path again.
+func join(dir, name string) string {
+	if os.IsPathSeparator(dir[len(dir)-1]) { // the root of a file system
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
 }
 
 // readFolder opens a folder, reads who it is and all its entries, sorted

@@ -178,3 +178,18 @@ func BenchmarkWalkDeep(b *testing.B) {
 		})
 	}
 }
+
+// TestJoin: the walk's join (filepath.Join without its Clean) gives a
+// file system's root one separator, not two.
+func TestJoin(t *testing.T) {
+	sep := string(filepath.Separator)
+	tests := []struct{ dir, name, want string }{
+		{sep, "etc", sep + "etc"},
+		{sep + "data", "x.dcm", sep + "data" + sep + "x.dcm"},
+	}
+	for _, tc := range tests {
+		if got := join(tc.dir, tc.name); got != tc.want {
+			t.Errorf("join(%q, %q) = %q, want %q", tc.dir, tc.name, got, tc.want)
+		}
+	}
+}
