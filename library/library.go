@@ -42,6 +42,7 @@ var (
 	ErrLocked        = catalog.ErrLocked   // another process is changing the library
 	ErrReadOnly      = catalog.ErrReadOnly // a change asked of a library opened to read
 	ErrDamaged       = catalog.ErrDamaged
+	ErrForeign       = catalog.ErrForeign // the catalog belongs to another library
 	ErrModelMismatch = errors.New("library was built with another model")
 )
 

@@ -331,21 +331,3 @@ func OpenForReindexWith(ctx context.Context, dir string, emb Embedder, o OpenOpt
 	}
 	return l, nil
 }
-
-// RepairWith is Repair waiting (bounded by ctx) while another process
-// uses the library; it holds the lock exclusive throughout.
-func RepairWith(ctx context.Context, dir string, o OpenOptions) (*RepairReport, error) {
-	if _, err := os.Stat(filepath.Join(dir, "catalog.db")); err != nil {
-		return nil, fmt.Errorf("no library in %s: %w", dir, err)
-	}
-	l := &Library{dir: dir}
-	l.SetWaiting(o.Waiting)
-	if err := lockFolder(l); err != nil {
-		return nil, err
-	}
-	defer l.unlock()
-	if err := l.acquire(ctx, true); err != nil {
-		return nil, err
-	}
-	return repair(dir)
-}

@@ -140,7 +140,7 @@ func TestRepairKeepsNotes(t *testing.T) {
 	}
 	l.Close()
 	var rr RepairReport
-	if err := salvage(filepath.Join(dir, "catalog.db"), &rr); err != nil || rr.Salvaged != 3 || rr.Annotations != 3 {
+	if err := (&Library{dir: dir}).salvage(filepath.Join(dir, "catalog.db"), &rr); err != nil || rr.Salvaged != 3 || rr.Annotations != 3 {
 		t.Fatalf("salvage: %+v %v", rr, err)
 	}
 	if err := dropIndexes(dir); err != nil {

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -33,14 +32,19 @@ func openRead(path string) (*bolt.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = db.View(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
-			if tx.Bucket(b) == nil {
-				return fmt.Errorf("catalog without %s: %w", b, fs.ErrNotExist)
+	err = guarded(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			for _, b := range buckets {
+				if tx.Bucket(b) == nil {
+					return fmt.Errorf("catalog without %s: %w", b, fs.ErrNotExist)
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+	if err == nil {
+		err = checkClaim(db, path)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -92,30 +96,9 @@ func (c *Catalog) Resume(readOnly bool) error {
 		return err
 	}
 	c.db, c.ro = db, readOnly
+	c.damaged.Store(nil)
 	return nil
 }
 
 // Close closes the file.
 func (c *Catalog) Close() error { return c.Suspend() }
-
-func (c *Catalog) view(fn func(*bolt.Tx) error) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.db == nil {
-		return errSuspended
-	}
-	return c.db.View(fn)
-}
-
-func (c *Catalog) update(fn func(*bolt.Tx) error) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.db == nil {
-		return errSuspended
-	}
-	err := c.db.Update(fn)
-	if errors.Is(err, bolt.ErrDatabaseReadOnly) {
-		return ErrReadOnly
-	}
-	return err
-}

@@ -11,12 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
-	"os"
-	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,6 +120,9 @@ type Catalog struct {
 	mu   sync.RWMutex
 	db   *bolt.DB // nil while suspended (see Suspend)
 	ro   bool
+	// damaged is the damage a transaction met (see guard); a catalog
+	// opened again (Resume) forgets it, and finds it again if it is there.
+	damaged atomic.Pointer[error]
 }
 
 // Open opens (creating if needed) the catalog file at path, readable by the
@@ -139,113 +140,29 @@ func openWrite(path string) (*bolt.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
+	if err := checkClaim(db, path); err != nil { // before anything is written
+		db.Close()
+		return nil, err
+	}
+	err = guarded(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, b := range buckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("init catalog: %w", err)
 	}
-	return db, nil
-}
-
-// openBolt opens the database. A file shorter than its own meta page says
-// (truncated) is refused with ErrDamaged before bbolt maps it (reading past
-// the end would kill the process with SIGBUS); what bbolt still panics on,
-// or faults on, becomes ErrDamaged too.
-func openBolt(path string, readOnly bool) (db *bolt.DB, err error) {
-	if err := checkLength(path); err != nil {
+	if err := claim(db, path); err != nil {
+		db.Close()
 		return nil, err
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if p := recover(); p != nil {
-			db, err = nil, fmt.Errorf("%w (%v)", ErrDamaged, p)
-		}
-	}()
-	// The library's lock file (see Lock) is taken before the catalog is
-	// opened, so bbolt's own lock is free at once, or within moments (a
-	// window closing its read-only handle as a writer gets in); the
-	// timeout holds off an m3ret from before the lock file.
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second, ReadOnly: readOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, ErrLocked
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open catalog: %w", err)
-	}
 	return db, nil
-}
-
-// boltMagic marks a bbolt meta page.
-const boltMagic = 0xED0CDAED
-
-// checkLength compares a database file's length with the pages its newest
-// valid meta page counts (a missing or empty file is a new database).
-func checkLength(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil // bbolt creates it, or says why not
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
-		return err
-	}
-	var best, pages, pageSize, freelist uint64
-	first := make([]byte, 80)
-	if _, err := f.ReadAt(first, 0); err != nil {
-		return fmt.Errorf("%w: no valid header", ErrDamaged)
-	}
-	// The two meta pages: the second sits a page in (the first's page size,
-	// or the usual 4096 when the first is torn).
-	for _, at := range []int64{0, int64(binary.LittleEndian.Uint32(first[24:28])), 4096} {
-		m := make([]byte, 80)
-		if at < 0 || at > 1<<16 {
-			continue
-		}
-		if _, err := f.ReadAt(m, at); err != nil {
-			continue
-		}
-		if binary.LittleEndian.Uint32(m[16:20]) != boltMagic || !metaSumOK(m) {
-			continue // not a meta page, or one a crash tore: bbolt uses the other
-		}
-		if txid := binary.LittleEndian.Uint64(m[64:72]); txid >= best {
-			best, pages, pageSize = txid, binary.LittleEndian.Uint64(m[56:64]), uint64(binary.LittleEndian.Uint32(m[24:28]))
-			freelist = binary.LittleEndian.Uint64(m[48:56])
-		}
-	}
-	switch {
-	case pageSize == 0:
-		return fmt.Errorf("%w: no valid header", ErrDamaged)
-	case uint64(st.Size()) < pages*pageSize:
-		return fmt.Errorf("%w: %d bytes, its header counts %d", ErrDamaged, st.Size(), pages*pageSize)
-	case freelist != ^uint64(0) && !isPage(f, freelist, pageSize, 0x10):
-		return fmt.Errorf("%w: its free-page list is gone", ErrDamaged)
-	}
-	return nil
-}
-
-// metaSumOK checks a meta page's checksum: FNV-64a of the meta fields
-// before it, as bbolt computes it.
-func metaSumOK(m []byte) bool {
-	h := fnv.New64a()
-	h.Write(m[16:72])
-	return h.Sum64() == binary.LittleEndian.Uint64(m[72:80])
-}
-
-// isPage reports whether page id of the file is there with these flags.
-func isPage(f *os.File, id, pageSize uint64, flags uint16) bool {
-	b := make([]byte, 16)
-	if _, err := f.ReadAt(b, int64(id*pageSize)); err != nil {
-		return false
-	}
-	return binary.LittleEndian.Uint64(b) == id && binary.LittleEndian.Uint16(b[8:]) == flags
 }
 
 // Entry is everything stored for one item in one transaction.
@@ -365,7 +282,7 @@ func (c *Catalog) Get(id string) (Item, error) {
 		if rec == nil {
 			return ErrNotFound
 		}
-		return json.Unmarshal(rec, &it)
+		return decodeItem(id, rec, &it)
 	})
 	return it, err
 }
@@ -374,9 +291,9 @@ func (c *Catalog) Get(id string) (Item, error) {
 func (c *Catalog) Items() ([]Item, error) {
 	var out []Item
 	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bItems).ForEach(func(_, rec []byte) error {
+		return tx.Bucket(bItems).ForEach(func(k, rec []byte) error {
 			var it Item
-			if err := json.Unmarshal(rec, &it); err != nil {
+			if err := decodeItem(string(k), rec, &it); err != nil {
 				return err
 			}
 			out = append(out, it)
@@ -418,8 +335,9 @@ func (c *Catalog) Vector(model, id string) ([]float32, error) {
 		if v == nil {
 			return ErrNotFound
 		}
-		vec = decodeVec(v)
-		return nil
+		var err error
+		vec, err = decodeVector(v)
+		return err
 	})
 	return vec, err
 }
@@ -431,7 +349,13 @@ func (c *Catalog) EachVector(model string, fn func(id string, vec []float32) err
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error { return fn(string(k), decodeVec(v)) })
+		return b.ForEach(func(k, v []byte) error {
+			vec, err := decodeVector(v)
+			if err != nil {
+				return err
+			}
+			return fn(string(k), vec)
+		})
 	})
 }
 
@@ -489,6 +413,23 @@ func encodeVec(v []float32) []byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
 	return b
+}
+
+// decodeItem decodes the record stored under id: one that does not
+// decode, or names another item, is damage.
+func decodeItem(id string, rec []byte, it *Item) error {
+	if json.Unmarshal(rec, it) != nil || it.ID != id {
+		return fmt.Errorf("%w: an item record does not read back", ErrDamaged)
+	}
+	return nil
+}
+
+// decodeVector decodes a stored embedding; one cut short is damage.
+func decodeVector(b []byte) ([]float32, error) {
+	if len(b)%4 != 0 {
+		return nil, fmt.Errorf("%w: an embedding does not read back", ErrDamaged)
+	}
+	return decodeVec(b), nil
 }
 
 func decodeVec(b []byte) []float32 {
