@@ -108,10 +108,11 @@ func repairCommand() cli.Command {
 
 func printRepair(w io.Writer, rep *library.RepairReport) {
 	if rep.Damaged == "" {
-		fmt.Fprintf(w, "catalog sound: %d items; the indexes are rebuilt at the next start\n", rep.Salvaged)
+		fmt.Fprintf(w, "catalog sound: %d items, %d annotations; the indexes were rebuilt from it\n", rep.Salvaged, rep.Annotations)
 		return
 	}
-	fmt.Fprintf(w, "salvaged %d items, lost %d; the damaged catalog is kept as %s\n", rep.Salvaged, len(rep.Lost), rep.Damaged)
+	fmt.Fprintf(w, "salvaged %d items and %d annotations, lost %d items and %d labels or notes; the damaged catalog is kept as %s\n",
+		rep.Salvaged, rep.Annotations, len(rep.Lost), len(rep.LostAnnotations), rep.Damaged)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "  %s\n", p)
 	}
@@ -119,6 +120,12 @@ func printRepair(w io.Writer, rep *library.RepairReport) {
 		fmt.Fprintln(w, "  lost items (import their source files again):")
 		for _, id := range rep.Lost {
 			fmt.Fprintf(w, "    %s\n", id)
+		}
+	}
+	if len(rep.LostAnnotations) > 0 {
+		fmt.Fprintln(w, "  lost labels and notes (write them again):")
+		for _, a := range rep.LostAnnotations {
+			fmt.Fprintf(w, "    %s of %s\n", a.Kind, a.Item)
 		}
 	}
 }

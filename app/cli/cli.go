@@ -165,14 +165,16 @@ func Usage(w io.Writer, table []Command) {
 }
 
 // Fail prints a one-line message (and, for a model mismatch, the command
-// that fixes it) and returns ExitError.
+// that fixes it) and returns ExitError. A damaged catalog is one line that
+// says to run m3ret repair, whichever command met the damage.
 func Fail(stderr io.Writer, err error) int {
+	if errors.Is(err, library.ErrDamaged) {
+		fmt.Fprintf(stderr, "m3ret: %v; run m3ret repair --library DIR to mend it (what can be read is kept, the rest listed)\n", err)
+		return ExitError
+	}
 	fmt.Fprintf(stderr, "m3ret: %v\n", err)
-	switch {
-	case errors.Is(err, library.ErrModelMismatch):
+	if errors.Is(err, library.ErrModelMismatch) {
 		fmt.Fprintln(stderr, "m3ret: to search it with that model, re-embed it first: m3ret reindex --library DIR --model NAME")
-	case errors.Is(err, library.ErrDamaged):
-		fmt.Fprintln(stderr, "m3ret: to mend it (what can be read is kept, the rest listed): m3ret repair --library DIR")
 	}
 	return ExitError
 }
