@@ -4,6 +4,12 @@
 // opens. The vector and metadata indexes can always be rebuilt from it.
 // Lock is the library folder's lock file, which orders the processes
 // using a library: readers (OpenReadOnly) share it, a writer holds it alone.
+//
+// A damaged file is ErrDamaged, never a panic (guard.go); Inspect checks a
+// file page by page and Salvage reads what it can of a damaged one into a
+// new file, both through a bounds-checked reader of bbolt's pages that
+// never goes through bbolt (pages.go, walk.go). A catalog carries its
+// library's id, and one of another library is refused (identity.go).
 package catalog
 
 import (
