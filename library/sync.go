@@ -55,7 +55,7 @@ func (l *Library) Sync(ctx context.Context, c *pacs.Client, d *DeptIndex, o Sync
 		}
 		from = v
 	}
-	studies, err := l.studiesSince(ctx, c, from, o.Page)
+	studies, err := l.studiesSince(ctx, c, from, o.Page, rep)
 	if err != nil {
 		return rep, err
 	}
@@ -82,19 +82,26 @@ func (l *Library) Sync(ctx context.Context, c *pacs.Client, d *DeptIndex, o Sync
 }
 
 // studiesSince pages through the studies dated from (YYYYMMDD) on, oldest
-// first.
-func (l *Library) studiesSince(ctx context.Context, c *pacs.Client, from string, page int) ([]pacs.Study, error) {
+// first. Studies a page left out (no valid UID) are one failure each page
+// in rep, so the watermark stays; a server that ignores the page size
+// cannot be paged through and stops the sync.
+func (l *Library) studiesSince(ctx context.Context, c *pacs.Client, from string, page int, rep *SyncReport) ([]pacs.Study, error) {
 	if page <= 0 {
 		page = 200
 	}
 	var out []pacs.Study
 	for off := 0; ; off += page {
 		got, err := c.FindStudies(ctx, pacs.Query{DateFrom: from, Limit: page, Offset: off})
+		dropped := 0
+		if partial := (*pacs.PartialError)(nil); errors.As(err, &partial) && !partial.Cut {
+			dropped, err = partial.Invalid, nil
+			rep.Failed = append(rep.Failed, Failure{Path: "pacs:" + c.Name() + " studies", Error: partial.Error()})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("find studies since %q: %w", from, err)
 		}
 		out = append(out, got...)
-		if len(got) < page {
+		if len(got)+dropped < page {
 			break
 		}
 	}
@@ -107,6 +114,11 @@ func (l *Library) studiesSince(ctx context.Context, c *pacs.Client, from string,
 // cannot be written stops the sync.
 func (l *Library) syncStudy(ctx context.Context, c *pacs.Client, d *DeptIndex, st pacs.Study, o SyncOptions, rep *SyncReport) error {
 	series, err := c.FindSeries(ctx, st.UID, pacs.Query{})
+	if partial := (*pacs.PartialError)(nil); errors.As(err, &partial) && !partial.Cut {
+		// The series with valid UIDs are indexed; the others are one failure.
+		rep.Failed = append(rep.Failed, Failure{Path: "pacs:" + c.Name() + " study", Error: partial.Error()})
+		err = nil
+	}
 	if err != nil {
 		rep.Failed = append(rep.Failed, Failure{Path: "pacs:" + c.Name() + " study", Error: err.Error()})
 		return ctx.Err()
