@@ -134,18 +134,30 @@ func pacsFind(e *cli.Env, q pacs.Query) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	studies, err := c.FindStudies(ctx, q)
-	if err != nil {
+	var partial *pacs.PartialError
+	if err != nil && !errors.As(err, &partial) {
 		return cli.Fail(e.Stderr, err)
 	}
 	if studies == nil {
 		studies = []pacs.Study{}
 	}
-	return e.Output(map[string]any{"server": c.Name(), "studies": studies}, func(w io.Writer) {
+	doc := map[string]any{"server": c.Name(), "studies": studies}
+	if partial != nil {
+		doc["partial"] = partial.Error()
+	}
+	code := e.Output(doc, func(w io.Writer) {
 		for _, s := range studies {
 			fmt.Fprintf(w, "%s  %-8s %-10s %3d series %5d inst  %-24.24s %s\n", cli.Text(s.UID), cli.Text(s.Date),
 				cli.Text(strings.Join(s.Modalities, "/")), s.Series, s.Instances, cli.Text(s.Description), cli.Text(s.PatientName))
 		}
 	})
+	if partial != nil && code == cli.ExitOK {
+		// What was kept is shown; what was left out is said, and the exit
+		// status tells a script the list is not whole.
+		fmt.Fprintf(e.Stderr, "m3ret: %v\n", partial)
+		return cli.ExitPartial
+	}
+	return code
 }
 
 // pullDoc is what `pacs pull --json` prints: an import's document with the

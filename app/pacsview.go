@@ -118,7 +118,8 @@ func (v *pacsView) search() {
 
 // found shows a search's studies (on the UI goroutine).
 func (v *pacsView) found(c *pacs.Client, studies []pacs.Study, err error) {
-	if err != nil {
+	var partial *pacs.PartialError
+	if err != nil && !errors.As(err, &partial) {
 		v.g.status.SetText("PACS search failed: " + plain(err))
 		logf("pacs find: %v", err)
 		return
@@ -127,6 +128,10 @@ func (v *pacsView) found(c *pacs.Client, studies []pacs.Study, err error) {
 	v.list.UnselectAll()
 	v.list.Refresh()
 	v.g.status.SetText(fmt.Sprintf("%d studies on %s", len(studies), c.Name()))
+	if partial != nil {
+		v.g.status.SetText(fmt.Sprintf("%d studies on %s; %s", len(studies), c.Name(), plain(partial)))
+		logf("pacs find: %v", partial)
+	}
 	uids := make([]string, len(studies))
 	for i, s := range studies {
 		uids[i] = s.UID
