@@ -276,6 +276,10 @@ func (g *GUI) StartImport(paths []string) {
 	g.showProgress("Importing…", controller.Import)
 	progress := throttle(g.do, func(done, total int) {
 		g.progress.SetValue(float64(done) / float64(max(total, 1)))
+		if done == 0 { // the walk reports the files found so far as (0, found)
+			g.status.SetText(fmt.Sprintf("Importing: %d files found…", total))
+			return
+		}
 		g.status.SetText(fmt.Sprintf("Importing %d of %d…", done, total))
 	})
 	if err := g.s.StartImport(paths, progress, g.finishImport); err != nil {

@@ -56,15 +56,23 @@ func (w *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Progress reports progress on stderr at most a few times a second.
+// Progress reports progress on stderr at most a few times a second. While
+// nothing is done yet, (0, n) says n were found so far (an import's walk).
 func Progress(stderr io.Writer, what string) func(done, total int) {
 	var last time.Time
+	width := 0
 	return func(done, total int) {
 		if done != total && time.Since(last) < 250*time.Millisecond {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(stderr, "\r%s %d/%d", what, done, total)
+		line := fmt.Sprintf("%s %d/%d", what, done, total)
+		if done == 0 && total > 0 {
+			line = fmt.Sprintf("%s: %d found", what, total)
+		}
+		// Spaces clear what a longer line before left on the terminal.
+		fmt.Fprintf(stderr, "\r%-*s", width, line)
+		width = len(line)
 		if done == total {
 			fmt.Fprintln(stderr)
 		}
