@@ -114,7 +114,7 @@ func annotationsOf(l *Library, ids []string) (int, error) {
 	return n, err
 }
 
-// TestDamagedCatalogNeverPanics (issue 29, item 2): one page of the
+// TestDamagedCatalogNeverPanics: one page of the
 // catalog zeroed, each page in turn, and random byte ranges overwritten:
 // no command panics (they fail with ErrDamaged, or work around the page);
 // repair never fails and the library opens after it; a library that
@@ -218,7 +218,7 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-// TestRepairKeepsLastChange (issue 29, item 2): with the newest meta page
+// TestRepairKeepsLastChange: with the newest meta page
 // lost, bbolt opened the state of the transaction before, and repair
 // reported nothing lost while the label written last was gone; now the
 // open says the catalog is damaged and repair brings back the newest
@@ -257,7 +257,7 @@ func TestRepairKeepsLastChange(t *testing.T) {
 	}
 }
 
-// TestRepairFailureChangesNothing (issue 29, item 2): a repair that cannot
+// TestRepairFailureChangesNothing: a repair that cannot
 // write its new catalog fails, and leaves the folder as it was: the
 // damaged catalog in place, both indexes there (the old repair dropped
 // them whatever came of the salvage).

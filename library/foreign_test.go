@@ -11,7 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestForeignCatalogRefused (issue 29, item 3): another library's
+// TestForeignCatalogRefused: another library's
 // catalog.db copied into a library folder made every command show the
 // other library's items ("vector index was older than the catalog");
 // now every open refuses it with ErrForeign, and so does repair, leaving
@@ -54,7 +54,7 @@ func TestForeignCatalogRefused(t *testing.T) {
 	}
 }
 
-// TestRepairForeignDamaged (issue 29, item 3): a damaged catalog of
+// TestRepairForeignDamaged: a damaged catalog of
 // another library is refused by repair too, before anything is written.
 func TestRepairForeignDamaged(t *testing.T) {
 	mine, _ := annotatedLibrary(t, 3)

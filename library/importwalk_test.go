@@ -36,7 +36,7 @@ func (l *eventLog) add(e string) {
 	l.events = append(l.events, e)
 }
 
-// TestImportReportsWalk (issue 29, item 9): while the folders are walked
+// TestImportReportsWalk: while the folders are walked
 // the import reports the files found so far, as (0 done, N found), so that
 // the UI shows them ("found N files", not "0/0"), before any file is read
 // (embedded here); the counts then go on in files done. A cancel during
@@ -79,7 +79,7 @@ func TestImportReportsWalk(t *testing.T) {
 	}
 }
 
-// TestImportPastPathLimit (issue 29, item 9): a folder nested past the
+// TestImportPastPathLimit: a folder nested past the
 // system's path limit is one failure that says so, and the files beside
 // it are imported.
 func TestImportPastPathLimit(t *testing.T) {

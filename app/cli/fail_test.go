@@ -10,7 +10,7 @@ import (
 	"github.com/m3ret/viewer/library"
 )
 
-// TestFailDamagedOneLine (issue 29, item 2): whichever command meets a
+// TestFailDamagedOneLine: whichever command meets a
 // damaged catalog ends with one line that says so and to run m3ret
 // repair; a catalog of another library is one line too.
 func TestFailDamagedOneLine(t *testing.T) {

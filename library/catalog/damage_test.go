@@ -87,7 +87,7 @@ func zeroPage(t *testing.T, path string, id uint64) {
 	}
 }
 
-// TestDamagedPageIsErrDamaged (issue 29, item 2): a zeroed page under a
+// TestDamagedPageIsErrDamaged: a zeroed page under a
 // bucket made bbolt panic ("Page expected to be: N, but self identifies
 // as 0") in the reading command, and in a writing one; now the call
 // fails with ErrDamaged, every later call with it too, the transaction
@@ -130,7 +130,7 @@ func TestDamagedPageIsErrDamaged(t *testing.T) {
 	}
 }
 
-// TestHeaderPageLost (issue 29, item 2): with one meta page lost, bbolt
+// TestHeaderPageLost: with one meta page lost, bbolt
 // opened the older state the other names, the last change gone without a
 // word; now the open is refused (ErrDamaged), and Salvage takes the
 // newest version of the tree (its root carries its transaction id) with

@@ -19,7 +19,7 @@ func folderIDOf(t *testing.T, catalogPath string) string {
 	return id
 }
 
-// TestLibraryID (issue 29, item 3): a catalog and its folder carry one
+// TestLibraryID: a catalog and its folder carry one
 // library id; a catalog copied in from another library is refused, for
 // writing and for reading, in one line; a catalog from before ids gets
 // one; a folder whose library.id is gone takes its catalog's; a catalog

@@ -48,7 +48,7 @@ func deepTree(t testing.TB, root string, depth int) []string {
 	return append(files, root+"/z.png")
 }
 
-// TestWalkDeepLinear (issue 29, item 9): a walk costs a fixed number of
+// TestWalkDeepLinear: a walk costs a fixed number of
 // file system calls per entry whatever the depth: one open per folder, one
 // read of the first bytes per file, a stat for the root (and for links
 // alone). Before, each folder's path was resolved component by component
@@ -79,7 +79,7 @@ func TestWalkDeepLinear(t *testing.T) {
 	}
 }
 
-// TestWalkPathLimit (issue 29, item 9): past the system's path limit, the
+// TestWalkPathLimit: past the system's path limit, the
 // folder that cannot be reached is one problem that says so, the files
 // above it are found, and the walk goes on with the rest of the tree
 // (z.png, after the chain in lexical order).
@@ -109,7 +109,7 @@ func TestWalkPathLimit(t *testing.T) {
 	}
 }
 
-// TestWalkProgressAndCancel (issue 29, item 9): found hears of every file
+// TestWalkProgressAndCancel: found hears of every file
 // as the walk finds it, and a cancelled context stops the walk where it is
 // (with what was found, and ctx.Err()).
 func TestWalkProgressAndCancel(t *testing.T) {

@@ -163,7 +163,7 @@ func TestTruncatedSample(t *testing.T) {
 // FuzzRead reads arbitrary bytes with the marker of phi_test.go planted
 // at an arbitrary offset (where a UID, a tag, a length or a value may be
 // read): reading must not panic, a sample must be valid, and no error may
-// show any of the marker (issue 29, item 10). Seeds are the headers of
+// show any of the marker. Seeds are the headers of
 // real files and the crafted files of TestErrorsNeverQuoteFileValues.
 func FuzzRead(f *testing.F) {
 	f.Add([]byte("DICM"), uint16(0))

@@ -65,7 +65,7 @@ func phiFiles() []struct {
 	}
 }
 
-// TestErrorsNeverQuoteFileValues (issue 29, item 10): where a crafted file
+// TestErrorsNeverQuoteFileValues: where a crafted file
 // puts patient data in place of a transfer syntax, a length or a tag, the
 // error names what is wrong (a UID's length, a length as the number it
 // is, a tag only when it is in the dictionary) and never shows the data:
@@ -97,7 +97,7 @@ func TestErrorsNeverQuoteFileValues(t *testing.T) {
 	}
 }
 
-// TestRedactValues (issue 29, item 10): what the parser says (or a panic
+// TestRedactValues: what the parser says (or a panic
 // in it) keeps its wording, dictionary tags and numbers; quoted values,
 // bracketed values even with a bracket inside, words that are no word of
 // the parser's, tags outside the dictionary, hex numbers and non-ASCII
