@@ -286,3 +286,28 @@ func TestRepairFailureChangesNothing(t *testing.T) {
 		t.Fatalf("kept %v though nothing was swapped", m)
 	}
 }
+
+// TestRepairListsOnlyAnnotationsLost: items that never had a label or a
+// note are not listed as having lost one (the metadata index's "label:*"
+// matched every item).
+func TestRepairListsOnlyAnnotationsLost(t *testing.T) {
+	dir, ids := annotatedLibrary(t, 4)
+	l := openLib(t, dir, &fakeEmbedder{id: "fake@1"})
+	ctx := context.Background()
+	if err := errors.Join(l.SetLabel(ctx, ids[1], ""), l.SetNote(ctx, ids[2], ""), l.Close()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, catalogFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b[0:4096]) // one header page: everything is salvaged
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Repair(dir)
+	if err != nil || len(rep.Lost) > 0 || len(rep.LostAnnotations) > 0 {
+		t.Fatalf("repair lists as lost %v and %+v (%v)", rep.Lost, rep.LostAnnotations, err)
+	}
+}

@@ -30,7 +30,7 @@ func knownToIndexes(dir string) indexed {
 		return k
 	}
 	defer m.Close()
-	for kind, q := range map[string]string{kindLabel: "label:*", kindNote: "notes:* verdict:*"} {
+	for kind, q := range map[string]string{kindLabel: "label:/.+/", kindNote: "notes:/.+/ verdict:/.+/"} {
 		ids, err := m.Match(q)
 		if err != nil {
 			k.problem = "the metadata index could not be searched: labels and notes lost cannot be listed"
