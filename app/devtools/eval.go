@@ -21,18 +21,24 @@ import (
 // field names (n, k, precision_at_1, precision_at_5, recall_at_k, map_at_k,
 // per_label; perturbation and cross_modal with --perturb and --cross-modal).
 type evalReport struct {
-	Model       string                `json:"model"`
-	N           int                   `json:"n"`       // queries: labelled items with at least one other item of their label
-	Items       int                   `json:"items"`   // labelled items found in the library
-	Missing     int                   `json:"missing"` // labelled paths not in the library
-	Singletons  int                   `json:"singletons"`
-	K           int                   `json:"k"`
-	PrecisionA1 float64               `json:"precision_at_1"`
-	PrecisionA5 float64               `json:"precision_at_5"`
-	RecallAtK   float64               `json:"recall_at_k"`
-	MAPAtK      float64               `json:"map_at_k"`
-	PrecisionAt []float64             `json:"precision_at"` // precision at 1..k, averaged over queries
-	PerLabel    map[string]labelScore `json:"per_label"`
+	Model       string    `json:"model"`
+	N           int       `json:"n"`       // queries: labelled items with at least one other item of their label
+	Items       int       `json:"items"`   // labelled items found in the library
+	Missing     int       `json:"missing"` // labelled paths not in the library
+	Singletons  int       `json:"singletons"`
+	K           int       `json:"k"`
+	PrecisionA1 float64   `json:"precision_at_1"`
+	PrecisionA5 float64   `json:"precision_at_5"`
+	RecallAtK   float64   `json:"recall_at_k"`
+	MAPAtK      float64   `json:"map_at_k"`
+	PrecisionAt []float64 `json:"precision_at"` // precision at 1..k, averaged over queries
+	// The 95 % bootstrap intervals of the four figures above (queries
+	// resampled with replacement, seeded: see bootstrapCI).
+	PrecisionA1CI interval              `json:"precision_at_1_ci"`
+	PrecisionA5CI interval              `json:"precision_at_5_ci"`
+	RecallAtKCI   interval              `json:"recall_at_k_ci"`
+	MAPAtKCI      interval              `json:"map_at_k_ci"`
+	PerLabel      map[string]labelScore `json:"per_label"`
 
 	Perturbation *perturbReport    `json:"perturbation,omitempty"` // --perturb
 	CrossModal   *crossModalReport `json:"cross_modal,omitempty"`  // --cross-modal
@@ -59,7 +65,9 @@ type evalOptions struct {
 func evalCommand() cli.Command {
 	var o evalOptions
 	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--perturb [--seed N]] [--cross-modal] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
-		Help: "leave-one-out retrieval quality over labelled items (the labels set with `m3ret label`, or a CSV)",
+		Help: "leave-one-out retrieval quality over labelled items (the labels set with `m3ret label`, or a CSV); " +
+			"every figure over queries comes with its 95 % percentile-bootstrap interval (1,000 resamples of the queries " +
+			"with replacement, fixed seed: the same interval on every run), as [lo, hi] in the text and as NAME_ci in --json",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.labels, "labels", "", "CSV of path,label[,modality] (relative paths are read from the CSV's folder); "+
 				"without it, the labels set on the library's items")
@@ -67,7 +75,9 @@ func evalCommand() cli.Command {
 			fs.StringVar(&o.plot, "plot", "", "write a precision@k plot (PNG) to this file")
 			fs.Var(&o.with, "plot-with", "also draw the curve of an earlier `m3ret eval --json` report (repeatable)")
 			fs.BoolVar(&o.perturb, "perturb", false, "also query with a perturbed copy of each item (cropped to 70-90 %, mirrored, "+
-				"rotated up to 20 degrees, gamma changed, noise): recall@1/@5 of its original, mAP@k by label without it")
+				"rotated up to 20 degrees, gamma changed, noise): recall@1/@5 of its original, the same with the other items of "+
+				"the original's label left out of the gallery (recall_at_1_other_labels; with a CSV labelling series, "+
+				"the original's own series removed but for the original), mAP@k by label without it")
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the perturbations")
 			fs.BoolVar(&o.crossModal, "cross-modal", false, "also score each item against the items of other modalities only "+
 				"(the CSV's third column, else the item's modality): mAP@k by label")
@@ -270,6 +280,7 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 	}
 	per := map[string]*scoreSum{}
 	var all scoreSum
+	var queries []scoreSum
 	for q := 0; q < n; q++ {
 		rel := count[labels[q]] - 1
 		if rel == 0 {
@@ -282,6 +293,7 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 		}
 		per[labels[q]].add(a)
 		all.add(a)
+		queries = append(queries, a)
 	}
 	rep.N = int(all.n)
 	if all.n == 0 {
@@ -294,7 +306,20 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 	for l, a := range per {
 		rep.PerLabel[l] = labelScore{int(a.n), a.p1 / a.n, a.p5 / a.n, a.rec / a.n, a.ap / a.n}
 	}
+	rep.PrecisionA1CI = ci(field(queries, func(a scoreSum) float64 { return a.p1 }))
+	rep.PrecisionA5CI = ci(field(queries, func(a scoreSum) float64 { return a.p5 }))
+	rep.RecallAtKCI = ci(field(queries, func(a scoreSum) float64 { return a.rec }))
+	rep.MAPAtKCI = ci(field(queries, func(a scoreSum) float64 { return a.ap }))
 	return rep
+}
+
+// field is one figure of every query.
+func field(queries []scoreSum, f func(scoreSum) float64) []float64 {
+	out := make([]float64, len(queries))
+	for i, a := range queries {
+		out[i] = f(a)
+	}
+	return out
 }
 
 // scoreSum adds up the figures of queries (n of them).
@@ -356,7 +381,9 @@ func dot(a, b []float32) float64 {
 
 func printEval(w io.Writer, r *evalReport) {
 	fmt.Fprintf(w, "model %s: %d queries (%d labelled items, %d singletons, %d missing), k = %d\n", r.Model, r.N, r.Items, r.Singletons, r.Missing, r.K)
-	fmt.Fprintf(w, "P@1 %.3f  P@5 %.3f  recall@%d %.3f  mAP@%d %.3f\n", r.PrecisionA1, r.PrecisionA5, r.K, r.RecallAtK, r.K, r.MAPAtK)
+	fmt.Fprintf(w, "P@1 %s  P@5 %s  recall@%d %s  mAP@%d %s  (95 %% bootstrap intervals over the queries)\n",
+		withCI(r.PrecisionA1, r.PrecisionA1CI), withCI(r.PrecisionA5, r.PrecisionA5CI), r.K, withCI(r.RecallAtK, r.RecallAtKCI),
+		r.K, withCI(r.MAPAtK, r.MAPAtKCI))
 	fmt.Fprintf(w, "%-28s %4s %6s %6s %8s %8s\n", "label", "n", "P@1", "P@5", "recall", "mAP")
 	for _, l := range cli.SortedKeys(r.PerLabel) {
 		s := r.PerLabel[l]

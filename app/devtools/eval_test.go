@@ -47,6 +47,13 @@ func TestEvaluateKnownRanking(t *testing.T) {
 	near("mAP@2", r.MAPAtK, 0.5)
 	near("precision@1 curve", r.PrecisionAt[0], 0.5)
 	near("precision@2 curve", r.PrecisionAt[1], 0.25)
+	// Per query AP@2 is 1, 0, 0, 1 (in query order) and P@5 0.2 for all.
+	if want := ci([]float64{1, 0, 0, 1}); r.MAPAtKCI != want || want[0] > r.MAPAtK || want[1] < r.MAPAtK || want[0] == want[1] {
+		t.Errorf("mAP@2 interval %v, want %v around %v", r.MAPAtKCI, want, r.MAPAtK)
+	}
+	if w := r.PrecisionA5CI; math.Abs(w[0]-0.2) > 1e-12 || math.Abs(w[1]-0.2) > 1e-12 {
+		t.Errorf("P@5 is 0.2 for every query; interval %v", w)
+	}
 	near("label a P@1", r.PerLabel["a"].PrecisionA1, 0.5)
 	if _, ok := r.PerLabel["c"]; ok {
 		t.Error("a singleton label has figures")

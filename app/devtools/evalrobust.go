@@ -26,9 +26,18 @@ type perturbReport struct {
 	RecallAt5 float64 `json:"recall_at_5"` // ... among the first five
 	MAPN      int     `json:"map_n"`       // copies with another item of their label
 	MAPAtK    float64 `json:"map_at_k"`    // by label, the original left out of the ranking
-	// RecallAt1Apart and RecallAt5Apart count only the items of other
-	// labels that rank above the original: with series labels, a copy
-	// whose original loses only to its neighbouring slices counts as found.
+	// The 95 % bootstrap intervals (see bootstrapCI) of the figures above
+	// and below.
+	RecallAt1CI      interval `json:"recall_at_1_ci"`
+	RecallAt5CI      interval `json:"recall_at_5_ci"`
+	MAPAtKCI         interval `json:"map_at_k_ci"`
+	RecallAt1ApartCI interval `json:"recall_at_1_other_labels_ci"`
+	RecallAt5ApartCI interval `json:"recall_at_5_other_labels_ci"`
+	// RecallAt1Apart and RecallAt5Apart rank the original in a gallery
+	// without the other items of its label: with the series labels, the
+	// original's own series is removed but for the original itself, so a
+	// copy whose original loses only to its neighbouring slices counts as
+	// found.
 	// Against recall@1/@5 they tell how much of the loss is near-duplicates
 	// (the next slice of the same series) rather than other content.
 	RecallAt1Apart float64 `json:"recall_at_1_other_labels"`
@@ -41,13 +50,15 @@ type perturbReport struct {
 // label counts as relevant. A query whose gallery holds no relevant item,
 // or nothing else, scores alike for every model and is only counted.
 type crossModalReport struct {
-	N            int                      `json:"n"`             // items with relevant and other items in other modalities
-	NoRelevant   int                      `json:"no_relevant"`   // items whose label no other modality holds
-	OnlyRelevant int                      `json:"only_relevant"` // items whose label is all the other modalities hold
-	Modalities   []string                 `json:"modalities"`
-	PrecisionA1  float64                  `json:"precision_at_1"`
-	MAPAtK       float64                  `json:"map_at_k"`
-	PerModality  map[string]modalityScore `json:"per_modality"` // by the query's modality
+	N             int                      `json:"n"`             // items with relevant and other items in other modalities
+	NoRelevant    int                      `json:"no_relevant"`   // items whose label no other modality holds
+	OnlyRelevant  int                      `json:"only_relevant"` // items whose label is all the other modalities hold
+	Modalities    []string                 `json:"modalities"`
+	PrecisionA1   float64                  `json:"precision_at_1"`
+	MAPAtK        float64                  `json:"map_at_k"`
+	PrecisionA1CI interval                 `json:"precision_at_1_ci"` // 95 % bootstrap intervals (bootstrapCI)
+	MAPAtKCI      interval                 `json:"map_at_k_ci"`
+	PerModality   map[string]modalityScore `json:"per_modality"` // by the query's modality
 }
 
 type modalityScore struct {
@@ -101,44 +112,53 @@ func itemRand(seed uint64, it library.Item) *rand.Rand {
 }
 
 // scorePerturbed scores the copies' vectors pert against the originals'
-// vecs: where each copy's own original ranks (recall@1, @5), and AP@k by
-// label over the ranking with the original taken out.
+// vecs: where each copy's own original ranks (recall@1, @5), the same with
+// the original's label left out of the gallery but for the original
+// itself, and AP@k by label over the ranking with the original taken out.
 func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbReport {
 	rep := &perturbReport{N: len(pert), Changes: describe(perturb.Default)}
 	count := labelCounts(labels)
-	var r1, r5, a1, a5, ap float64
+	r1, r5, a1, a5 := make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert))
+	var ap []float64
 	for q := range pert {
-		all := rankBy(pert[q], vecs, func(int) bool { return true })
-		pos := indexOf(all, q)
-		if pos == 0 {
-			r1++
-		}
-		if pos >= 0 && pos < 5 {
-			r5++
-		}
-		apart := rankBy(pert[q], vecs, func(j int) bool { return j == q || labels[j] != labels[q] })
-		if pos := indexOf(apart, q); pos == 0 {
-			a1++
-			a5++
-		} else if pos > 0 && pos < 5 {
-			a5++
-		}
+		r1[q], r5[q] = foundAt(rankBy(pert[q], vecs, func(int) bool { return true }), q)
+		a1[q], a5[q] = foundAt(rankBy(pert[q], vecs, func(j int) bool { return j == q || labels[j] != labels[q] }), q)
 		rel := count[labels[q]] - 1
 		if rel == 0 {
 			continue
 		}
 		order := rankBy(pert[q], vecs, func(j int) bool { return j != q })
-		ap += averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel)
-		rep.MAPN++
+		ap = append(ap, averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel))
 	}
-	if rep.N > 0 {
-		rep.RecallAt1, rep.RecallAt5 = r1/float64(rep.N), r5/float64(rep.N)
-		rep.RecallAt1Apart, rep.RecallAt5Apart = a1/float64(rep.N), a5/float64(rep.N)
-	}
-	if rep.MAPN > 0 {
-		rep.MAPAtK = ap / float64(rep.MAPN)
-	}
+	rep.RecallAt1, rep.RecallAt1CI = mean(r1), ci(r1)
+	rep.RecallAt5, rep.RecallAt5CI = mean(r5), ci(r5)
+	rep.RecallAt1Apart, rep.RecallAt1ApartCI = mean(a1), ci(a1)
+	rep.RecallAt5Apart, rep.RecallAt5ApartCI = mean(a5), ci(a5)
+	rep.MAPN, rep.MAPAtK, rep.MAPAtKCI = len(ap), mean(ap), ci(ap)
 	return rep
+}
+
+// foundAt says whether q is first in order, and whether among the first five.
+func foundAt(order []int, q int) (at1, at5 float64) {
+	switch pos := indexOf(order, q); {
+	case pos == 0:
+		return 1, 1
+	case pos > 0 && pos < 5:
+		return 0, 1
+	}
+	return 0, 0
+}
+
+// mean is the mean of x, 0 for none.
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
 }
 
 // scoreCrossModal scores each item querying only the items of other
@@ -147,7 +167,7 @@ func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbRepo
 func scoreCrossModal(vecs [][]float32, labels, modalities []string, k int) *crossModalReport {
 	rep := &crossModalReport{PerModality: map[string]modalityScore{}}
 	seen := map[string]bool{}
-	var p1, ap float64
+	var p1, ap []float64
 	for q := range vecs {
 		if !seen[modalities[q]] {
 			seen[modalities[q]] = true
@@ -178,7 +198,7 @@ func scoreCrossModal(vecs [][]float32, labels, modalities []string, k int) *cros
 		if labels[order[0]] == labels[q] {
 			hit = 1
 		}
-		p1, ap, rep.N = p1+hit, ap+a, rep.N+1
+		p1, ap = append(p1, hit), append(ap, a)
 		m := rep.PerModality[modalities[q]]
 		m.N, m.PrecisionA1, m.MAPAtK = m.N+1, m.PrecisionA1+hit, m.MAPAtK+a
 		rep.PerModality[modalities[q]] = m
@@ -188,9 +208,9 @@ func scoreCrossModal(vecs [][]float32, labels, modalities []string, k int) *cros
 		m.PrecisionA1, m.MAPAtK = m.PrecisionA1/float64(m.N), m.MAPAtK/float64(m.N)
 		rep.PerModality[name] = m
 	}
-	if rep.N > 0 {
-		rep.PrecisionA1, rep.MAPAtK = p1/float64(rep.N), ap/float64(rep.N)
-	}
+	rep.N = len(p1)
+	rep.PrecisionA1, rep.PrecisionA1CI = mean(p1), ci(p1)
+	rep.MAPAtK, rep.MAPAtKCI = mean(ap), ci(ap)
 	return rep
 }
 
@@ -251,16 +271,16 @@ func describe(r perturb.Ranges) string {
 
 func printPerturbation(w io.Writer, p *perturbReport, k int) {
 	fmt.Fprintf(w, "perturbed copies (seed %d; %s):\n", p.Seed, p.Changes)
-	fmt.Fprintf(w, "  %d queries: recall@1 %.3f  recall@5 %.3f of the original; mAP@%d %.3f by label without it (%d queries)\n",
-		p.N, p.RecallAt1, p.RecallAt5, k, p.MAPAtK, p.MAPN)
-	fmt.Fprintf(w, "  against other labels only (the same label's items not counted above it): recall@1 %.3f  recall@5 %.3f\n",
-		p.RecallAt1Apart, p.RecallAt5Apart)
+	fmt.Fprintf(w, "  %d queries: recall@1 %s  recall@5 %s of the original; mAP@%d %s by label without it (%d queries)\n",
+		p.N, withCI(p.RecallAt1, p.RecallAt1CI), withCI(p.RecallAt5, p.RecallAt5CI), k, withCI(p.MAPAtK, p.MAPAtKCI), p.MAPN)
+	fmt.Fprintf(w, "  the original's label left out of the gallery but for the original: recall@1 %s  recall@5 %s\n",
+		withCI(p.RecallAt1Apart, p.RecallAt1ApartCI), withCI(p.RecallAt5Apart, p.RecallAt5ApartCI))
 }
 
 func printCrossModal(w io.Writer, c *crossModalReport, k int) {
 	fmt.Fprintf(w, "cross-modal (the query's modality left out of the gallery): %d queries; not scored: %d with no relevant item "+
 		"elsewhere, %d with nothing else there\n", c.N, c.NoRelevant, c.OnlyRelevant)
-	fmt.Fprintf(w, "  P@1 %.3f  mAP@%d %.3f\n", c.PrecisionA1, k, c.MAPAtK)
+	fmt.Fprintf(w, "  P@1 %s  mAP@%d %s\n", withCI(c.PrecisionA1, c.PrecisionA1CI), k, withCI(c.MAPAtK, c.MAPAtKCI))
 	for _, m := range cli.SortedKeys(c.PerModality) {
 		s := c.PerModality[m]
 		fmt.Fprintf(w, "  %-26s %4d  P@1 %.3f  mAP@%d %.3f\n", m, s.N, s.PrecisionA1, k, s.MAPAtK)

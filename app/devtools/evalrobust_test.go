@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,6 +60,14 @@ func TestScorePerturbedByHand(t *testing.T) {
 	near(t, "recall@5, other labels", r.RecallAt5Apart, 1)
 	aps := []float64{(1.0/5 + 2.0/6) / 2, 1, (1.0/4 + 2.0/6) / 2, (1 + 2.0/3) / 2, 1, (1.0/4 + 2.0/5) / 2}
 	near(t, "mAP@10", r.MAPAtK, sum(aps)/6)
+	// The intervals resample these same per-copy scores, in query order.
+	nearCI(t, "mAP@10", r.MAPAtKCI, ci(aps))
+	if want := ci([]float64{0, 1, 0, 1, 1, 0, 1}); r.RecallAt1CI != want || want[0] >= want[1] {
+		t.Errorf("recall@1 interval %v, want %v with width", r.RecallAt1CI, want)
+	}
+	if r.RecallAt5ApartCI != (interval{1, 1}) {
+		t.Errorf("recall@5 (other labels) is 1 for every copy; interval %v", r.RecallAt5ApartCI)
+	}
 	// k = 2: only ranks 1 and 2 count, over min(2, 2).
 	r = scorePerturbed(orig, pert, labels, 2)
 	near(t, "mAP@2", r.MAPAtK, (0+1+0+0.5+1+0)/6)
@@ -84,6 +93,13 @@ func TestScoreCrossModalByHand(t *testing.T) {
 	}
 	near(t, "mAP@10", r.MAPAtK, (1+1+(0.5+2.0/3)/2+0.5+1)/5)
 	near(t, "P@1", r.PrecisionA1, 3.0/5)
+	nearCI(t, "mAP@10", r.MAPAtKCI, ci([]float64{1, (0.5 + 2.0/3) / 2, 0.5, 1, 1}))
+	if r.MAPAtKCI[0] > r.MAPAtK || r.MAPAtKCI[1] < r.MAPAtK {
+		t.Errorf("mAP@10 interval %v does not hold %v", r.MAPAtKCI, r.MAPAtK)
+	}
+	if want := ci([]float64{1, 0, 0, 1, 1}); r.PrecisionA1CI != want {
+		t.Errorf("P@1 interval %v, want %v", r.PrecisionA1CI, want)
+	}
 	near(t, "T1 mAP", r.PerModality["T1"].MAPAtK, 1)
 	near(t, "PD mAP", r.PerModality["PD"].MAPAtK, ((0.5+2.0/3)/2+0.5)/2)
 	near(t, "PD P@1", r.PerModality["PD"].PrecisionA1, 0)
@@ -103,6 +119,14 @@ func TestScoreCrossModalByHand(t *testing.T) {
 	one := scoreCrossModal(vecs, labels, []string{"MR", "MR", "MR", "MR", "MR", "MR"}, 10)
 	if one.N != 0 || one.NoRelevant != 6 || one.MAPAtK != 0 {
 		t.Fatalf("%+v", one)
+	}
+}
+
+// nearCI fails unless the interval got is want, up to rounding.
+func nearCI(t *testing.T, name string, got, want interval) {
+	t.Helper()
+	if math.Abs(got[0]-want[0]) > 1e-9 || math.Abs(got[1]-want[1]) > 1e-9 {
+		t.Errorf("%s interval %v, want %v", name, got, want)
 	}
 }
 
@@ -183,11 +207,21 @@ func TestEvalPerturbCrossModal(t *testing.T) {
 		c.PerModality["XC"].N != 2 || c.PerModality["MR"].N != 0 || c.MAPAtK <= 0 || c.MAPAtK > 1 {
 		t.Fatalf("cross-modal %+v", c)
 	}
+	for _, f := range []struct {
+		name string
+		v    float64
+		c    interval
+	}{{"recall@1", p.RecallAt1, p.RecallAt1CI}, {"recall@5", p.RecallAt5, p.RecallAt5CI}, {"mAP", p.MAPAtK, p.MAPAtKCI}} {
+		if f.c[0] > f.v || f.c[1] < f.v || f.c[0] < 0 || f.c[1] > 1 {
+			t.Errorf("%s %v, interval %v", f.name, f.v, f.c)
+		}
+	}
 	if again := run("3"); *again.Perturbation != *p {
 		t.Fatalf("seed 3 twice: %+v then %+v", p, again.Perturbation)
 	}
 	code, out, _ := runCLI(t, "eval", "--library", lib, "--labels", csv, "--k", "5", "--perturb", "--cross-modal")
-	if code != cli.ExitOK || !strings.Contains(out, "perturbed copies (seed 1") || !strings.Contains(out, "cross-modal") {
+	if code != cli.ExitOK || !strings.Contains(out, "perturbed copies (seed 1") || !strings.Contains(out, "cross-modal") ||
+		!regexp.MustCompile(`mAP@5 \d\.\d{3} \[\d\.\d\d, \d\.\d\d\]`).MatchString(out) {
 		t.Fatalf("text output: %d %s", code, out)
 	}
 }
