@@ -7,7 +7,10 @@
 # library and run `m3ret eval` with both labellings (anatomy+plane, series),
 # with --perturb (each item queried by a perturbed copy, seeded) and, by
 # anatomy, --cross-modal (the gallery leaves out the query's MR contrast).
-# Prints three Markdown tables (leave-one-out, perturbation, cross-modal);
+# Prints three Markdown tables (leave-one-out, perturbation, cross-modal),
+# each figure with its 95 % bootstrap interval over the queries; the
+# perturbation table's "own series removed" columns are the series run's
+# recall with the original's series left out of the gallery but for itself;
 # JSON reports, one precision@k plot per model and labelling, and
 # precision-{anatomy,series}.png with every curve go to build/eval/.
 #   BIN: the m3ret binary (default: build it headless into build/eval/m3ret)
@@ -55,22 +58,31 @@ done
 $PY - "$OUT" $MODELS <<'PYEOF'
 import json, sys
 out, models = sys.argv[1], [m.split("=")[0] for m in sys.argv[2:]]
+
+def f(r, key):
+    """A figure with its 95 % bootstrap interval: 0.482 [0.41, 0.55]."""
+    ci = r.get(key + "_ci")
+    return f"{r[key]:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{r[key]:.3f}"
+
+print("Each figure with its 95 % bootstrap interval over the queries (1,000 resamples, fixed seed).")
+print()
 print("| model | labelling | queries | P@1 | P@5 | recall@10 | mAP@10 |")
 print("|---|---|---:|---:|---:|---:|---:|")
 for lab in ("anatomy", "series"):
     for m in models:
         r = json.load(open(f"{out}/{m}-{lab}.json"))
-        print(f"| {m} | {lab} | {r['n']} | {r['precision_at_1']:.3f} | {r['precision_at_5']:.3f} | {r['recall_at_k']:.3f} | {r['map_at_k']:.3f} |")
+        print(f"| {m} | {lab} | {r['n']} | {f(r, 'precision_at_1')} | {f(r, 'precision_at_5')} | {f(r, 'recall_at_k')} | {f(r, 'map_at_k')} |")
 print()
-print("Perturbed copies as queries (%s; seed %d):" % (json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["changes"],
-                                                    json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]["seed"]))
+p0 = json.load(open(f"{out}/{models[0]}-anatomy.json"))["perturbation"]
+print("Perturbed copies as queries (%s; seed %d):" % (p0["changes"], p0["seed"]))
 print()
-print("| model | queries | recall@1 of the original | recall@5 of the original | recall@1 / @5, other series only | mAP@10 anatomy, original left out | mAP@10 series, original left out |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| model | queries | recall@1 of the original | recall@5 of the original | recall@1, own series removed | recall@5, own series removed "
+      "| mAP@10 anatomy, original left out | mAP@10 series, original left out |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for m in models:
     a, s = (json.load(open(f"{out}/{m}-{lab}.json"))["perturbation"] for lab in ("anatomy", "series"))
-    print(f"| {m} | {a['n']} | {a['recall_at_1']:.3f} | {a['recall_at_5']:.3f} | {s['recall_at_1_other_labels']:.3f} / {s['recall_at_5_other_labels']:.3f} "
-          f"| {a['map_at_k']:.3f} | {s['map_at_k']:.3f} |")
+    print(f"| {m} | {a['n']} | {f(a, 'recall_at_1')} | {f(a, 'recall_at_5')} | {f(s, 'recall_at_1_other_labels')} | {f(s, 'recall_at_5_other_labels')} "
+          f"| {f(a, 'map_at_k')} | {f(s, 'map_at_k')} |")
 print()
 c0 = json.load(open(f"{out}/{models[0]}-anatomy.json"))["cross_modal"]
 mods = c0["modalities"]
@@ -84,5 +96,5 @@ for m in models:
     c = json.load(open(f"{out}/{m}-anatomy.json"))["cross_modal"]
     per = [c["per_modality"].get(x) for x in mods]
     cells = [f"{p['map_at_k']:.3f} ({p['n']})" if p else "—" for p in per]
-    print(f"| {m} | {c['n']} | {c['precision_at_1']:.3f} | {c['map_at_k']:.3f} | " + " | ".join(cells) + " |")
+    print(f"| {m} | {c['n']} | {f(c, 'precision_at_1')} | {f(c, 'map_at_k')} | " + " | ".join(cells) + " |")
 PYEOF
