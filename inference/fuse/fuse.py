@@ -91,17 +91,15 @@ def fuse(model, w, pixels, grid, proj_dim):
     learned = P + "learned"
     for n in g.node:
         n.output[:] = [learned if o == out_name else o for o in n.output]
+    if side % (grid if pixels == "pool" else PROJ_SIDE):
+        raise SystemExit(f"the pixel grid does not divide the input side {side}")
     if pixels == "pool":
-        if side % grid:
-            raise SystemExit(f"grid {grid} does not divide the input side {side}")
         nodes, inits = pool_channel(inp.name, side, grid)
         pdim = grid * grid
     else:
         nodes, inits = proj_channel(inp.name, side, proj_dim)
         pdim = proj_dim
     ldim = model_dim(model)
-    if pixels == "proj" and PROJ_SIDE > side:
-        raise SystemExit("input smaller than the projection's pool")
     nodes += [
         node("Mul", [learned, "sqrt_w"], ["learned_scaled"]),
         node("Mul", ["pix", "sqrt_1mw"], ["pix_scaled"]),
