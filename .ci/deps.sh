@@ -2,7 +2,7 @@
 # Install the Debian/Ubuntu packages M3Ret Viewer needs to build and test:
 # Fyne's cgo headers, Xvfb for GUI checks, ffmpeg for video, dcmtk and gdcm
 # for reference DICOM decodes in tests, NumPy for the measurement calibration
-# test, Orthanc with its DICOMweb plugin (a
+# test, ONNX for the fused-model test (inference/fuse/fuse.py), Orthanc with its DICOMweb plugin (a
 # real PACS for the PACS tests; its service is not started: the tests run
 # their own, in a private network namespace made with iproute2 and
 # util-linux's unshare), npm for fetching ONNX Runtime and sample data,
@@ -13,7 +13,7 @@
 #   deps.sh --train              the training stack of `make train` (Debian's
 #                                PyTorch, ONNX, nibabel, Pillow, NumPy)
 set -euo pipefail
-pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools libopenjp2-tools time npm ca-certificates orthanc orthanc-dicomweb iproute2 util-linux python3-numpy wkhtmltopdf"
+pkgs="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick ffmpeg dcmtk libgdcm-tools libopenjp2-tools time npm ca-certificates orthanc orthanc-dicomweb iproute2 util-linux python3-numpy python3-onnx wkhtmltopdf"
 if [ "${1:-}" = --train ]; then
   pkgs="python3-torch python3-onnx python3-nibabel python3-pil python3-numpy"
 fi
