@@ -3,7 +3,9 @@
 # channels": builds fused models of the shipped m3ret-vit with fuse.py and
 # runs eval_dev.sh on them with the baseline and the plain model.
 #   WS: the learned channel's weights (default 1 0.9 0.8 0.7 0.6 0.5 0.4 0.3 0)
-#   VARIANTS: pixel channels, NAME:FUSE_ARGS (default pool12, pool8, proj192)
+#   VARIANTS: pixel channels, NAME:FUSE_ARGS, commas for spaces (default
+#     pool12, pool8, proj192; e.g. "mirror:--mirror pool12:--grid=12" with
+#     WS="1 0.8" for the mirror-averaged models of the README)
 #   OUT: where the models and the eval go (default build/fuse)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
