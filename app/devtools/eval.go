@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/m3ret/viewer/app/cli"
@@ -40,8 +39,9 @@ type evalReport struct {
 	MAPAtKCI      interval              `json:"map_at_k_ci"`
 	PerLabel      map[string]labelScore `json:"per_label"`
 
-	Perturbation *perturbReport    `json:"perturbation,omitempty"` // --perturb
-	CrossModal   *crossModalReport `json:"cross_modal,omitempty"`  // --cross-modal
+	Perturbation *perturbReport     `json:"perturbation,omitempty"` // --perturb
+	CrossModal   *crossModalReport  `json:"cross_modal,omitempty"`  // --cross-modal
+	MultiVector  *multiVectorReport `json:"multi_vector,omitempty"` // --perturb --multi-vector
 }
 
 type labelScore struct {
@@ -60,11 +60,12 @@ type evalOptions struct {
 	perturb      bool
 	seed         uint64
 	crossModal   bool
+	multiVector  bool
 }
 
 func evalCommand() cli.Command {
 	var o evalOptions
-	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--perturb [--seed N]] [--cross-modal] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
+	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--perturb [--seed N] [--multi-vector]] [--cross-modal] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
 		Help: "leave-one-out retrieval quality over labelled items (the labels set with `m3ret label`, or a CSV); " +
 			"every figure over queries comes with its 95 % percentile-bootstrap interval (1,000 resamples of the queries " +
 			"with replacement, fixed seed: the same interval on every run), as [lo, hi] in the text and as NAME_ci in --json",
@@ -79,10 +80,13 @@ func evalCommand() cli.Command {
 				"the original's label left out of the gallery (recall_at_1_other_labels; with a CSV labelling series, "+
 				"the original's own series removed but for the original), mAP@k by label without it")
 			fs.Uint64Var(&o.seed, "seed", 1, "seed of the perturbations")
+			fs.BoolVar(&o.multiVector, "multi-vector", false, "with --perturb, also score against a gallery in which every item "+
+				"has several vectors (the whole image, the centre and corner crops at 80 and 60 % of each side, the mirror), "+
+				"each item ranked by its best match: the same figures, leave-one-out mAP@k, and the embedding time against one vector")
 			fs.BoolVar(&o.crossModal, "cross-modal", false, "also score each item against the items of other modalities only "+
 				"(the CSV's third column, else the item's modality): mAP@k by label")
 		},
-		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.k >= 1 },
+		Valid: func(fs *flag.FlagSet) bool { return fs.NArg() == 0 && o.k >= 1 && (o.perturb || !o.multiVector) },
 		Run:   func(e *cli.Env) int { return runEval(e, &o) }}
 }
 
@@ -144,12 +148,9 @@ func evalLibrary(ctx context.Context, e *cli.Env, o *evalOptions, s *cli.Session
 		fmt.Fprintf(e.Stderr, "m3ret: %d labelled paths are not in the library\n", rep.Missing)
 	}
 	if o.perturb {
-		pert, err := perturbedVectors(ctx, s.Library(), items, o.seed)
-		if err != nil {
+		if err := perturbation(ctx, s.Library(), o, items, rep); err != nil {
 			return cli.Fail(e.Stderr, err)
 		}
-		rep.Perturbation = scorePerturbed(vecs, pert, labs, o.k)
-		rep.Perturbation.Seed = o.seed
 	}
 	if o.crossModal {
 		rep.CrossModal = scoreCrossModal(vecs, labs, mods, o.k)
@@ -165,6 +166,28 @@ func evalLibrary(ctx context.Context, e *cli.Env, o *evalOptions, s *cli.Session
 		}
 	}
 	return e.Output(rep, func(w io.Writer) { printEval(w, rep) })
+}
+
+// perturbation fills the report's perturbation test and, with
+// --multi-vector, its multi-vector one.
+func perturbation(ctx context.Context, lib *library.Library, o *evalOptions, items []evalItem, rep *evalReport) error {
+	vecs, labs, _ := columns(items)
+	pert, err := perturbedVectors(ctx, lib, items, o.seed)
+	if err != nil {
+		return err
+	}
+	rep.Perturbation = scorePerturbed(vecs, pert, labs, o.k)
+	rep.Perturbation.Seed = o.seed
+	if !o.multiVector {
+		return nil
+	}
+	gallery, spent, err := multiVectorGallery(ctx, lib, items, multiViews)
+	if err != nil {
+		return err
+	}
+	rep.MultiVector = scoreMultiVector(vecs, gallery, pert, labs, o.k, multiViews, spent)
+	rep.MultiVector.Perturbation.Seed = o.seed
+	return nil
 }
 
 // evalItem is a labelled library item with its stored vector.
@@ -272,6 +295,12 @@ func readLabels(path string) (map[string]labelRow, error) {
 //	recall@k  relevant among the first k, / all relevant
 //	AP@k      sum over relevant ranks r <= k of P@r, / min(k, all relevant)
 func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
+	return evaluateGallery(vecs, singles(vecs), labels, k)
+}
+
+// evaluateGallery is evaluate with each query's vector vecs[q] ranking the
+// other items of gallery, each item by its best match over its vectors.
+func evaluateGallery(vecs [][]float32, gallery [][][]float32, labels []string, k int) *evalReport {
 	n := len(vecs)
 	rep := &evalReport{Items: n, K: k, PerLabel: map[string]labelScore{}, PrecisionAt: make([]float64, k)}
 	count := map[string]int{}
@@ -287,7 +316,7 @@ func evaluate(vecs [][]float32, labels []string, k int) *evalReport {
 			rep.Singletons++
 			continue
 		}
-		a := scoreQuery(rank(vecs, q), labels, q, k, rel, rep.PrecisionAt)
+		a := scoreQuery(rankItems(vecs[q], gallery, func(j int) bool { return j != q }), labels, q, k, rel, rep.PrecisionAt)
 		if per[labels[q]] == nil {
 			per[labels[q]] = &scoreSum{}
 		}
@@ -331,20 +360,6 @@ func (s *scoreSum) add(a scoreSum) {
 	s.p5 += a.p5
 	s.rec += a.rec
 	s.ap += a.ap
-}
-
-// rank returns every item but q, most similar to q first.
-func rank(vecs [][]float32, q int) []int {
-	order := make([]int, 0, len(vecs)-1)
-	score := make([]float64, len(vecs))
-	for j := range vecs {
-		if j != q {
-			order = append(order, j)
-			score[j] = dot(vecs[q], vecs[j])
-		}
-	}
-	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
-	return order
 }
 
 // scoreQuery scores one query's ranking (rel relevant items) and adds its
@@ -391,6 +406,9 @@ func printEval(w io.Writer, r *evalReport) {
 	}
 	if r.Perturbation != nil {
 		printPerturbation(w, r.Perturbation, r.K)
+	}
+	if r.MultiVector != nil {
+		printMultiVector(w, r.MultiVector, r.K)
 	}
 	if r.CrossModal != nil {
 		printCrossModal(w, r.CrossModal, r.K)

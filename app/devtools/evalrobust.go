@@ -116,18 +116,24 @@ func itemRand(seed uint64, it library.Item) *rand.Rand {
 // the original's label left out of the gallery but for the original
 // itself, and AP@k by label over the ranking with the original taken out.
 func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbReport {
+	return scorePerturbedGallery(singles(vecs), pert, labels, k)
+}
+
+// scorePerturbedGallery is scorePerturbed against a gallery of items with
+// one or more vectors each (see rankItems).
+func scorePerturbedGallery(gallery [][][]float32, pert [][]float32, labels []string, k int) *perturbReport {
 	rep := &perturbReport{N: len(pert), Changes: describe(perturb.Default)}
 	count := labelCounts(labels)
 	r1, r5, a1, a5 := make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert))
 	var ap []float64
 	for q := range pert {
-		r1[q], r5[q] = foundAt(rankBy(pert[q], vecs, func(int) bool { return true }), q)
-		a1[q], a5[q] = foundAt(rankBy(pert[q], vecs, func(j int) bool { return j == q || labels[j] != labels[q] }), q)
+		r1[q], r5[q] = foundAt(rankItems(pert[q], gallery, func(int) bool { return true }), q)
+		a1[q], a5[q] = foundAt(rankItems(pert[q], gallery, func(j int) bool { return j == q || labels[j] != labels[q] }), q)
 		rel := count[labels[q]] - 1
 		if rel == 0 {
 			continue
 		}
-		order := rankBy(pert[q], vecs, func(j int) bool { return j != q })
+		order := rankItems(pert[q], gallery, func(j int) bool { return j != q })
 		ap = append(ap, averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel))
 	}
 	rep.RecallAt1, rep.RecallAt1CI = mean(r1), ci(r1)
@@ -217,16 +223,41 @@ func scoreCrossModal(vecs [][]float32, labels, modalities []string, k int) *cros
 // rankBy returns the items j with keep(j), most similar to q first (ties
 // in item order).
 func rankBy(q []float32, vecs [][]float32, keep func(j int) bool) []int {
+	return rankItems(q, singles(vecs), keep)
+}
+
+// rankItems returns the items j of gallery with keep(j), most similar to q
+// first (ties in item order). An item is scored by its best match, the
+// highest cosine over its vectors, and appears once however many it has.
+func rankItems(q []float32, gallery [][][]float32, keep func(j int) bool) []int {
 	var order []int
-	score := make([]float64, len(vecs))
-	for j := range vecs {
+	score := make([]float64, len(gallery))
+	for j, vs := range gallery {
 		if keep(j) {
 			order = append(order, j)
-			score[j] = dot(q, vecs[j])
+			score[j] = bestMatch(q, vs)
 		}
 	}
 	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
 	return order
+}
+
+// bestMatch is the highest cosine of q with any of vs (-Inf for none).
+func bestMatch(q []float32, vs [][]float32) float64 {
+	best := math.Inf(-1)
+	for _, v := range vs {
+		best = math.Max(best, dot(q, v))
+	}
+	return best
+}
+
+// singles is a gallery of one vector per item.
+func singles(vecs [][]float32) [][][]float32 {
+	out := make([][][]float32, len(vecs))
+	for i, v := range vecs {
+		out[i] = [][]float32{v}
+	}
+	return out
 }
 
 // averagePrecision is AP@k of a ranking with rel relevant items in all:
