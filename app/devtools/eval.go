@@ -61,11 +61,12 @@ type evalOptions struct {
 	seed         uint64
 	crossModal   bool
 	multiVector  bool
+	views        string
 }
 
 func evalCommand() cli.Command {
 	var o evalOptions
-	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--perturb [--seed N] [--multi-vector]] [--cross-modal] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
+	return cli.Command{Name: "eval", Args: "[--labels FILE.csv] [--k N] [--perturb [--seed N] [--multi-vector [--views LIST]]] [--cross-modal] [--plot FILE.png [--plot-with REPORT.json]...] [--json]",
 		Help: "leave-one-out retrieval quality over labelled items (the labels set with `m3ret label`, or a CSV); " +
 			"every figure over queries comes with its 95 % percentile-bootstrap interval (1,000 resamples of the queries " +
 			"with replacement, fixed seed: the same interval on every run), as [lo, hi] in the text and as NAME_ci in --json",
@@ -83,6 +84,8 @@ func evalCommand() cli.Command {
 			fs.BoolVar(&o.multiVector, "multi-vector", false, "with --perturb, also score against a gallery in which every item "+
 				"has several vectors (the whole image, the centre and corner crops at 80 and 60 % of each side, the mirror), "+
 				"each item ranked by its best match: the same figures, leave-one-out mAP@k, and the embedding time against one vector")
+			fs.StringVar(&o.views, "views", "", "with --multi-vector, the gallery's views, comma-separated (default all: whole, "+
+				"centre-80, top-left-80, top-right-80, bottom-left-80, bottom-right-80, the same at 60, mirror)")
 			fs.BoolVar(&o.crossModal, "cross-modal", false, "also score each item against the items of other modalities only "+
 				"(the CSV's third column, else the item's modality): mAP@k by label")
 		},
@@ -181,11 +184,15 @@ func perturbation(ctx context.Context, lib *library.Library, o *evalOptions, ite
 	if !o.multiVector {
 		return nil
 	}
-	gallery, spent, err := multiVectorGallery(ctx, lib, items, multiViews)
+	views, err := pickViews(o.views)
 	if err != nil {
 		return err
 	}
-	rep.MultiVector = scoreMultiVector(vecs, gallery, pert, labs, o.k, multiViews, spent)
+	gallery, spent, err := multiVectorGallery(ctx, lib, items, views)
+	if err != nil {
+		return err
+	}
+	rep.MultiVector = scoreMultiVector(vecs, gallery, pert, labs, o.k, views, spent)
 	rep.MultiVector.Perturbation.Seed = o.seed
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,31 @@ type galleryView struct {
 var multiViews = append(append(append([]galleryView{{"whole", perturb.Identity}},
 	cropViews(0.8)...), cropViews(0.6)...), galleryView{"mirror", mirrored(perturb.Identity)})
 
+// pickViews returns the views named in list (comma-separated names of
+// multiViews), all of them for "".
+func pickViews(list string) ([]galleryView, error) {
+	if list == "" {
+		return multiViews, nil
+	}
+	var out []galleryView
+	for _, name := range strings.Split(list, ",") {
+		i := slices.IndexFunc(multiViews, func(v galleryView) bool { return v.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("multi-vector: no view %q (the views: %s)", name, strings.Join(viewNames(multiViews), ","))
+		}
+		out = append(out, multiViews[i])
+	}
+	return out, nil
+}
+
+func viewNames(views []galleryView) []string {
+	out := make([]string, len(views))
+	for i, v := range views {
+		out[i] = v.name
+	}
+	return out
+}
+
 // cropViews are the centre and the four corner crops keeping frac of each side.
 func cropViews(frac float64) []galleryView {
 	at := []struct {
@@ -36,7 +62,7 @@ func cropViews(frac float64) []galleryView {
 	for i, a := range at {
 		p := perturb.Identity
 		p.Crop, p.X0, p.Y0 = frac, a.x0, a.y0
-		out[i] = galleryView{fmt.Sprintf("%s %.0f%%", a.name, 100*frac), p}
+		out[i] = galleryView{fmt.Sprintf("%s-%.0f", a.name, 100*frac), p}
 	}
 	return out
 }
@@ -123,8 +149,8 @@ func embedView(ctx context.Context, lib *library.Library, samples []*media.Sampl
 // queries vecs against gallery, whose views spent the embedding times.
 func scoreMultiVector(vecs [][]float32, gallery [][][]float32, pert [][]float32, labels []string, k int, views []galleryView, spent []time.Duration) *multiVectorReport {
 	rep := &multiVectorReport{VectorsPerItem: len(views), Perturbation: scorePerturbedGallery(gallery, pert, labels, k)}
+	rep.Views = viewNames(views)
 	for v, view := range views {
-		rep.Views = append(rep.Views, view.name)
 		rep.EmbedSecondsMulti += spent[v].Seconds()
 		if view.p == perturb.Identity {
 			rep.EmbedSecondsSingle += spent[v].Seconds()

@@ -107,10 +107,10 @@ func TestMultiViews(t *testing.T) {
 		first, last   float32
 		firstOfSecond float32
 	}{
-		{"top-left 60%", 6, 3, 0, 25, 10},
-		{"bottom-right 60%", 6, 3, 24, 49, 34},
-		{"top-right 80%", 8, 4, 2, 39, 12},
-		{"centre 80%", 8, 4, 11, 48, 21}, // the room left, (2, 1), halved and rounded: (1, 1)
+		{"top-left-60", 6, 3, 0, 25, 10},
+		{"bottom-right-60", 6, 3, 24, 49, 34},
+		{"top-right-80", 8, 4, 2, 39, 12},
+		{"centre-80", 8, 4, 11, 48, 21}, // the room left, (2, 1), halved and rounded: (1, 1)
 		{"mirror", 10, 5, 9, 40, 19},
 	}
 	for _, tc := range tests {
@@ -127,13 +127,23 @@ func TestMultiViews(t *testing.T) {
 
 func viewNamed(t *testing.T, name string) perturb.Params {
 	t.Helper()
-	for _, v := range multiViews {
-		if v.name == name {
-			return v.p
-		}
+	v, err := pickViews(name)
+	if err != nil || len(v) != 1 || v[0].name != name {
+		t.Fatalf("view %q: %v %v", name, v, err)
 	}
-	t.Fatalf("no view %q", name)
-	return perturb.Params{}
+	return v[0].p
+}
+
+func TestPickViews(t *testing.T) {
+	if v, err := pickViews(""); err != nil || len(v) != len(multiViews) {
+		t.Fatalf("all: %v %v", v, err)
+	}
+	if v, err := pickViews("whole, mirror"); err != nil || strings.Join(viewNames(v), ",") != "whole,mirror" || !v[1].p.Mirror {
+		t.Fatalf("whole, mirror: %v %v", v, err)
+	}
+	if _, err := pickViews("whole,left"); err == nil {
+		t.Fatal("an unknown view was picked")
+	}
 }
 
 // TestEvalMultiVector runs `m3ret eval --perturb --multi-vector` on the
