@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m3ret/viewer/app/cli"
 	"github.com/m3ret/viewer/library"
 	"github.com/m3ret/viewer/library/media"
 	"github.com/m3ret/viewer/library/perturb"
@@ -89,6 +90,39 @@ type multiVectorReport struct {
 	N        int      `json:"n"`
 	MAPAtK   float64  `json:"map_at_k"`
 	MAPAtKCI interval `json:"map_at_k_ci"`
+	// Gain is each figure's multi-vector value minus its single-vector one,
+	// by the figure's JSON name ("loo_map_at_k": leave-one-out), with the
+	// 95 % paired bootstrap interval of the per-query differences.
+	Gain map[string]gain `json:"gain"`
+}
+
+// gain is a paired difference of means with its bootstrap interval.
+type gain struct {
+	Mean float64  `json:"mean"`
+	CI   interval `json:"ci"`
+}
+
+// pairedGain is the mean of multi[i] - single[i] with its interval.
+func pairedGain(single, multi []float64) gain {
+	d := make([]float64, len(multi))
+	for i := range d {
+		d[i] = multi[i] - single[i]
+	}
+	return gain{mean(d), ci(d)}
+}
+
+// looAP is AP@k of every leave-one-out query by label: vecs[q] ranking the
+// other items of gallery.
+func looAP(vecs [][]float32, gallery [][][]float32, labels []string, k int) []float64 {
+	count := labelCounts(labels)
+	var ap []float64
+	for q := range vecs {
+		if rel := count[labels[q]] - 1; rel > 0 {
+			order := rankItems(vecs[q], gallery, func(j int) bool { return j != q })
+			ap = append(ap, averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel))
+		}
+	}
+	return ap
 }
 
 // multiVectorGallery loads every item, embeds its views (a batch of items
@@ -148,8 +182,8 @@ func embedView(ctx context.Context, lib *library.Library, samples []*media.Sampl
 // scoreMultiVector scores the perturbed copies pert and the leave-one-out
 // queries vecs against gallery, whose views spent the embedding times.
 func scoreMultiVector(vecs [][]float32, gallery [][][]float32, pert [][]float32, labels []string, k int, views []galleryView, spent []time.Duration) *multiVectorReport {
-	rep := &multiVectorReport{VectorsPerItem: len(views), Perturbation: scorePerturbedGallery(gallery, pert, labels, k)}
-	rep.Views = viewNames(views)
+	one, many := perturbedQueries(singles(vecs), pert, labels, k), perturbedQueries(gallery, pert, labels, k)
+	rep := &multiVectorReport{VectorsPerItem: len(views), Perturbation: many.report(), Views: viewNames(views)}
 	for v, view := range views {
 		rep.EmbedSecondsMulti += spent[v].Seconds()
 		if view.p == perturb.Identity {
@@ -159,8 +193,13 @@ func scoreMultiVector(vecs [][]float32, gallery [][][]float32, pert [][]float32,
 	if rep.EmbedSecondsSingle > 0 {
 		rep.EmbedRatio = rep.EmbedSecondsMulti / rep.EmbedSecondsSingle
 	}
-	loo := evaluateGallery(vecs, gallery, labels, k)
-	rep.N, rep.MAPAtK, rep.MAPAtKCI = loo.N, loo.MAPAtK, loo.MAPAtKCI
+	looOne, looMany := looAP(vecs, singles(vecs), labels, k), looAP(vecs, gallery, labels, k)
+	rep.N, rep.MAPAtK, rep.MAPAtKCI = len(looMany), mean(looMany), ci(looMany)
+	rep.Gain = map[string]gain{
+		"recall_at_1": pairedGain(one.r1, many.r1), "recall_at_5": pairedGain(one.r5, many.r5),
+		"recall_at_1_other_labels": pairedGain(one.a1, many.a1), "recall_at_5_other_labels": pairedGain(one.a5, many.a5),
+		"map_at_k": pairedGain(one.ap, many.ap), "loo_map_at_k": pairedGain(looOne, looMany),
+	}
 	return rep
 }
 
@@ -172,6 +211,11 @@ func printMultiVector(w io.Writer, m *multiVectorReport, k int) {
 	fmt.Fprintf(w, "  the original's label left out of the gallery but for the original: recall@1 %s  recall@5 %s\n",
 		withCI(p.RecallAt1Apart, p.RecallAt1ApartCI), withCI(p.RecallAt5Apart, p.RecallAt5ApartCI))
 	fmt.Fprintf(w, "  leave-one-out by label (the whole-image vector queries): %d queries, mAP@%d %s\n", m.N, k, withCI(m.MAPAtK, m.MAPAtKCI))
+	fmt.Fprintf(w, "  multi minus single (paired intervals):")
+	for _, name := range cli.SortedKeys(m.Gain) {
+		fmt.Fprintf(w, " %s %+.3f [%+.2f, %+.2f]", name, m.Gain[name].Mean, m.Gain[name].CI[0], m.Gain[name].CI[1])
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  embedding the gallery: %.1f s for the whole images, %.1f s for every view (%.1fx)\n",
 		m.EmbedSecondsSingle, m.EmbedSecondsMulti, m.EmbedRatio)
 }

@@ -51,17 +51,17 @@ func TestRankItems(t *testing.T) {
 	}
 }
 
-// TestScoreMultiVectorCornerWins: originals at 0, 40, 80 degrees; item 0
+// TestScoreMultiVectorCornerWins: originals at 0, 40, 85 degrees; item 0
 // also has a corner vector at 60. The copy of item 0 at 58 finds item 1
 // (40) first against the single vectors, its own corner vector first
 // against the multi-vector gallery; the other copies lie on their
 // originals. Leave-one-out with labels a a b, every query finds its
-// relevant item first either way; with a b a, item 2 (80) finds item 0's
+// relevant item first either way; with a b a, item 2 (85) finds item 0's
 // corner (60) before item 1 (40), where its whole image (0) came after.
 func TestScoreMultiVectorCornerWins(t *testing.T) {
-	vecs := unit(0, 40, 80)
-	gallery := [][][]float32{unit(0, 60), unit(40), unit(80)}
-	pert := unit(58, 40, 80)
+	vecs := unit(0, 40, 85)
+	gallery := [][][]float32{unit(0, 60), unit(40), unit(85)}
+	pert := unit(58, 40, 85)
 	labels := []string{"a", "a", "b"}
 	single := scorePerturbed(vecs, pert, labels, 10)
 	near(t, "single recall@1", single.RecallAt1, 2.0/3)
@@ -73,11 +73,16 @@ func TestScoreMultiVectorCornerWins(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 	near(t, "leave-one-out mAP", m.MAPAtK, 1)
+	near(t, "recall@1 gain", m.Gain["recall_at_1"].Mean, 1.0/3)
+	if m.Gain["recall_at_1"].CI != ci([]float64{1, 0, 0}) || m.Gain["loo_map_at_k"] != (gain{}) {
+		t.Fatalf("gains %+v", m.Gain)
+	}
 	labels2 := []string{"a", "b", "a"}
 	loo := scoreMultiVector(vecs, gallery, pert, labels2, 10, views, make([]time.Duration, len(views)))
 	// Item 0 queries (a): 40 (b) before 80 (a): AP 1/2; item 2 queries:
 	// item 0's corner (60) before 40: AP 1.
 	near(t, "leave-one-out mAP, labels a b a", loo.MAPAtK, (0.5+1)/2)
+	near(t, "leave-one-out gain", loo.Gain["loo_map_at_k"].Mean, 0.25)
 	if one := evaluate(vecs, labels2, 10); one.MAPAtK != 0.5 {
 		t.Fatalf("single-vector leave-one-out mAP %v, want 0.5 (item 2 finds 40 before 0)", one.MAPAtK)
 	}

@@ -122,25 +122,37 @@ func scorePerturbed(vecs, pert [][]float32, labels []string, k int) *perturbRepo
 // scorePerturbedGallery is scorePerturbed against a gallery of items with
 // one or more vectors each (see rankItems).
 func scorePerturbedGallery(gallery [][][]float32, pert [][]float32, labels []string, k int) *perturbReport {
-	rep := &perturbReport{N: len(pert), Changes: describe(perturb.Default)}
+	return perturbedQueries(gallery, pert, labels, k).report()
+}
+
+// perQuery are the perturbation test's scores, one per copy (ap: one per
+// copy with another item of its label).
+type perQuery struct{ r1, r5, a1, a5, ap []float64 }
+
+func perturbedQueries(gallery [][][]float32, pert [][]float32, labels []string, k int) perQuery {
 	count := labelCounts(labels)
-	r1, r5, a1, a5 := make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert)), make([]float64, len(pert))
-	var ap []float64
+	n := len(pert)
+	s := perQuery{r1: make([]float64, n), r5: make([]float64, n), a1: make([]float64, n), a5: make([]float64, n)}
 	for q := range pert {
-		r1[q], r5[q] = foundAt(rankItems(pert[q], gallery, func(int) bool { return true }), q)
-		a1[q], a5[q] = foundAt(rankItems(pert[q], gallery, func(j int) bool { return j == q || labels[j] != labels[q] }), q)
+		s.r1[q], s.r5[q] = foundAt(rankItems(pert[q], gallery, func(int) bool { return true }), q)
+		s.a1[q], s.a5[q] = foundAt(rankItems(pert[q], gallery, func(j int) bool { return j == q || labels[j] != labels[q] }), q)
 		rel := count[labels[q]] - 1
 		if rel == 0 {
 			continue
 		}
 		order := rankItems(pert[q], gallery, func(j int) bool { return j != q })
-		ap = append(ap, averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel))
+		s.ap = append(s.ap, averagePrecision(order, func(j int) bool { return labels[j] == labels[q] }, k, rel))
 	}
-	rep.RecallAt1, rep.RecallAt1CI = mean(r1), ci(r1)
-	rep.RecallAt5, rep.RecallAt5CI = mean(r5), ci(r5)
-	rep.RecallAt1Apart, rep.RecallAt1ApartCI = mean(a1), ci(a1)
-	rep.RecallAt5Apart, rep.RecallAt5ApartCI = mean(a5), ci(a5)
-	rep.MAPN, rep.MAPAtK, rep.MAPAtKCI = len(ap), mean(ap), ci(ap)
+	return s
+}
+
+func (s perQuery) report() *perturbReport {
+	rep := &perturbReport{N: len(s.r1), Changes: describe(perturb.Default)}
+	rep.RecallAt1, rep.RecallAt1CI = mean(s.r1), ci(s.r1)
+	rep.RecallAt5, rep.RecallAt5CI = mean(s.r5), ci(s.r5)
+	rep.RecallAt1Apart, rep.RecallAt1ApartCI = mean(s.a1), ci(s.a1)
+	rep.RecallAt5Apart, rep.RecallAt5ApartCI = mean(s.a5), ci(s.a5)
+	rep.MAPN, rep.MAPAtK, rep.MAPAtKCI = len(s.ap), mean(s.ap), ci(s.ap)
 	return rep
 }
 
