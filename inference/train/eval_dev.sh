@@ -17,6 +17,8 @@
 #   MODELS: space-separated NAME=MODEL (embedded name or .onnx path)
 #   PREVIOUS: the replaced model's .onnx (default build/train/out/previous/m3ret-vit.onnx)
 #   SEED: the perturbations' seed (default 1)
+#   MULTI_VECTOR=1: also --multi-vector (12 vectors per gallery item, about 12 times
+#     the embedding), and a fourth table: single against multi-vector
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -42,6 +44,7 @@ for nm in $MODELS; do
   "$BIN" import --library "$lib" --model "$model" "${files[@]}" >/dev/null 2>"$OUT/import-$name.log" || [ $? = 3 ]
   for lab in anatomy series; do
     cross=(); [ $lab = anatomy ] && cross=(--cross-modal)
+    [ -n "${MULTI_VECTOR:-}" ] && cross+=(--multi-vector)
     "$BIN" eval --library "$lib" --model "$model" --labels "$cache/labels-$lab.csv" --k 10 \
       --perturb --seed "${SEED:-1}" "${cross[@]}" --plot "$OUT/$name-$lab.png" --json > "$OUT/$name-$lab.json"
   done
@@ -97,4 +100,19 @@ for m in models:
     per = [c["per_modality"].get(x) for x in mods]
     cells = [f"{p['map_at_k']:.3f} ({p['n']})" if p else "—" for p in per]
     print(f"| {m} | {c['n']} | {f(c, 'precision_at_1')} | {f(c, 'map_at_k')} | " + " | ".join(cells) + " |")
+if all("multi_vector" in json.load(open(f"{out}/{m}-anatomy.json")) for m in models):
+    print()
+    print("Several embeddings per item (perturbed copies against 1 and against 12 vectors per gallery item; "
+          "leave-one-out: the whole-image vector against the others' vectors):")
+    print()
+    print("| model | gallery | recall@1 | recall@5 | recall@1, own series removed | mAP@10 anatomy | mAP@10 series "
+          "| leave-one-out mAP@10 anatomy | leave-one-out mAP@10 series | embedding time |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for m in models:
+        a, s = (json.load(open(f"{out}/{m}-{lab}.json")) for lab in ("anatomy", "series"))
+        ma, ms = a["multi_vector"], s["multi_vector"]
+        for g, pa, ps, la, ls, t in (("1", a["perturbation"], s["perturbation"], a, s, "1"),
+                                     (str(ma["vectors_per_item"]), ma["perturbation"], ms["perturbation"], ma, ms, f"{ma['embed_ratio']:.1f}x")):
+            print(f"| {m} | {g} | {f(pa, 'recall_at_1')} | {f(pa, 'recall_at_5')} | {f(ps, 'recall_at_1_other_labels')} "
+                  f"| {f(pa, 'map_at_k')} | {f(ps, 'map_at_k')} | {f(la, 'map_at_k')} | {f(ls, 'map_at_k')} | {t} |")
 PYEOF
