@@ -2,12 +2,7 @@ package inference
 
 import (
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-
-	"github.com/m3ret/viewer/assets"
 )
 
 // TestFusedEncoderIsTheConcatenation builds a fused model with
@@ -17,33 +12,9 @@ import (
 // (mean over T, 8 x 8 average pool, centred, L2), and that the cosine of
 // the two items is w cos(learned) + (1-w) cos(pixels).
 func TestFusedEncoderIsTheConcatenation(t *testing.T) {
-	startORT(t)
-	const py, w = "/usr/bin/python3", 0.7
-	if err := exec.Command(py, "-c", "import onnx, numpy").Run(); err != nil {
-		if os.Getenv("M3RET_REQUIRE_ORT") == "1" { // make test installs them (.ci/deps.sh)
-			t.Fatal("no /usr/bin/python3 with python3-onnx and python3-numpy: run .ci/deps.sh")
-		}
-		t.Skip("no /usr/bin/python3 with python3-onnx and python3-numpy (.ci/deps.sh installs them)")
-	}
-	dir := t.TempDir()
-	out, err := exec.Command(py, "fuse/fuse.py", "--w", "0.7", "--out", dir, "--name", "fused").CombinedOutput()
-	if err != nil {
-		t.Fatalf("fuse.py: %v\n%s", err, out)
-	}
-	fused, err := LoadFile(filepath.Join(dir, "fused.json"), Options{Provider: "cpu"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fused.Close()
-	man, model, err := assets.Model("m3ret-vit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := Load(man, model, Options{Provider: "cpu"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
+	const w = 0.7
+	fused := buildFused(t, "fused")
+	plain := loadPlain(t)
 	x := fusedTestInput()
 	got := runOrFatal(t, fused, x)
 	learned := runOrFatal(t, plain, x)
