@@ -73,7 +73,7 @@ test-checks:
 	$(MAKE) --no-print-directory -j1 pacs-check N=$(TEST_PACS_SLICES)
 	$(MAKE) --no-print-directory -j1 package-test
 
-# The heavy tests, without -race (issue 19, item 6): large single-goroutine
+# The heavy tests, without -race: large single-goroutine
 # number-crunching tests (HNSW recall over 20,000 vectors, filtered recall,
 # recall after removals, parallel-build quality, int8 recall, allocations per
 # search, the library's hybrid filter over 10,000 vectors, a
@@ -205,7 +205,7 @@ baseline-model:
 clean:
 	rm -rf build
 
-# Installers (issue 9). The version comes from FyneApp.toml alone.
+# Installers. The version comes from FyneApp.toml alone.
 DIST := build/dist
 RELEASE_BIN := build/release/m3ret
 .PHONY: package-deps package-linux package-windows package-darwin package-check package-test packages
@@ -232,7 +232,7 @@ package-check:
 
 packages: package-deps package-linux package-windows package-check
 
-# The CUDA flavour of the .deb (issue 19): m3ret-cuda_VERSION_amd64.deb with
+# The CUDA flavour of the .deb: m3ret-cuda_VERSION_amd64.deb with
 # ONNX Runtime's official Linux GPU archive (CUDA and TensorRT providers), a
 # local file (release.yml downloads it), checked against the sha256 pinned in
 # .ci/ort-gpu.sha256 (ORT_GPU_SHA256=... overrides it).
@@ -252,7 +252,7 @@ package-cuda-check: ort $(RELEASE_BIN)
 # tools are installed (`make package-deps`; CI installs them), else say so.
 # make test builds the installers only where M3RET_REQUIRE_PACKAGING=1 (CI:
 # .ci/run sets it) or through make test-packages: they take 4.5-6.5 of its
-# minutes here (issue 19, item 6); the CUDA layout check (10 s) always runs.
+# minutes here; the CUDA layout check (10 s) always runs.
 package-test:
 	@if [ "$${M3RET_REQUIRE_PACKAGING:-0}" = 1 ] && .ci/deps.sh --packaging --check; then \
 	  $(MAKE) --no-print-directory package-linux package-windows package-check package-cuda-check; \
@@ -268,7 +268,7 @@ package-test:
 test-packages: package-deps
 	M3RET_REQUIRE_PACKAGING=1 $(MAKE) --no-print-directory -j1 package-test
 
-# The trained encoder (issue 7): fetch the registry sample data (.ci/fetch-samples.sh),
+# The trained encoder: fetch the registry sample data (.ci/fetch-samples.sh),
 # preprocess it with the Go code, train MAE then SimDINO and fit the whitening
 # (7,152 MAE and 600 SimDINO steps, capped at 66 and 22 minutes: at most
 # 90 minutes on this 2-core CPU, which trains fastest on one thread; a GPU
@@ -286,7 +286,7 @@ train: samples
 eval: samples
 	inference/train/eval_dev.sh
 
-# `m3ret adapt` end to end (issue 20, item 4): the shipped model adapted on a
+# `m3ret adapt` end to end: the shipped model adapted on a
 # sample library for a few steps, scored before and after, switched to
 # (--use, then --accept from the adapted model's checkpoint); and cancelled
 # while training (the scratch folder removed). 45-50 s on the 2-core CPU
@@ -311,7 +311,7 @@ exporters-check: build samples ort
 test-exporters: build samples ort
 	M3RET_BIN=$(BIN) inference/export/test_exporters.sh dinov2_vits14 dinov2_vitb14 rad-dino
 
-# The department index (issue 16). make test builds the Weaviate server
+# The department index. make test builds the Weaviate server
 # once into the cache (about 11 minutes; .ci/fetch-weaviate.sh) and runs the
 # single-node tests; the 3-node fault tests (kill -9 of the Raft leader
 # during inserts and queries, restart and catch-up; replication factor 1
