@@ -16,9 +16,13 @@ import (
 )
 
 // queryDoc is what `query --json` prints.
+// Vote and Unlabelled are the label distribution among the results
+// (library.Vote), left out when no result is labelled.
 type queryDoc struct {
-	Query   queryInfo     `json:"query"`
-	Results []queryResult `json:"results"`
+	Query      queryInfo          `json:"query"`
+	Results    []queryResult      `json:"results"`
+	Vote       map[string]float64 `json:"vote,omitempty"`
+	Unlabelled *int               `json:"unlabelled,omitempty"`
 }
 
 // queryInfo says what was asked: an item, or a file (with its kind and
@@ -130,7 +134,37 @@ func query(e *cli.Env, s *cli.Session, r controller.QueryRequest) int {
 		it := x.Item
 		doc.Results = append(doc.Results, queryResult{x.Rank, it.ID, x.Score, it.Kind, it.Modality, where(it), it.Description})
 	}
-	return e.Output(doc, func(w io.Writer) { printResults(w, doc.Results) })
+	if found.Vote.Labelled > 0 {
+		doc.Vote, doc.Unlabelled = map[string]float64{}, &found.Vote.Unlabelled
+		for _, x := range found.Vote.Shares {
+			doc.Vote[x.Label] = x.Share
+		}
+	}
+	return e.Output(doc, func(w io.Writer) {
+		printResults(w, doc.Results)
+		printVote(w, found.Vote)
+	})
+}
+
+// printVote prints the results' vote in one line, nothing when no result
+// is labelled.
+func printVote(w io.Writer, v library.VoteResult) {
+	if v.Labelled == 0 {
+		return
+	}
+	parts := make([]string, len(v.Shares))
+	for i, x := range v.Shares {
+		parts[i] = fmt.Sprintf("%s %.2f", cli.Text(x.Label), x.Share)
+	}
+	fmt.Fprintf(w, "vote (k=%d): %s; %s\n", v.K, strings.Join(parts, ", "), withoutLabel(v.Unlabelled))
+}
+
+// withoutLabel says how many neighbours carry no label.
+func withoutLabel(n int) string {
+	if n == 1 {
+		return "1 neighbour without a label"
+	}
+	return fmt.Sprintf("%d neighbours without a label", n)
 }
 
 // printResults prints results as text, one line each: their strings may

@@ -43,7 +43,10 @@ type Search struct {
 	*library.Query
 	Name   string                 // "c.png", "region 16×16 of c.png", "c.png + 1 example"
 	Thumbs map[string]image.Image // results' thumbnails by item id (background jobs only)
-	base   QueryRequest           // what Requery repeats: the request before any refining
+	// Vote is the label distribution among the results (library.Vote over
+	// the library's labels); Vote.Labelled is 0 when none is labelled.
+	Vote library.VoteResult
+	base QueryRequest // what Requery repeats: the request before any refining
 }
 
 // ErrNoQuery is returned when refining or repeating without a search.
@@ -101,7 +104,21 @@ func (c *Controller) Current() *Search {
 	return c.current
 }
 
+// search finds the neighbours, then their vote.
 func (c *Controller) search(ctx context.Context, r QueryRequest) (*Search, error) {
+	s, err := c.find(ctx, r)
+	if err != nil {
+		return s, err
+	}
+	labels, err := c.lib.Labels()
+	if err != nil {
+		return nil, fmt.Errorf("labels for the vote: %w", err)
+	}
+	s.Vote = library.Vote(s.Results, labels)
+	return s, nil
+}
+
+func (c *Controller) find(ctx context.Context, r QueryRequest) (*Search, error) {
 	k := r.K
 	if k <= 0 {
 		k = DefaultK
