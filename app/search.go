@@ -86,6 +86,7 @@ func (g *GUI) showQuery(s *controller.Search, err error) {
 		g.queryView.SetSample(s.Sample)
 	}
 	g.results.SetTiles(tiles)
+	g.vote.Show(s.Vote)
 	g.showTab(tabResults)
 	where := ""
 	if d := g.s.Dept(); d != nil {

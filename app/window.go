@@ -46,6 +46,7 @@ type GUI struct {
 	queryView *viewer.ImageView
 	queryHint *widget.Label
 	results   *viewer.ThumbGrid
+	vote      *votePanel // under the results
 	compare   *viewer.CompareView
 	notes     *notesPanel // under the comparison
 	viewer    *itemViewer
@@ -123,7 +124,8 @@ func (g *GUI) build() {
 	g.viewer = newItemViewer(g)
 	g.notes = newNotesPanel(g)
 	g.pacs = newPACSView(g)
-	g.tabs = container.NewAppTabs(container.NewTabItem(tabTitles[tabResults], g.results),
+	g.vote = newVotePanel()
+	g.tabs = container.NewAppTabs(container.NewTabItem(tabTitles[tabResults], container.NewBorder(nil, g.vote.content, nil, nil, g.results)),
 		container.NewTabItem(tabTitles[tabCompare], container.NewBorder(nil, g.notes.content, nil, nil, g.compare)),
 		container.NewTabItem(tabTitles[tabViewer], g.viewer.content),
 		container.NewTabItem(tabTitles[tabPACS], g.pacs.content))
