@@ -38,6 +38,7 @@ type evalReport struct {
 	RecallAtKCI   interval              `json:"recall_at_k_ci"`
 	MAPAtKCI      interval              `json:"map_at_k_ci"`
 	PerLabel      map[string]labelScore `json:"per_label"`
+	Vote          *voteReport           `json:"vote,omitempty"` // the k nearest's label vote
 
 	Perturbation *perturbReport     `json:"perturbation,omitempty"` // --perturb
 	CrossModal   *crossModalReport  `json:"cross_modal,omitempty"`  // --cross-modal
@@ -147,6 +148,7 @@ func evalLibrary(ctx context.Context, e *cli.Env, o *evalOptions, s *cli.Session
 	vecs, labs, mods := columns(items)
 	rep := evaluate(vecs, labs, o.k)
 	rep.Model, rep.Missing = s.Enc.ModelID(), len(want)-len(vecs)
+	rep.Vote = scoreVote(vecs, labs, o.k)
 	if rep.Missing > 0 {
 		fmt.Fprintf(e.Stderr, "m3ret: %d labelled paths are not in the library\n", rep.Missing)
 	}
@@ -410,6 +412,9 @@ func printEval(w io.Writer, r *evalReport) {
 	for _, l := range cli.SortedKeys(r.PerLabel) {
 		s := r.PerLabel[l]
 		fmt.Fprintf(w, "%-28s %4d %6.3f %6.3f %8.3f %8.3f\n", l, s.N, s.PrecisionA1, s.PrecisionA5, s.RecallAtK, s.MAPAtK)
+	}
+	if r.Vote != nil {
+		printVote(w, r.Vote)
 	}
 	if r.Perturbation != nil {
 		printPerturbation(w, r.Perturbation, r.K)
