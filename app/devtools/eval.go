@@ -169,6 +169,9 @@ func evalLibrary(ctx context.Context, e *cli.Env, o *evalOptions, s *cli.Session
 		if err := writePlot(o.plot, curves); err != nil {
 			return cli.Fail(e.Stderr, err)
 		}
+		if err := writeCalibration(calibrationPath(o.plot), rep.Vote); err != nil {
+			return cli.Fail(e.Stderr, fmt.Errorf("calibration plot: %w", err))
+		}
 	}
 	return e.Output(rep, func(w io.Writer) { printEval(w, rep) })
 }

@@ -115,6 +115,12 @@ func TestEvalCommand(t *testing.T) {
 	if r.PrecisionA1 < 0 || r.PrecisionA1 > 1 || r.MAPAtK <= 0 {
 		t.Fatalf("%+v", r)
 	}
+	if v := r.Vote; v == nil || v.N != 7 || v.K != 5 || len(v.Bins) != voteBins || v.Accuracy < v.AccuracyCI[0] || v.Accuracy > v.AccuracyCI[1] {
+		t.Fatalf("vote %+v", r.Vote)
+	}
+	if n := countColour(t, filepath.Join(filepath.Dir(plot), "p-calibration.png"), palette[0]); n < 25 {
+		t.Fatalf("calibration plot: %d pixels of its colour", n)
+	}
 	f, err := os.Open(plot)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package devtools
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -32,5 +33,27 @@ func TestScoreVote(t *testing.T) {
 	printVote(&buf, v)
 	if !strings.Contains(buf.String(), "accuracy 0.800") || !strings.Contains(buf.String(), "0.8-1.0          3      1.000     0.667") {
 		t.Fatalf("text:\n%s", buf.String())
+	}
+}
+
+func TestCalibrationPlot(t *testing.T) {
+	if got := calibrationPath("out/p.v1/precision.png"); got != "out/p.v1/precision-calibration.png" {
+		t.Fatalf("path %q", got)
+	}
+	if got := calibrationPath("out.d/plot"); got != "out.d/plot-calibration.png" {
+		t.Fatalf("path %q", got)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.png")
+	if err := writeCalibration(empty, &voteReport{Bins: make([]voteBin, voteBins)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "c.png")
+	v := scoreVote([][]float32{{1, 0}, {1, 0}, {0, 1}, {0, 1}, {1, 0}}, []string{"a", "a", "b", "b", "b"}, 2)
+	if err := writeCalibration(path, v); err != nil {
+		t.Fatal(err)
+	}
+	// Two bins drawn: two points and the line between them.
+	if n, none := countColour(t, path, palette[0]), countColour(t, empty, palette[0]); n < 2*25+50 || none != 0 {
+		t.Fatalf("%d pixels of the curve's colour (%d without bins)", n, none)
 	}
 }
