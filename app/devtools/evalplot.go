@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"strings"
 )
@@ -98,15 +97,7 @@ func writePlot(path string, curves []curve) error {
 			text(img, x+22, y, strings.ToUpper(c.name), color.RGBA{0, 0, 0, 255})
 		}
 	}
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(out, img); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return savePNG(path, img)
 }
 
 func drawAxes(img *image.RGBA, f plotFrame, H int) {
